@@ -1,0 +1,1 @@
+"""Checks: one small registered rule per finding kind."""

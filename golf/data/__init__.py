@@ -1,0 +1,1 @@
+"""The data layer: shard format, byte accounting, dataset build and fetch, the bundled smoke dataset."""

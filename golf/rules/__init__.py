@@ -1,0 +1,1 @@
+"""Rulesets as data files and the code that loads them."""

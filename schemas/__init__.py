@@ -1,0 +1,1 @@
+"""JSON Schemas shipped with golf (installed as the package golf.schemas)."""
