@@ -50,8 +50,10 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, backup: bool = T
         if backup:
             kept = backup_path(path)
             shutil.copy2(path, kept)
+    mode = path.stat().st_mode & 0o777 if path.exists() else _default_mode()
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, mode)  # mkstemp makes 0600; keep the mode a plain open() would give
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -61,6 +63,12 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, backup: bool = T
         Path(tmp).unlink(missing_ok=True)
         raise
     return kept
+
+
+def _default_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def atomic_write_text(path: str | os.PathLike, text: str, *, backup: bool = True) -> Path | None:
