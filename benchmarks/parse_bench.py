@@ -1,0 +1,117 @@
+"""Log parsing throughput over the record corpus, and peak memory on a generated large log.
+
+    python benchmarks/parse_bench.py [--corpus DIR] [--repeats N] [--big] [--big-bytes N]
+
+Corpus: every *.log / *.txt under the record folders, parsed in one process; the figure is
+total MB / median wall time of the repeats (target >= 50 MB/s). --big writes a generated log of
+--big-bytes (default 1 GB) to a temporary folder and reports its parse throughput and the
+tracemalloc peak (the claim: bounded memory, far below the file size).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from golf.logs import parse_log  # noqa: E402
+
+DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "parameter-golf"
+
+
+def corpus_files(corpus: Path) -> list[Path]:
+    return sorted(p for p in corpus.glob("*/*/**/*") if p.is_file() and p.suffix in (".log", ".txt"))
+
+
+def bench_corpus(corpus: Path, repeats: int) -> None:
+    files = corpus_files(corpus)
+    if not files:
+        print(f"no logs under {corpus}")
+        return
+    total = sum(p.stat().st_size for p in files)
+    times, cpu_times = [], []
+    for _ in range(repeats):
+        start, cpu_start = time.perf_counter(), time.process_time()
+        for path in files:
+            parse_log(path)
+        times.append(time.perf_counter() - start)
+        cpu_times.append(time.process_time() - cpu_start)
+    median, cpu_median = statistics.median(times), statistics.median(cpu_times)
+    # CPU time is reported too: on a shared machine the wall clock includes time spent waiting for a core.
+    print(f"corpus: {len(files)} logs, {total / 1e6:.2f} MB, {repeats} repeats: median wall {median * 1000:.1f} ms "
+          f"= {total / 1e6 / median:.1f} MB/s (best {total / 1e6 / min(times):.1f} MB/s); "
+          f"median CPU {cpu_median * 1000:.1f} ms = {total / 1e6 / cpu_median:.1f} MB/s")
+
+
+def write_big_log(path: Path, target_bytes: int) -> int:
+    """A stdout-style log: training steps, periodic validation every 100 steps, TTT progress chatter."""
+    written = 0
+    step = 0
+    with open(path, "w") as handle:
+        handle.write("world_size:8 grad_accum_steps:1\nseed:1337\n")
+        while written < target_bytes:
+            chunk = []
+            for _ in range(10000):
+                step += 1
+                if step % 100 == 0:
+                    chunk.append(f"step:{step}/1000000000 val_loss:2.{step % 9973:04d} val_bpb:1.{step % 9967:04d} "
+                                 f"train_time:{step * 43}ms step_avg:43.00ms\n")
+                elif step % 7 == 0:
+                    chunk.append(f"ttt_progress: batch {step % 782}/782 batch_loss:2.7837 batch_bpb:1.1136 "
+                                 "running_loss:2.7837 running_bpb:1.1136 doc_len:7961-8997\n")
+                else:
+                    chunk.append(f"step:{step}/1000000000 train_loss:2.{step % 9973:04d} "
+                                 f"train_time:{step * 43}ms step_avg:43.00ms\n")
+            text = "".join(chunk)
+            handle.write(text)
+            written += len(text)
+        handle.write(f"stopping_early: wallclock_cap train_time:{step * 43}ms step:{step}/1000000000\n"
+                     "final_int8_zlib_roundtrip_exact val_loss:2.07269931 val_bpb:1.22436570\n")
+    return path.stat().st_size
+
+
+def bench_big(size: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "big.log"
+        start = time.perf_counter()
+        actual = write_big_log(path, size)
+        print(f"big log: wrote {actual / 1e6:.0f} MB in {time.perf_counter() - start:.1f} s")
+        start, cpu_start = time.perf_counter(), time.process_time()
+        parse_log(path)
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+        print(f"big log: parsed in {elapsed:.1f} s wall = {actual / 1e6 / elapsed:.1f} MB/s, "
+              f"{cpu:.1f} s CPU = {actual / 1e6 / cpu:.1f} MB/s (no tracing)")
+        tracemalloc.start()
+        start = time.perf_counter()
+        parsed = parse_log(path)
+        elapsed = time.perf_counter() - start
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        run = parsed.run
+        print(f"big log: tracemalloc peak {peak / 1e6:.1f} MB for a {actual / 1e6:.0f} MB file "
+              f"({len(run.periodic)} periodic validations kept; traced parse {elapsed:.1f} s); "
+              f"score {run.scores[-1].val_bpb}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="folder of record folders")
+    parser.add_argument("--repeats", type=int, default=20, help="corpus passes (the median is reported)")
+    parser.add_argument("--big", action="store_true", help="also parse a generated large log")
+    parser.add_argument("--big-bytes", type=int, default=1_000_000_000, help="size of the generated log")
+    args = parser.parse_args()
+    bench_corpus(args.corpus, args.repeats)
+    if args.big:
+        bench_big(args.big_bytes)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
