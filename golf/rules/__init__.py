@@ -1,1 +1,238 @@
-"""Rulesets as data files and the code that loads them."""
+"""Rulesets as data files and the code that loads them.
+
+A ruleset is one versioned TOML file in this package (e.g. parameter_golf_2026.toml).
+Every cap, time limit, label pattern and statistics setting golf judges by is
+read from it; code never writes those numbers itself.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from golf.errors import GolfError
+
+DEFAULT_RULESET = "parameter_golf_2026"
+GATES = ("one-sample", "welch")
+UNITS = ("bpb", "nats")
+
+
+@dataclass(frozen=True)
+class Track:
+    name: str
+    aliases: tuple[str, ...]
+    byte_cap: int
+    train_time_limit_ms: int | None
+    train_time_tolerance_ms: int
+    eval_time_limit_ms: int | None
+    hardware: str
+    processes: int
+    record: bool
+    description: str = ""
+
+    def command(self, script: str = "train_gpt.py") -> str:
+        """The launch command a run of this track uses."""
+        return f"torchrun --standalone --nproc_per_node={self.processes} {script}"
+
+
+@dataclass(frozen=True)
+class CodeBytesPolicy:
+    policy: str
+    script: str
+    extra_runtime_files: str
+
+
+@dataclass(frozen=True)
+class SignificancePolicy:
+    delta: float
+    unit: str
+    alpha: float
+    gate: str
+    min_runs: int
+    recommended_runs: int
+
+
+@dataclass(frozen=True)
+class Ruleset:
+    name: str
+    version: str
+    description: str
+    default_track: str
+    metric: str
+    tracks: dict[str, Track]
+    required_files: tuple[str, ...]
+    min_logs: int
+    code_bytes_policy: CodeBytesPolicy
+    label_precedence: list[str]
+    excluded_labels: list[str]
+    significance: SignificancePolicy
+    path: str
+
+    def track(self, name_or_alias: str | None = None) -> Track:
+        """The track called `name_or_alias` (a name or an alias; case, '-' and '_' do not matter)."""
+        if name_or_alias is None:
+            return self.tracks[self.default_track]
+        wanted = _normalise(name_or_alias)
+        for track in self.tracks.values():
+            if wanted == _normalise(track.name) or wanted in {_normalise(a) for a in track.aliases}:
+                return track
+        known = ", ".join(sorted(self.tracks))
+        raise GolfError(f"ruleset {self.name} {self.version}: unknown track {name_or_alias!r} (known: {known})")
+
+    def find_track(self, name_or_alias: str | None) -> Track | None:
+        """Like track(), but None for an unknown or missing name."""
+        if not name_or_alias:
+            return None
+        try:
+            return self.track(name_or_alias)
+        except GolfError:
+            return None
+
+
+def _normalise(name: str) -> str:
+    return name.strip().strip("/").lower().replace("-", "_")
+
+
+def list_rulesets() -> list[str]:
+    """Names of the rulesets shipped with golf."""
+    folder = resources.files(__name__)
+    return sorted(entry.name[: -len(".toml")] for entry in folder.iterdir() if entry.name.endswith(".toml"))
+
+
+def load_ruleset(name: str | os.PathLike | None = None) -> Ruleset:
+    """Load a shipped ruleset by name (default: parameter_golf_2026) or a ruleset file by path."""
+    if name is None:
+        name = DEFAULT_RULESET
+    text_name = os.fspath(name)
+    if text_name.endswith(".toml") or os.sep in text_name or Path(text_name).is_file():
+        path = Path(text_name)
+        if not path.is_file():
+            raise GolfError(f"{path}: ruleset file not found")
+        return _parse(path.read_bytes(), str(path))
+    if text_name not in list_rulesets():
+        known = ", ".join(list_rulesets()) or "none"
+        raise GolfError(f"unknown ruleset {text_name!r} (known: {known})")
+    resource = resources.files(__name__) / f"{text_name}.toml"
+    return _parse(resource.read_bytes(), str(resource))
+
+
+def _parse(data: bytes, where: str) -> Ruleset:
+    try:
+        doc = tomllib.loads(data.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise GolfError(f"{where}: not a valid TOML ruleset: {error}") from None
+    reader = _Reader(doc, where)
+    tracks = {name: _track(name, _Reader(table, f"{where} [tracks.{name}]"))
+              for name, table in reader.table("tracks").items()}
+    if not tracks:
+        raise GolfError(f"{where}: no [tracks.*] tables")
+    default_track = reader.text("default_track")
+    if default_track not in tracks:
+        raise GolfError(f"{where}: default_track {default_track!r} is not one of the tracks")
+    files = _Reader(reader.table("files"), f"{where} [files]")
+    code = _Reader(reader.table("code_bytes"), f"{where} [code_bytes]")
+    labels = _Reader(reader.table("labels"), f"{where} [labels]")
+    return Ruleset(
+        name=reader.text("name"),
+        version=reader.text("version"),
+        description=reader.text("description", ""),
+        default_track=default_track,
+        metric=reader.text("metric"),
+        tracks=tracks,
+        required_files=tuple(files.texts("required")),
+        min_logs=files.integer("min_logs"),
+        code_bytes_policy=CodeBytesPolicy(
+            policy=code.text("policy"), script=code.text("script"),
+            extra_runtime_files=code.text("extra_runtime_files")),
+        label_precedence=labels.texts("precedence"),
+        excluded_labels=labels.texts("excluded"),
+        significance=_significance(_Reader(reader.table("significance"), f"{where} [significance]")),
+        path=where,
+    )
+
+
+def _track(name: str, table: "_Reader") -> Track:
+    return Track(
+        name=name,
+        aliases=tuple(table.texts("aliases", [])),
+        byte_cap=table.integer("byte_cap"),
+        train_time_limit_ms=table.integer("train_time_limit_ms", None),
+        train_time_tolerance_ms=table.integer("train_time_tolerance_ms", 0),
+        eval_time_limit_ms=table.integer("eval_time_limit_ms", None),
+        hardware=table.text("hardware"),
+        processes=table.integer("processes"),
+        record=table.boolean("record"),
+        description=table.text("description", ""),
+    )
+
+
+def _significance(table: "_Reader") -> SignificancePolicy:
+    policy = SignificancePolicy(
+        delta=table.number("delta"), unit=table.text("unit"), alpha=table.number("alpha"),
+        gate=table.text("gate"), min_runs=table.integer("min_runs"),
+        recommended_runs=table.integer("recommended_runs"))
+    if policy.unit not in UNITS:
+        raise GolfError(f"{table.where}: unit must be one of {', '.join(UNITS)}, not {policy.unit!r}")
+    if policy.gate not in GATES:
+        raise GolfError(f"{table.where}: gate must be one of {', '.join(GATES)}, not {policy.gate!r}")
+    if not 0 < policy.alpha < 1:
+        raise GolfError(f"{table.where}: alpha must be between 0 and 1, not {policy.alpha}")
+    if policy.delta < 0:
+        raise GolfError(f"{table.where}: delta must not be negative")
+    if policy.min_runs < 2:
+        raise GolfError(f"{table.where}: min_runs must be at least 2 (a t test needs 2 runs)")
+    return policy
+
+
+_MISSING = object()
+
+
+class _Reader:
+    """Typed access to one TOML table, with errors that name the file, table and key."""
+
+    def __init__(self, table, where: str):
+        if not isinstance(table, dict):
+            raise GolfError(f"{where}: expected a table")
+        self.table_ = table
+        self.where = where
+
+    def _get(self, key, default, kinds, kind_name):
+        value = self.table_.get(key, _MISSING)
+        if value is _MISSING:
+            if default is _MISSING:
+                raise GolfError(f"{self.where}: missing key {key!r}")
+            return default
+        if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
+            raise GolfError(f"{self.where}: {key!r} must be {kind_name}, not {value!r}")
+        return value
+
+    def text(self, key, default=_MISSING) -> str:
+        return self._get(key, default, (str,), "a string")
+
+    def integer(self, key, default=_MISSING) -> int:
+        value = self._get(key, default, (int,), "an integer")
+        if value is not None and value < 0:
+            raise GolfError(f"{self.where}: {key!r} must not be negative")
+        return value
+
+    def number(self, key, default=_MISSING) -> float:
+        return float(self._get(key, default, (int, float), "a number"))
+
+    def boolean(self, key, default=_MISSING) -> bool:
+        return self._get(key, default, (bool,), "true or false")
+
+    def texts(self, key, default=_MISSING) -> list[str]:
+        values = self._get(key, default, (list,), "a list of strings")
+        if not all(isinstance(v, str) for v in values):
+            raise GolfError(f"{self.where}: {key!r} must be a list of strings")
+        return list(values)
+
+    def table(self, key) -> dict:
+        return self._get(key, _MISSING, (dict,), "a table")
+
+
+__all__ = ["CodeBytesPolicy", "DEFAULT_RULESET", "Ruleset", "SignificancePolicy", "Track",
+           "list_rulesets", "load_ruleset"]
