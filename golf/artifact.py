@@ -1,0 +1,261 @@
+"""The reference artifact format (spec 1.10) and size accounting (spec 1.11).
+
+An artifact is a state dict quantized to int8 (per row for large matrices, per
+tensor otherwise, small tensors kept as floats), saved with torch.save and
+compressed with zlib at level 9. torch is imported inside the functions that
+need it: size accounting works without torch.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from golf.errors import GolfError
+
+QUANT_FORMAT = "int8_clean_per_row_v1"
+ARTIFACT_NAME = "final_model.int8.ptz"
+DEFAULT_SCRIPT = "train_gpt.py"
+KEEP_FLOAT_MAX_NUMEL = 65_536
+CLIP_QUANTILE = 99.99984 / 100.0
+ZLIB_LEVEL = 9
+# Control tensors (gains, scales, mixes, skip weights) stay in fp32 when small.
+CONTROL_PATTERNS = ("attn_scale", "attn_scales", "mlp_scale", "mlp_scales", "resid_mix",
+                    "resid_mixes", "q_gain", "skip_weight", "skip_weights")
+CONTAINER_KEYS = ("quantized", "scales", "dtypes", "passthrough")
+
+
+@dataclass(frozen=True)
+class QuantStats:
+    tensors: int
+    params: int
+    baseline_bytes: int   # bytes of the state dict as given
+    payload_bytes: int    # bytes of every tensor stored in the container
+
+
+def _dtype_name(dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def _quantize_per_row(t32):
+    import torch
+
+    clip = torch.quantile(t32.abs(), CLIP_QUANTILE, dim=1)
+    clipped = torch.maximum(torch.minimum(t32, clip[:, None]), -clip[:, None])
+    # Rounded against the stored fp16 scale, so dequantization is within half a step of the clipped value.
+    scale = (clip / 127.0).clamp_min(1.0 / 127.0).to(torch.float16)
+    q = torch.clamp(torch.round(clipped / scale.float()[:, None]), -127, 127).to(torch.int8)
+    return q.contiguous(), scale.contiguous()
+
+
+def _quantize_per_tensor(t32):
+    import torch
+
+    clip = float(torch.quantile(t32.abs().flatten(), CLIP_QUANTILE).item()) if t32.numel() else 0.0
+    scale = torch.tensor(clip / 127.0 if clip > 0 else 1.0, dtype=torch.float32)
+    clipped = torch.clamp(t32, -clip, clip)
+    q = torch.clamp(torch.round(clipped / scale), -127, 127).to(torch.int8)
+    return q.contiguous(), scale
+
+
+def quantize_state_dict(state_dict, keep_fp32_patterns=CONTROL_PATTERNS) -> tuple[dict, QuantStats]:
+    """The reference int8 container for `state_dict`, and what it holds."""
+    import torch
+
+    quantized, scales, dtypes, passthrough = {}, {}, {}, {}
+    qmeta, orig_dtypes = {}, {}
+    params = baseline = payload = 0
+    for name, tensor in state_dict.items():
+        t = tensor.detach().to("cpu").contiguous()
+        params += t.numel()
+        baseline += t.numel() * t.element_size()
+        if not t.is_floating_point():
+            passthrough[name] = t
+            payload += t.numel() * t.element_size()
+            continue
+        if t.numel() <= KEEP_FLOAT_MAX_NUMEL:
+            if any(pattern in name for pattern in keep_fp32_patterns):
+                kept = t.float().contiguous()
+            else:
+                kept = t.to(torch.float16).contiguous()
+            if kept.dtype != t.dtype:
+                orig_dtypes[name] = _dtype_name(t.dtype)
+            passthrough[name] = kept
+            payload += kept.numel() * kept.element_size()
+            continue
+        t32 = t.float()
+        if t32.ndim == 2:
+            q, scale = _quantize_per_row(t32)
+            qmeta[name] = {"scheme": "per_row", "axis": 0}
+        else:  # 1-D, 3-D and up: one scale for the whole tensor
+            q, scale = _quantize_per_tensor(t32)
+        quantized[name], scales[name], dtypes[name] = q, scale, _dtype_name(t.dtype)
+        payload += q.numel() * q.element_size() + scale.numel() * scale.element_size()
+    container = {"__quant_format__": QUANT_FORMAT, "quantized": quantized, "scales": scales,
+                 "dtypes": dtypes, "passthrough": passthrough}
+    if qmeta:
+        container["qmeta"] = qmeta
+    if orig_dtypes:
+        container["passthrough_orig_dtypes"] = orig_dtypes
+    return container, QuantStats(len(state_dict), params, baseline, payload)
+
+
+def _torch_dtype(name: str, where: str):
+    import torch
+
+    dtype = getattr(torch, str(name), None)
+    if not isinstance(dtype, torch.dtype):
+        raise GolfError(f"{where}: unknown dtype {name!r} in the artifact")
+    return dtype
+
+
+def dequantize_state_dict(container: dict, where: str = "artifact") -> dict:
+    """The float state dict a reference container stands for (dtypes restored)."""
+    import torch
+
+    check_container(container, where)
+    qmeta = container.get("qmeta", {})
+    orig_dtypes = container.get("passthrough_orig_dtypes", {})
+    out = {}
+    for name, q in container["quantized"].items():
+        if name not in container["scales"] or name not in container["dtypes"]:
+            raise GolfError(f"{where}: quantized tensor {name!r} has no scale or dtype")
+        scale = container["scales"][name].to(torch.float32)
+        dtype = _torch_dtype(container["dtypes"][name], where)
+        per_row = qmeta.get(name, {}).get("scheme") == "per_row" or scale.ndim > 0
+        if per_row:
+            values = q.float() * scale.view(q.shape[0], *([1] * (q.ndim - 1)))
+        else:
+            values = q.float() * float(scale.item())
+        out[name] = values.to(dtype).contiguous()
+    for name, t in container["passthrough"].items():
+        kept = t.detach().to("cpu").contiguous()
+        if name in orig_dtypes:
+            kept = kept.to(_torch_dtype(orig_dtypes[name], where))
+        out[name] = kept
+    return out
+
+
+def check_container(container, where: str = "artifact") -> None:
+    if not isinstance(container, dict) or "__quant_format__" not in container:
+        raise GolfError(f"{where}: not a quantized artifact (no __quant_format__ key)")
+    found = container["__quant_format__"]
+    if found != QUANT_FORMAT:
+        raise GolfError(f"{where}: artifact format {found!r} is not {QUANT_FORMAT!r}; "
+                        f"golf reads only the reference format")
+    for key in CONTAINER_KEYS:
+        if not isinstance(container.get(key), dict):
+            raise GolfError(f"{where}: artifact has no {key!r} table")
+
+
+def compress(container: dict) -> bytes:
+    """torch.save into memory, then zlib level 9: the bytes of an artifact file."""
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save(container, buffer)
+    return zlib.compress(buffer.getvalue(), level=ZLIB_LEVEL)
+
+
+def decompress(data: bytes, where: str = "artifact"):
+    """The object inside artifact bytes. Loads tensors and plain containers only (no pickled code)."""
+    import torch
+
+    try:
+        raw = zlib.decompress(data)
+    except zlib.error as error:
+        raise GolfError(f"{where}: not zlib-compressed data ({error}); corrupt or not an artifact") from None
+    try:
+        return torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises many types here; all mean "not a torch file"
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise GolfError(f"{where}: decompressed data is not a loadable torch file ({first})") from None
+
+
+def save_artifact(state_dict, path: str | os.PathLike) -> int:
+    """Quantize, compress and write `state_dict` to `path`; returns the file size in bytes."""
+    from golf.io import atomic_write_bytes
+
+    container, _ = quantize_state_dict(state_dict)
+    data = compress(container)
+    atomic_write_bytes(path, data)
+    return len(data)
+
+
+def load_artifact(path: str | os.PathLike) -> dict:
+    """The dequantized state dict stored in an artifact file."""
+    path = Path(path)
+    if not path.is_file():
+        raise GolfError(f"{path}: no such artifact file")
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise GolfError(f"{path}: cannot read artifact: {error.strerror or error}") from None
+    if not data:
+        raise GolfError(f"{path}: empty file, not an artifact")
+    return dequantize_state_dict(decompress(data, str(path)), str(path))
+
+
+# ---------------------------------------------------------------------------
+# Size accounting: plain file sizes, no torch.
+# ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SizeReport:
+    record_dir: str
+    script: str
+    artifact: str
+    code_bytes: int
+    model_bytes: int | None   # None when the artifact is not on disk
+    total: int | None
+    cap: int
+    track: str | None
+    fits: bool | None         # None when the model bytes are unknown and the code alone fits
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def _cap_from_ruleset(record_dir: Path, ruleset) -> tuple[int, str]:
+    """The byte cap of the record's track: its parent folder names the track, else the default track."""
+    track = ruleset.find_track(record_dir.resolve().parent.name) or ruleset.track()
+    return int(track.byte_cap), track.name
+
+
+def measure_size(record_dir: str | os.PathLike, artifact: str | os.PathLike | None = None,
+                 cap: int | None = None, ruleset=None, script: str | None = None) -> SizeReport:
+    """Code bytes (the shipped script), model bytes (the artifact on disk) and the total against the cap.
+
+    The cap comes from the ruleset (the track named by the record's parent folder,
+    else the default track) unless `cap` is given.
+    """
+    record_dir = Path(record_dir)
+    if not record_dir.is_dir():
+        raise GolfError(f"{record_dir}: no such record folder")
+    track = None
+    if cap is None:
+        if ruleset is None:
+            from golf.rules import load_ruleset
+
+            ruleset = load_ruleset()
+        cap, track = _cap_from_ruleset(record_dir, ruleset)
+    if script is None and ruleset is not None:
+        script = ruleset.code_bytes_policy.script
+    script_path = record_dir / (script or DEFAULT_SCRIPT)
+    if not script_path.is_file():
+        raise GolfError(f"{record_dir}: no {script_path.name} (the shipped script whose bytes count as code)")
+    code_bytes = script_path.stat().st_size
+    artifact_path = Path(artifact) if artifact is not None else record_dir / ARTIFACT_NAME
+    if artifact is not None and not artifact_path.is_file():
+        raise GolfError(f"{artifact_path}: no such artifact file")
+    model_bytes = artifact_path.stat().st_size if artifact_path.is_file() else None
+    total = code_bytes + model_bytes if model_bytes is not None else None
+    if total is not None:
+        fits = total <= cap
+    else:
+        fits = False if code_bytes > cap else None
+    return SizeReport(str(record_dir), str(script_path), str(artifact_path), code_bytes, model_bytes,
+                      total, cap, track, fits)
