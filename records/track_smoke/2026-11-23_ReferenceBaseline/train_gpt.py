@@ -1,0 +1,1104 @@
+"""
+Reference trainer for the Parameter Golf challenge: the baseline GPT, Muon + Adam, int8+zlib artifact.
+
+Run with `torchrun --standalone --nproc_per_node=N train_gpt.py` (N divides 8) or `python train_gpt.py`.
+Everything is configured through environment variables (see Hyperparameters). On CUDA it uses NCCL, flash SDPA,
+bf16 autocast and torch.compile; without CUDA it runs on CPU with gloo, eager mode and fp32.
+
+Importing this file does nothing but read the environment into Hyperparameters; the trusted evaluator uses
+`load_model_for_eval(artifact_path)` and `model.forward_logits(input_ids)`.
+Keep this file under 1,500 lines.
+"""
+
+from __future__ import annotations
+
+import copy
+import glob
+import io
+import math
+import os
+import random
+import subprocess
+import sys
+import time
+import uuid
+import zlib
+from contextlib import nullcontext
+from pathlib import Path
+
+import numpy as np
+import sentencepiece as spm
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.nn.parallel import DistributedDataParallel as DDP
+
+# -----------------------------------------------------------------------------
+# Hyperparameters (read from the environment at import time)
+
+
+class Hyperparameters:
+    data_path = os.environ.get("DATA_PATH", "./data/datasets/fineweb10B_sp1024")
+    train_files = os.path.join(data_path, "fineweb_train_*.bin")
+    val_files = os.path.join(data_path, "fineweb_val_*.bin")
+    tokenizer_path = os.environ.get("TOKENIZER_PATH", "./data/tokenizers/fineweb_1024_bpe.model")
+    run_id = os.environ.get("RUN_ID", str(uuid.uuid4()))
+    seed = int(os.environ.get("SEED", 1337))
+
+    # validation
+    val_batch_size = int(os.environ.get("VAL_BATCH_SIZE", 524_288))
+    val_loss_every = int(os.environ.get("VAL_LOSS_EVERY", 1000))
+    train_log_every = int(os.environ.get("TRAIN_LOG_EVERY", 200))
+
+    # training length
+    iterations = int(os.environ.get("ITERATIONS", 20_000))
+    warmdown_iters = int(os.environ.get("WARMDOWN_ITERS", 1200))
+    warmup_steps = int(os.environ.get("WARMUP_STEPS", 20))
+    train_batch_tokens = int(os.environ.get("TRAIN_BATCH_TOKENS", 524_288))
+    train_seq_len = int(os.environ.get("TRAIN_SEQ_LEN", 1024))
+    max_wallclock_seconds = float(os.environ.get("MAX_WALLCLOCK_SECONDS", 600.0))
+
+    # evaluation (EVAL_STRIDE 0 = no sliding-window evaluation)
+    eval_seq_len = int(os.environ.get("EVAL_SEQ_LEN", train_seq_len))
+    eval_stride = int(os.environ.get("EVAL_STRIDE", 0))
+    eval_batch_seqs = int(os.environ.get("EVAL_BATCH_SEQS", 32))
+
+    # model shape
+    vocab_size = int(os.environ.get("VOCAB_SIZE", 1024))
+    num_layers = int(os.environ.get("NUM_LAYERS", 9))
+    num_kv_heads = int(os.environ.get("NUM_KV_HEADS", 4))
+    model_dim = int(os.environ.get("MODEL_DIM", 512))
+    num_heads = int(os.environ.get("NUM_HEADS", 8))
+    mlp_mult = int(os.environ.get("MLP_MULT", 2))
+    tie_embeddings = bool(int(os.environ.get("TIE_EMBEDDINGS", "1")))
+    rope_base = float(os.environ.get("ROPE_BASE", 10000.0))
+    logit_softcap = float(os.environ.get("LOGIT_SOFTCAP", 30.0))
+    qk_gain_init = float(os.environ.get("QK_GAIN_INIT", 1.5))
+
+    # optimizers
+    embed_lr = float(os.environ.get("EMBED_LR", 0.6))
+    head_lr = float(os.environ.get("HEAD_LR", 0.008))
+    tied_embed_lr = float(os.environ.get("TIED_EMBED_LR", 0.05))
+    tied_embed_init_std = float(os.environ.get("TIED_EMBED_INIT_STD", 0.005))
+    matrix_lr = float(os.environ.get("MATRIX_LR", 0.04))
+    scalar_lr = float(os.environ.get("SCALAR_LR", 0.04))
+    muon_momentum = float(os.environ.get("MUON_MOMENTUM", 0.95))
+    muon_backend_steps = int(os.environ.get("MUON_BACKEND_STEPS", 5))
+    muon_momentum_warmup_start = float(os.environ.get("MUON_MOMENTUM_WARMUP_START", 0.85))
+    muon_momentum_warmup_steps = int(os.environ.get("MUON_MOMENTUM_WARMUP_STEPS", 500))
+    beta1 = float(os.environ.get("BETA1", 0.9))
+    beta2 = float(os.environ.get("BETA2", 0.95))
+    adam_eps = float(os.environ.get("ADAM_EPS", 1e-8))
+    grad_clip_norm = float(os.environ.get("GRAD_CLIP_NORM", 0.0))
+
+    # runtime: torch.compile is on by default only on CUDA
+    compile = bool(int(os.environ.get("COMPILE", "1" if torch.cuda.is_available() else "0")))
+
+
+# Parameters whose names contain one of these substrings are "control" tensors: optimized by Adam at SCALAR_LR,
+# kept in fp32, and stored unquantized in fp32 in the artifact.
+CONTROL_TENSOR_NAME_PATTERNS = tuple(
+    p
+    for p in os.environ.get(
+        "CONTROL_TENSOR_NAME_PATTERNS",
+        "attn_scale,attn_scales,mlp_scale,mlp_scales,resid_mix,resid_mixes,q_gain,skip_weight,skip_weights",
+    ).split(",")
+    if p
+)
+INT8_KEEP_FLOAT_FP32_NAME_PATTERNS = tuple(
+    p
+    for p in os.environ.get("INT8_KEEP_FLOAT_FP32_NAME_PATTERNS", ",".join(CONTROL_TENSOR_NAME_PATTERNS)).split(",")
+    if p
+)
+INT8_KEEP_FLOAT_MAX_NUMEL = 65_536
+INT8_KEEP_FLOAT_STORE_DTYPE = torch.float16
+INT8_PER_ROW_SCALE_DTYPE = torch.float16
+INT8_CLIP_PERCENTILE = 99.99984
+INT8_CLIP_Q = INT8_CLIP_PERCENTILE / 100.0
+
+
+def is_control_name(name: str) -> bool:
+    return any(pattern in name for pattern in CONTROL_TENSOR_NAME_PATTERNS)
+
+
+# -----------------------------------------------------------------------------
+# Muon: momentum + Newton-Schulz orthogonalisation of each 2-D update
+
+
+def zeropower_via_newtonschulz5(G: Tensor, steps: int = 10, eps: float = 1e-7) -> Tensor:
+    # Quintic iteration pushing the singular values of G towards 1 (bf16 on CUDA, fp32 on CPU).
+    a, b, c = (3.4445, -4.7750, 2.0315)
+    X = G.to(torch.bfloat16 if G.is_cuda else torch.float32)
+    X = X / (X.norm() + eps)
+    transposed = G.size(0) > G.size(1)
+    if transposed:
+        X = X.T
+    for _ in range(steps):
+        A = X @ X.T
+        B = b * A + c * A @ A
+        X = a * X + B @ X
+    return X.T if transposed else X
+
+
+# main() rebinds this to a torch.compile'd version when COMPILE=1.
+newton_schulz = zeropower_via_newtonschulz5
+
+
+class Muon(torch.optim.Optimizer):
+    """Nesterov momentum, orthogonalised update. Parameters are shared round-robin between ranks: each rank
+    computes the updates of its own parameters, then one flat all_reduce gives every rank all updates."""
+
+    def __init__(self, params, lr: float, momentum: float, backend_steps: int, nesterov: bool = True):
+        super().__init__(params, dict(lr=lr, momentum=momentum, backend_steps=backend_steps, nesterov=nesterov))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        distributed = dist.is_available() and dist.is_initialized()
+        world_size = dist.get_world_size() if distributed else 1
+        rank = dist.get_rank() if distributed else 0
+        for group in self.param_groups:
+            params = group["params"]
+            if not params:
+                continue
+            lr, momentum = group["lr"], group["momentum"]
+            flat_dtype = torch.bfloat16 if params[0].is_cuda else torch.float32
+            updates = torch.zeros(sum(p.numel() for p in params), device=params[0].device, dtype=flat_dtype)
+            offset = 0
+            for i, p in enumerate(params):
+                if i % world_size == rank and p.grad is not None:
+                    g = p.grad
+                    state = self.state[p]
+                    if "momentum_buffer" not in state:
+                        state["momentum_buffer"] = torch.zeros_like(g)
+                    buf = state["momentum_buffer"]
+                    buf.mul_(momentum).add_(g)
+                    if group["nesterov"]:
+                        g = g.add(buf, alpha=momentum)
+                    g = newton_schulz(g, steps=group["backend_steps"])
+                    g = g * max(1.0, g.size(0) / g.size(1)) ** 0.5
+                    updates[offset : offset + p.numel()] = g.reshape(-1).to(flat_dtype)
+                offset += p.numel()
+            if distributed:
+                dist.all_reduce(updates, op=dist.ReduceOp.SUM)
+            offset = 0
+            for p in params:
+                update = updates[offset : offset + p.numel()].view_as(p).to(p.dtype)
+                p.add_(update, alpha=-lr)
+                offset += p.numel()
+        return None
+
+
+# -----------------------------------------------------------------------------
+# Tokenizer byte accounting and validation
+
+
+def build_sentencepiece_luts(sp: spm.SentencePieceProcessor, vocab_size: int, device: torch.device):
+    """Per-token tables for counting the bytes of the text that the validation targets stand for."""
+    sp_vocab_size = int(sp.vocab_size())
+    table_size = max(sp_vocab_size, vocab_size)
+    base_bytes = np.zeros(table_size, dtype=np.int16)
+    has_leading_space = np.zeros(table_size, dtype=np.bool_)
+    is_boundary = np.ones(table_size, dtype=np.bool_)
+    for token_id in range(sp_vocab_size):
+        if sp.is_control(token_id) or sp.is_unknown(token_id) or sp.is_unused(token_id):
+            continue
+        is_boundary[token_id] = False
+        if sp.is_byte(token_id):
+            base_bytes[token_id] = 1
+            continue
+        piece = sp.id_to_piece(token_id)
+        if piece.startswith("\u2581"):
+            has_leading_space[token_id] = True
+            piece = piece[1:]
+        base_bytes[token_id] = len(piece.encode("utf-8"))
+    return (
+        torch.tensor(base_bytes, dtype=torch.int16, device=device),
+        torch.tensor(has_leading_space, dtype=torch.bool, device=device),
+        torch.tensor(is_boundary, dtype=torch.bool, device=device),
+    )
+
+
+def target_byte_counts(prev_ids: Tensor, target_ids: Tensor, luts) -> Tensor:
+    # A leading "\u2581" is one byte (a space) unless the previous token is a boundary (e.g. BOS).
+    base_bytes, has_leading_space, is_boundary = luts
+    counts = base_bytes[target_ids].to(torch.int32)
+    counts += (has_leading_space[target_ids] & ~is_boundary[prev_ids]).to(torch.int32)
+    return counts
+
+
+def load_validation_tokens(pattern: str, seq_len: int) -> np.ndarray:
+    files = sorted(glob.glob(pattern))
+    if not files:
+        raise FileNotFoundError(f"No files found for pattern: {pattern}")
+    tokens = np.concatenate([load_data_shard(Path(f)) for f in files])
+    usable = ((tokens.size - 1) // seq_len) * seq_len
+    if usable <= 0:
+        raise ValueError(f"Validation split is too short for seq_len={seq_len}")
+    return tokens[: usable + 1]
+
+
+def eval_val(args, model, rank, world_size, device, grad_accum_steps, val_tokens, luts, seq_len):
+    """Exact token-weighted mean cross-entropy and bits per byte over all validation sequences."""
+    local_batch_tokens = args.val_batch_size // (world_size * grad_accum_steps)
+    if local_batch_tokens < seq_len:
+        raise ValueError(
+            f"VAL_BATCH_SIZE={args.val_batch_size} is too small: each rank needs at least one sequence of "
+            f"{seq_len} tokens per batch (world_size={world_size}, grad_accum_steps={grad_accum_steps})"
+        )
+    local_batch_seqs = local_batch_tokens // seq_len
+    total_seqs = (val_tokens.size - 1) // seq_len
+    seq_start = total_seqs * rank // world_size
+    seq_end = total_seqs * (rank + 1) // world_size
+    loss_sum = torch.zeros((), device=device, dtype=torch.float64)
+    token_count = torch.zeros((), device=device, dtype=torch.float64)
+    byte_count = torch.zeros((), device=device, dtype=torch.float64)
+    model.eval()
+    with torch.inference_mode():
+        for batch_start in range(seq_start, seq_end, local_batch_seqs):
+            batch_end = min(batch_start + local_batch_seqs, seq_end)
+            chunk = val_tokens[batch_start * seq_len : batch_end * seq_len + 1]
+            local = torch.from_numpy(chunk.astype(np.int64)).to(device, non_blocking=True)
+            x = local[:-1].reshape(-1, seq_len)
+            y = local[1:].reshape(-1, seq_len)
+            with autocast_context(device):
+                batch_loss = model(x, y).detach()
+            n = float(y.numel())
+            loss_sum += batch_loss.to(torch.float64) * n
+            token_count += n
+            byte_count += target_byte_counts(x.reshape(-1), y.reshape(-1), luts).to(torch.float64).sum()
+    if dist.is_available() and dist.is_initialized():
+        for t in (loss_sum, token_count, byte_count):
+            dist.all_reduce(t, op=dist.ReduceOp.SUM)
+    model.train()
+    val_loss = loss_sum / token_count
+    bits_per_token = val_loss.item() / math.log(2.0)
+    tokens_per_byte = token_count.item() / byte_count.item()
+    return float(val_loss.item()), float(bits_per_token * tokens_per_byte)
+
+
+def sliding_windows(n_targets: int, seq_len: int, stride: int) -> list[tuple[int, int, int]]:
+    """Windows (ws, end, score_from) over N targets: inputs tokens[ws:end], targets tokens[ws+1:end+1]; each
+    window scores targets [score_from, end), so every target is scored exactly once with the most context."""
+    if n_targets < 1 or seq_len < 1 or not 0 < stride <= seq_len:
+        raise ValueError(f"bad sliding window plan: n_targets={n_targets} seq_len={seq_len} stride={stride}")
+    windows = []
+    ws, scored_end = 0, 0
+    while True:
+        end = min(ws + seq_len, n_targets)
+        windows.append((ws, end, scored_end))
+        if end == n_targets:
+            return windows
+        scored_end = end
+        ws += stride
+
+
+def eval_val_sliding(args, logits_fn, rank, world_size, device, val_tokens, luts, seq_len, stride):
+    """Sliding-window evaluation: windows split contiguously across ranks, EVAL_BATCH_SEQS windows per batch."""
+    windows = sliding_windows(val_tokens.size - 1, seq_len, stride)
+    mine = windows[len(windows) * rank // world_size : len(windows) * (rank + 1) // world_size]
+    loss_sum = torch.zeros((), device=device, dtype=torch.float64)
+    token_count = torch.zeros((), device=device, dtype=torch.float64)
+    byte_count = torch.zeros((), device=device, dtype=torch.float64)
+    batch_size = max(1, args.eval_batch_seqs)
+    with torch.inference_mode():
+        for i in range(0, len(mine), batch_size):
+            batch = mine[i : i + batch_size]
+            # Windows of one length run together; a short window runs at its own length (no padding).
+            for length in sorted({end - ws for ws, end, _ in batch}, reverse=True):
+                group = [w for w in batch if w[1] - w[0] == length]
+                rows = [val_tokens[ws : end + 1].astype(np.int64) for ws, end, _ in group]
+                local = torch.from_numpy(np.stack(rows)).to(device, non_blocking=True)
+                x, y = local[:, :-1], local[:, 1:]
+                with autocast_context(device):
+                    logits = logits_fn(x)
+                nll = F.cross_entropy(logits.float().reshape(-1, logits.size(-1)), y.reshape(-1), reduction="none")
+                nll = nll.reshape(y.shape).to(torch.float64)
+                # row r scores its positions from score_from - ws on
+                first = torch.tensor([score_from - ws for ws, _, score_from in group], device=device)
+                scored = torch.arange(length, device=device)[None, :] >= first[:, None]
+                loss_sum += nll[scored].sum()
+                token_count += scored.sum().to(torch.float64)
+                byte_count += target_byte_counts(x[scored], y[scored], luts).to(torch.float64).sum()
+    if dist.is_available() and dist.is_initialized():
+        for t in (loss_sum, token_count, byte_count):
+            dist.all_reduce(t, op=dist.ReduceOp.SUM)
+    val_loss = loss_sum.item() / token_count.item()
+    val_bpb = val_loss / math.log(2.0) * token_count.item() / byte_count.item()
+    return float(val_loss), float(val_bpb)
+
+
+# -----------------------------------------------------------------------------
+# int8 per-row quantization of the state dict, the submission artifact
+
+
+def tensor_nbytes(t: Tensor) -> int:
+    return int(t.numel()) * int(t.element_size())
+
+
+def quantize_float_tensor(t: Tensor) -> tuple[Tensor, Tensor]:
+    t32 = t.float()
+    if t32.ndim == 2:
+        # Per-row symmetric int8 with a high-percentile clip; q is rounded against the stored fp16 scale so
+        # that dequantization is exact to half a step.
+        clip_abs = torch.quantile(t32.abs(), INT8_CLIP_Q, dim=1) if t32.numel() else torch.zeros(t32.shape[0])
+        clipped = torch.maximum(torch.minimum(t32, clip_abs[:, None]), -clip_abs[:, None])
+        scale = (clip_abs / 127.0).clamp_min(1.0 / 127.0).to(INT8_PER_ROW_SCALE_DTYPE)
+        q = torch.clamp(torch.round(clipped / scale.float()[:, None]), -127, 127).to(torch.int8)
+        return q.contiguous(), scale.contiguous()
+    clip_abs = float(torch.quantile(t32.abs().flatten(), INT8_CLIP_Q).item()) if t32.numel() else 0.0
+    scale = torch.tensor(clip_abs / 127.0 if clip_abs > 0 else 1.0, dtype=torch.float32)
+    q = torch.clamp(torch.round(torch.clamp(t32, -clip_abs, clip_abs) / scale), -127, 127).to(torch.int8)
+    return q.contiguous(), scale
+
+
+def quantize_state_dict_int8(state_dict: dict[str, Tensor]) -> tuple[dict, dict]:
+    quantized, scales, dtypes, passthrough, passthrough_orig_dtypes, qmeta = {}, {}, {}, {}, {}, {}
+    stats = dict(param_count=0, num_tensors=0, baseline_tensor_bytes=0, int8_payload_bytes=0)
+    for name, tensor in state_dict.items():
+        t = tensor.detach().to("cpu").contiguous()
+        stats["param_count"] += int(t.numel())
+        stats["num_tensors"] += 1
+        stats["baseline_tensor_bytes"] += tensor_nbytes(t)
+        if not t.is_floating_point():
+            passthrough[name] = t
+            stats["int8_payload_bytes"] += tensor_nbytes(t)
+            continue
+        if t.numel() <= INT8_KEEP_FLOAT_MAX_NUMEL:
+            if any(pattern in name for pattern in INT8_KEEP_FLOAT_FP32_NAME_PATTERNS):
+                kept = t.float().contiguous()
+            else:
+                kept = t.to(INT8_KEEP_FLOAT_STORE_DTYPE).contiguous()
+            if kept.dtype != t.dtype:
+                passthrough_orig_dtypes[name] = str(t.dtype).removeprefix("torch.")
+            passthrough[name] = kept
+            stats["int8_payload_bytes"] += tensor_nbytes(kept)
+            continue
+        q, s = quantize_float_tensor(t)
+        if s.ndim > 0:
+            qmeta[name] = {"scheme": "per_row", "axis": 0}
+        quantized[name] = q
+        scales[name] = s
+        dtypes[name] = str(t.dtype).removeprefix("torch.")
+        stats["int8_payload_bytes"] += tensor_nbytes(q) + tensor_nbytes(s)
+    obj = {
+        "__quant_format__": "int8_clean_per_row_v1",
+        "quantized": quantized,
+        "scales": scales,
+        "dtypes": dtypes,
+        "passthrough": passthrough,
+    }
+    if qmeta:
+        obj["qmeta"] = qmeta
+    if passthrough_orig_dtypes:
+        obj["passthrough_orig_dtypes"] = passthrough_orig_dtypes
+    return obj, stats
+
+
+def dequantize_state_dict_int8(obj: dict) -> dict[str, Tensor]:
+    out = {}
+    qmeta = obj.get("qmeta", {})
+    orig_dtypes = obj.get("passthrough_orig_dtypes", {})
+    for name, q in obj["quantized"].items():
+        dtype = getattr(torch, obj["dtypes"][name])
+        s = obj["scales"][name]
+        if qmeta.get(name, {}).get("scheme") == "per_row" or s.ndim > 0:
+            s = s.to(torch.float32).view(q.shape[0], *([1] * (q.ndim - 1)))
+            out[name] = (q.float() * s).to(dtype).contiguous()
+        else:
+            out[name] = (q.float() * float(s.item())).to(dtype).contiguous()
+    for name, t in obj["passthrough"].items():
+        restored = t.detach().to("cpu").contiguous()
+        if name in orig_dtypes:
+            restored = restored.to(getattr(torch, orig_dtypes[name])).contiguous()
+        out[name] = restored
+    return out
+
+
+def load_artifact(path: str) -> dict[str, Tensor]:
+    with open(path, "rb") as f:
+        blob = f.read()
+    obj = torch.load(io.BytesIO(zlib.decompress(blob)), map_location="cpu")
+    return dequantize_state_dict_int8(obj)
+
+
+# -----------------------------------------------------------------------------
+# Data: shards of uint16 tokens behind a 256 x int32 header
+
+
+SHARD_MAGIC = 20240520
+SHARD_VERSION = 1
+SHARD_HEADER_INTS = 256
+
+
+def load_data_shard(file: Path) -> np.ndarray:
+    header_bytes = SHARD_HEADER_INTS * np.dtype("<i4").itemsize
+    header = np.fromfile(file, dtype="<i4", count=SHARD_HEADER_INTS)
+    if header.size != SHARD_HEADER_INTS or int(header[0]) != SHARD_MAGIC or int(header[1]) != SHARD_VERSION:
+        raise ValueError(f"Unexpected shard header for {file}")
+    num_tokens = int(header[2])
+    expected_size = header_bytes + num_tokens * np.dtype("<u2").itemsize
+    if file.stat().st_size != expected_size:
+        raise ValueError(f"Shard size mismatch for {file}: expected {expected_size} bytes")
+    tokens = np.fromfile(file, dtype="<u2", count=num_tokens, offset=header_bytes)
+    if tokens.size != num_tokens:
+        raise ValueError(f"Short read for {file}")
+    return tokens
+
+
+class TokenStream:
+    """Reads the shards in sorted order, one after the other, wrapping around forever."""
+
+    def __init__(self, pattern: str):
+        self.files = [Path(p) for p in sorted(glob.glob(pattern))]
+        if not self.files:
+            raise FileNotFoundError(f"No files found for pattern: {pattern}")
+        self.file_idx = 0
+        self.tokens = load_data_shard(self.files[0])
+        self.pos = 0
+
+    def _advance_file(self) -> None:
+        self.file_idx = (self.file_idx + 1) % len(self.files)
+        self.tokens = load_data_shard(self.files[self.file_idx])
+        self.pos = 0
+
+    def take(self, n: int) -> np.ndarray:
+        chunks = []
+        remaining = n
+        while remaining > 0:
+            available = self.tokens.size - self.pos
+            if available <= 0:
+                self._advance_file()
+                continue
+            k = min(remaining, available)
+            chunks.append(self.tokens[self.pos : self.pos + k])
+            self.pos += k
+            remaining -= k
+        return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+
+
+class DistributedTokenLoader:
+    """Each call takes one contiguous chunk for all ranks; rank r uses its own span of local+1 tokens."""
+
+    def __init__(self, pattern: str, rank: int, world_size: int, device: torch.device):
+        self.rank = rank
+        self.world_size = world_size
+        self.device = device
+        self.stream = TokenStream(pattern)
+
+    def next_batch(self, global_tokens: int, seq_len: int, grad_accum_steps: int) -> tuple[Tensor, Tensor]:
+        local_tokens = global_tokens // (self.world_size * grad_accum_steps)
+        span = local_tokens + 1
+        chunk = self.stream.take(span * self.world_size)
+        local = chunk[self.rank * span : (self.rank + 1) * span].astype(np.int64)
+        local = torch.from_numpy(local).to(self.device, non_blocking=True)
+        x = local[:-1].reshape(-1, seq_len)
+        y = local[1:].reshape(-1, seq_len)
+        return x, y
+
+
+# -----------------------------------------------------------------------------
+# The model
+
+
+class RMSNorm(nn.Module):
+    """RMSNorm without a learnable weight."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.rms_norm(x, (x.size(-1),))
+
+
+class CastedLinear(nn.Linear):
+    """A bias-free linear layer whose fp32 weight is cast to the activation dtype at matmul time."""
+
+    def __init__(self, in_features: int, out_features: int, zero_init: bool = False):
+        super().__init__(in_features, out_features, bias=False)
+        self.zero_init = zero_init
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.linear(x, self.weight.to(x.dtype))
+
+
+class Rotary(nn.Module):
+    """Rotate-half RoPE. cos/sin are computed in fp32 from plain floats (immune to the model's bf16 cast),
+    then cast to the activation dtype."""
+
+    def __init__(self, head_dim: int, base: float):
+        super().__init__()
+        self.head_dim = head_dim
+        self.base = base
+
+    def forward(self, seq_len: int, device: torch.device, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
+        exponents = torch.arange(0, self.head_dim, 2, device=device, dtype=torch.float32) / self.head_dim
+        inv_freq = 1.0 / (self.base**exponents)
+        freqs = torch.outer(torch.arange(seq_len, device=device, dtype=torch.float32), inv_freq)
+        return freqs.cos()[None, None, :, :].to(dtype), freqs.sin()[None, None, :, :].to(dtype)
+
+
+def apply_rotary(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
+    half = x.size(-1) // 2
+    x1, x2 = x[..., :half], x[..., half:]
+    return torch.cat((x1 * cos + x2 * sin, x2 * cos - x1 * sin), dim=-1)
+
+
+class CausalSelfAttention(nn.Module):
+    def __init__(self, dim: int, num_heads: int, num_kv_heads: int, rope_base: float, qk_gain_init: float):
+        super().__init__()
+        if dim % num_heads != 0:
+            raise ValueError("MODEL_DIM must be divisible by NUM_HEADS")
+        if num_heads % num_kv_heads != 0:
+            raise ValueError("NUM_HEADS must be divisible by NUM_KV_HEADS")
+        self.num_heads = num_heads
+        self.num_kv_heads = num_kv_heads
+        self.head_dim = dim // num_heads
+        if self.head_dim % 2 != 0:
+            raise ValueError("head_dim must be even for RoPE")
+        kv_dim = num_kv_heads * self.head_dim
+        self.c_q = CastedLinear(dim, dim)
+        self.c_k = CastedLinear(dim, kv_dim)
+        self.c_v = CastedLinear(dim, kv_dim)
+        self.proj = CastedLinear(dim, dim, zero_init=True)
+        self.q_gain = nn.Parameter(torch.full((num_heads,), qk_gain_init, dtype=torch.float32))
+        self.rotary = Rotary(self.head_dim, rope_base)
+
+    def forward(self, x: Tensor) -> Tensor:
+        B, T, C = x.shape
+        q = self.c_q(x).reshape(B, T, self.num_heads, self.head_dim).transpose(1, 2)
+        k = self.c_k(x).reshape(B, T, self.num_kv_heads, self.head_dim).transpose(1, 2)
+        v = self.c_v(x).reshape(B, T, self.num_kv_heads, self.head_dim).transpose(1, 2)
+        q = F.rms_norm(q, (self.head_dim,))
+        k = F.rms_norm(k, (self.head_dim,))
+        cos, sin = self.rotary(T, x.device, q.dtype)
+        q = apply_rotary(q, cos, sin)
+        k = apply_rotary(k, cos, sin)
+        q = q * self.q_gain.to(q.dtype)[None, :, None, None]
+        y = F.scaled_dot_product_attention(
+            q, k, v, is_causal=True, enable_gqa=self.num_kv_heads != self.num_heads
+        )
+        y = y.transpose(1, 2).contiguous().reshape(B, T, C)
+        return self.proj(y)
+
+
+class MLP(nn.Module):
+    def __init__(self, dim: int, mlp_mult: int):
+        super().__init__()
+        self.fc = CastedLinear(dim, mlp_mult * dim)
+        self.proj = CastedLinear(mlp_mult * dim, dim, zero_init=True)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.proj(torch.relu(self.fc(x)).square())
+
+
+class Block(nn.Module):
+    def __init__(self, dim, num_heads, num_kv_heads, mlp_mult, rope_base, qk_gain_init):
+        super().__init__()
+        self.attn_norm = RMSNorm()
+        self.mlp_norm = RMSNorm()
+        self.attn = CausalSelfAttention(dim, num_heads, num_kv_heads, rope_base, qk_gain_init)
+        self.mlp = MLP(dim, mlp_mult)
+        self.attn_scale = nn.Parameter(torch.ones(dim, dtype=torch.float32))
+        self.mlp_scale = nn.Parameter(torch.ones(dim, dtype=torch.float32))
+        self.resid_mix = nn.Parameter(torch.stack((torch.ones(dim), torch.zeros(dim))).float())
+
+    def forward(self, x: Tensor, x0: Tensor) -> Tensor:
+        mix = self.resid_mix.to(x.dtype)
+        x = mix[0][None, None, :] * x + mix[1][None, None, :] * x0
+        x = x + self.attn_scale.to(x.dtype)[None, None, :] * self.attn(self.attn_norm(x))
+        x = x + self.mlp_scale.to(x.dtype)[None, None, :] * self.mlp(self.mlp_norm(x))
+        return x
+
+
+class GPT(nn.Module):
+    def __init__(
+        self,
+        vocab_size: int,
+        num_layers: int,
+        model_dim: int,
+        num_heads: int,
+        num_kv_heads: int,
+        mlp_mult: int,
+        tie_embeddings: bool,
+        tied_embed_init_std: float,
+        logit_softcap: float,
+        rope_base: float,
+        qk_gain_init: float,
+    ):
+        super().__init__()
+        if logit_softcap <= 0.0:
+            raise ValueError(f"logit_softcap must be positive, got {logit_softcap}")
+        self.tie_embeddings = tie_embeddings
+        self.tied_embed_init_std = tied_embed_init_std
+        self.logit_softcap = logit_softcap
+        self.tok_emb = nn.Embedding(vocab_size, model_dim)
+        # U-Net: the first half of the blocks push their outputs, the second half pops them (LIFO).
+        self.num_encoder_layers = num_layers // 2
+        self.num_decoder_layers = num_layers - self.num_encoder_layers
+        num_skips = min(self.num_encoder_layers, self.num_decoder_layers)
+        self.skip_weights = nn.Parameter(torch.ones(num_skips, model_dim, dtype=torch.float32))
+        self.blocks = nn.ModuleList(
+            [Block(model_dim, num_heads, num_kv_heads, mlp_mult, rope_base, qk_gain_init) for _ in range(num_layers)]
+        )
+        self.final_norm = RMSNorm()
+        self.lm_head = None if tie_embeddings else CastedLinear(model_dim, vocab_size, zero_init=True)
+        self._init_weights()
+
+    def _init_weights(self) -> None:
+        if self.tie_embeddings:
+            nn.init.normal_(self.tok_emb.weight, mean=0.0, std=self.tied_embed_init_std)
+        for module in self.modules():
+            if isinstance(module, CastedLinear) and module.zero_init:
+                nn.init.zeros_(module.weight)
+
+    def forward_logits(self, input_ids: Tensor) -> Tensor:
+        """Softcapped logits [B, T, V] in float32: exactly what the training loss is computed from."""
+        x = F.rms_norm(self.tok_emb(input_ids), (self.tok_emb.embedding_dim,))
+        x0 = x
+        skips = []
+        for i in range(self.num_encoder_layers):
+            x = self.blocks[i](x, x0)
+            skips.append(x)
+        for i in range(self.num_decoder_layers):
+            if skips:
+                x = x + self.skip_weights[i].to(x.dtype)[None, None, :] * skips.pop()
+            x = self.blocks[self.num_encoder_layers + i](x, x0)
+        x = self.final_norm(x)
+        if self.tie_embeddings:
+            logits = F.linear(x, self.tok_emb.weight.to(x.dtype))
+        else:
+            logits = self.lm_head(x)
+        logits = self.logit_softcap * torch.tanh(logits / self.logit_softcap)
+        return logits.float()
+
+    def forward(self, input_ids: Tensor, target_ids: Tensor) -> Tensor:
+        logits = self.forward_logits(input_ids)
+        return F.cross_entropy(logits.reshape(-1, logits.size(-1)), target_ids.reshape(-1), reduction="mean")
+
+
+def build_model(args) -> GPT:
+    """The model in fp32 (the CPU layout); see cast_model_for_cuda for the GPU dtype layout."""
+    return GPT(
+        vocab_size=args.vocab_size,
+        num_layers=args.num_layers,
+        model_dim=args.model_dim,
+        num_heads=args.num_heads,
+        num_kv_heads=args.num_kv_heads,
+        mlp_mult=args.mlp_mult,
+        tie_embeddings=args.tie_embeddings,
+        tied_embed_init_std=args.tied_embed_init_std,
+        logit_softcap=args.logit_softcap,
+        rope_base=args.rope_base,
+        qk_gain_init=args.qk_gain_init,
+    )
+
+
+def cast_model_for_cuda(model: GPT) -> GPT:
+    # bf16 everywhere, then linear weights and small/control parameters back to fp32 (tok_emb stays bf16).
+    model.bfloat16()
+    for module in model.modules():
+        if isinstance(module, CastedLinear):
+            module.float()
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if (param.ndim < 2 or is_control_name(name)) and param.dtype != torch.float32:
+                param.data = param.data.float()
+    return model
+
+
+def load_model_for_eval(artifact_path: str, device: str = "cpu", args=None) -> GPT:
+    """Trusted-evaluator entry point: the env-configured model with the dequantized artifact, fp32, eval mode."""
+    args = args if args is not None else Hyperparameters
+    model = build_model(args)
+    state = {name: t.float() if t.is_floating_point() else t for name, t in load_artifact(artifact_path).items()}
+    model.load_state_dict(state, strict=True)
+    return model.to(device).float().eval()
+
+
+# -----------------------------------------------------------------------------
+# Schedules
+
+
+def lr_multiplier(step: int, elapsed_ms: float, iterations: int, warmdown_iters: int, max_wallclock_ms) -> float:
+    """Linear warmdown to 0: over the last WARMDOWN_ITERS steps, or, under a wallclock cap, over the time
+    those steps are expected to take so that the multiplier reaches 0 exactly at the cap."""
+    if warmdown_iters <= 0:
+        return 1.0
+    if max_wallclock_ms is None:
+        warmdown_start = max(iterations - warmdown_iters, 0)
+        if warmdown_start <= step < iterations:
+            return max((iterations - step) / max(warmdown_iters, 1), 0.0)
+        return 1.0
+    step_ms = elapsed_ms / max(step, 1)
+    warmdown_ms = warmdown_iters * step_ms
+    remaining_ms = max(max_wallclock_ms - elapsed_ms, 0.0)
+    if remaining_ms <= warmdown_ms:
+        return remaining_ms / max(warmdown_ms, 1e-9)
+    return 1.0
+
+
+def muon_momentum_at(step: int, args) -> float:
+    frac = min(step / args.muon_momentum_warmup_steps, 1.0) if args.muon_momentum_warmup_steps > 0 else 1.0
+    return (1 - frac) * args.muon_momentum_warmup_start + frac * args.muon_momentum
+
+
+# -----------------------------------------------------------------------------
+# Runtime helpers
+
+
+def autocast_context(device: torch.device):
+    if device.type == "cuda":
+        return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+    return nullcontext()
+
+
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def nvidia_smi_output(use_cuda: bool) -> str:
+    try:
+        result = subprocess.run(["nvidia-smi"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
+        return result.stdout
+    except OSError:
+        return "nvidia-smi: not available" + ("" if use_cuda else " (cpu)")
+
+
+def build_optimizers(args, base_model: GPT, use_cuda: bool) -> tuple[list, float, float]:
+    block_params = list(base_model.blocks.named_parameters())
+    matrix_params = [p for n, p in block_params if p.ndim == 2 and not is_control_name(n)]
+    scalar_params = [p for n, p in block_params if p.ndim < 2 or is_control_name(n)]
+    if base_model.skip_weights.numel() > 0:
+        scalar_params.append(base_model.skip_weights)
+    adam_kwargs = dict(betas=(args.beta1, args.beta2), eps=args.adam_eps, fused=use_cuda)
+
+    def adam(params, lr):
+        return torch.optim.Adam([{"params": params, "lr": lr, "base_lr": lr}], **adam_kwargs)
+
+    token_lr = args.tied_embed_lr if base_model.tie_embeddings else args.embed_lr
+    optimizers = [adam([base_model.tok_emb.weight], token_lr)]
+    head_lr = 0.0
+    if base_model.lm_head is not None:
+        head_lr = args.head_lr
+        optimizers.append(adam([base_model.lm_head.weight], head_lr))
+    if matrix_params:
+        muon = Muon(matrix_params, lr=args.matrix_lr, momentum=args.muon_momentum, backend_steps=args.muon_backend_steps)
+        for group in muon.param_groups:
+            group["base_lr"] = args.matrix_lr
+        optimizers.append(muon)
+    if scalar_params:
+        optimizers.append(adam(scalar_params, args.scalar_lr))
+    return optimizers, token_lr, head_lr
+
+
+# -----------------------------------------------------------------------------
+# Training
+
+
+def main() -> None:
+    global newton_schulz
+    code = Path(__file__).read_text(encoding="utf-8")
+    args = Hyperparameters()
+
+    # distributed + device setup
+    distributed = "RANK" in os.environ and "WORLD_SIZE" in os.environ
+    rank = int(os.environ.get("RANK", "0"))
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    if world_size <= 0 or 8 % world_size != 0:
+        raise ValueError(f"WORLD_SIZE={world_size} must divide 8")
+    grad_accum_steps = 8 // world_size
+    grad_scale = 1.0 / grad_accum_steps
+    use_cuda = torch.cuda.is_available()
+    if use_cuda:
+        device = torch.device("cuda", local_rank)
+        torch.cuda.set_device(device)
+    else:
+        device = torch.device("cpu")
+    if distributed:
+        if use_cuda:
+            dist.init_process_group(backend="nccl", device_id=device)
+        else:
+            dist.init_process_group(backend="gloo")
+        dist.barrier()
+    master_process = rank == 0
+
+    if use_cuda:
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+        torch.backends.cuda.enable_flash_sdp(True)
+        torch.backends.cuda.enable_cudnn_sdp(False)
+        torch.backends.cuda.enable_mem_efficient_sdp(False)
+        torch.backends.cuda.enable_math_sdp(False)
+    else:
+        # These flags also steer the CPU SDPA dispatcher: use the plain (math) kernel on CPU.
+        torch.backends.cuda.enable_flash_sdp(False)
+        torch.backends.cuda.enable_cudnn_sdp(False)
+        torch.backends.cuda.enable_mem_efficient_sdp(False)
+        torch.backends.cuda.enable_math_sdp(True)
+    if args.compile:
+        newton_schulz = torch.compile(zeropower_via_newtonschulz5)
+
+    logfile = None
+    if master_process:
+        os.makedirs("logs", exist_ok=True)
+        logfile = f"logs/{args.run_id}.txt"
+        print(logfile)
+
+    def log0(msg: str, console: bool = True) -> None:
+        if not master_process:
+            return
+        if console:
+            print(msg)
+        with open(logfile, "a", encoding="utf-8") as f:
+            print(msg, file=f)
+
+    log0(code, console=False)
+    log0("=" * 100, console=False)
+    log0(f"Running Python {sys.version}", console=False)
+    log0(f"Running PyTorch {torch.__version__}", console=False)
+    log0(nvidia_smi_output(use_cuda), console=False)
+    log0("=" * 100, console=False)
+
+    # seeds, tokenizer, data
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    if use_cuda:
+        torch.cuda.manual_seed_all(args.seed)
+
+    if not args.tokenizer_path.endswith(".model"):
+        raise ValueError(f"Script only sets up SentencePiece .model files: {args.tokenizer_path}")
+    sp = spm.SentencePieceProcessor(model_file=args.tokenizer_path)
+    if int(sp.vocab_size()) != args.vocab_size:
+        raise ValueError(f"VOCAB_SIZE={args.vocab_size} does not match tokenizer vocab_size={int(sp.vocab_size())}")
+    if args.train_batch_tokens % (world_size * grad_accum_steps * args.train_seq_len) != 0:
+        raise ValueError(
+            f"TRAIN_BATCH_TOKENS={args.train_batch_tokens} must be a multiple of "
+            f"8 * TRAIN_SEQ_LEN = {8 * args.train_seq_len}"
+        )
+    if args.eval_stride < 0 or args.eval_stride > args.eval_seq_len:
+        raise ValueError(f"EVAL_STRIDE={args.eval_stride} must be in [0, EVAL_SEQ_LEN={args.eval_seq_len}]")
+    dataset_dir = Path(args.data_path).resolve()
+    actual_train_files = len(glob.glob(args.train_files))
+    val_tokens = load_validation_tokens(args.val_files, args.eval_seq_len)
+    luts = build_sentencepiece_luts(sp, args.vocab_size, device)
+    log0(f"val_bpb:enabled tokenizer_kind=sentencepiece tokenizer_path={args.tokenizer_path}")
+    log0(f"train_loader:dataset:{dataset_dir.name} train_shards:{actual_train_files}")
+    log0(f"val_loader:shards pattern={args.val_files} tokens:{val_tokens.size - 1}")
+
+    # model and optimizers
+    base_model = build_model(args).to(device)
+    if use_cuda:
+        cast_model_for_cuda(base_model)
+    compiled_model = torch.compile(base_model, dynamic=False, fullgraph=True) if args.compile else base_model
+    if distributed:
+        ddp_kwargs = dict(device_ids=[local_rank]) if use_cuda else {}
+        # The model has no buffers, so there is nothing for DDP to broadcast (the baseline passes
+        # broadcast_buffers=False, which newer PyTorch deprecates).
+        model = DDP(compiled_model, **ddp_kwargs)
+    else:
+        model = compiled_model
+    optimizers, token_lr, head_lr = build_optimizers(args, base_model, use_cuda)
+
+    n_params = sum(p.numel() for p in base_model.parameters())
+    log0(f"model_params:{n_params}")
+    log0(f"world_size:{world_size} grad_accum_steps:{grad_accum_steps}")
+    log0(
+        f"sdp_backends:cudnn={torch.backends.cuda.cudnn_sdp_enabled()} flash={torch.backends.cuda.flash_sdp_enabled()} "
+        f"mem_efficient={torch.backends.cuda.mem_efficient_sdp_enabled()} math={torch.backends.cuda.math_sdp_enabled()}"
+    )
+    attention_mode = "gqa" if args.num_kv_heads != args.num_heads else "mha"
+    log0(f"attention_mode:{attention_mode} num_heads:{args.num_heads} num_kv_heads:{args.num_kv_heads}")
+    log0(
+        f"tie_embeddings:{args.tie_embeddings} embed_lr:{token_lr} head_lr:{head_lr} "
+        f"matrix_lr:{args.matrix_lr} scalar_lr:{args.scalar_lr}"
+    )
+    log0(
+        f"train_batch_tokens:{args.train_batch_tokens} train_seq_len:{args.train_seq_len} "
+        f"iterations:{args.iterations} warmup_steps:{args.warmup_steps} "
+        f"max_wallclock_seconds:{args.max_wallclock_seconds:.3f}"
+    )
+    log0(f"seed:{args.seed}")
+
+    train_loader = DistributedTokenLoader(args.train_files, rank, world_size, device)
+
+    def zero_grad_all() -> None:
+        for opt in optimizers:
+            opt.zero_grad(set_to_none=True)
+
+    max_wallclock_ms = 1000.0 * args.max_wallclock_seconds if args.max_wallclock_seconds > 0 else None
+
+    def train_step(step: int, lr_mul: float) -> Tensor:
+        """One optimizer step over grad_accum_steps micro-batches; returns this rank's mean micro-batch loss."""
+        train_loss = torch.zeros((), device=device)
+        for micro_step in range(grad_accum_steps):
+            if distributed:
+                model.require_backward_grad_sync = micro_step == grad_accum_steps - 1
+            x, y = train_loader.next_batch(args.train_batch_tokens, args.train_seq_len, grad_accum_steps)
+            with autocast_context(device):
+                loss = model(x, y)
+            train_loss += loss.detach()
+            (loss * grad_scale).backward()
+        train_loss /= grad_accum_steps
+        momentum = muon_momentum_at(step, args)
+        for opt in optimizers:
+            for group in opt.param_groups:
+                if isinstance(opt, Muon):
+                    group["momentum"] = momentum
+                group["lr"] = group["base_lr"] * lr_mul
+        if args.grad_clip_norm > 0:
+            torch.nn.utils.clip_grad_norm_(base_model.parameters(), args.grad_clip_norm)
+        for opt in optimizers:
+            opt.step()
+        zero_grad_all()
+        return train_loss
+
+    # Priming steps (compile, allocator, communication warm-up), then everything they changed is rolled back.
+    if args.warmup_steps > 0:
+        initial_model_state = {name: t.detach().cpu().clone() for name, t in base_model.state_dict().items()}
+        initial_optimizer_states = [copy.deepcopy(opt.state_dict()) for opt in optimizers]
+        model.train()
+        for warmup_step in range(args.warmup_steps):
+            train_step(0, 1.0)
+            k = warmup_step + 1
+            if args.warmup_steps <= 20 or k % 10 == 0 or k == args.warmup_steps:
+                log0(f"warmup_step:{k}/{args.warmup_steps}")
+        base_model.load_state_dict(initial_model_state, strict=True)
+        for opt, state in zip(optimizers, initial_optimizer_states, strict=True):
+            opt.load_state_dict(state)
+        zero_grad_all()
+        if distributed:
+            model.require_backward_grad_sync = True
+        train_loader = DistributedTokenLoader(args.train_files, rank, world_size, device)
+
+    # Main loop. training_time_ms counts only training; the clock is paused during validation.
+    training_time_ms = 0.0
+    stop_after_step = None
+    synchronize(device)
+    t0 = time.perf_counter()
+    step = 0
+    while True:
+        last_step = step == args.iterations or (stop_after_step is not None and step >= stop_after_step)
+        should_validate = last_step or (args.val_loss_every > 0 and step % args.val_loss_every == 0)
+        if should_validate:
+            synchronize(device)
+            training_time_ms += 1000.0 * (time.perf_counter() - t0)
+            val_loss, val_bpb = eval_val(
+                args, compiled_model, rank, world_size, device, grad_accum_steps, val_tokens, luts, args.eval_seq_len
+            )
+            log0(
+                f"step:{step}/{args.iterations} val_loss:{val_loss:.4f} val_bpb:{val_bpb:.4f} "
+                f"train_time:{training_time_ms:.0f}ms step_avg:{training_time_ms / max(step, 1):.2f}ms"
+            )
+            synchronize(device)
+            t0 = time.perf_counter()
+        if last_step:
+            if stop_after_step is not None and step < args.iterations:
+                log0(
+                    f"stopping_early: wallclock_cap train_time:{training_time_ms:.0f}ms "
+                    f"step:{step}/{args.iterations}"
+                )
+            break
+
+        elapsed_ms = training_time_ms + 1000.0 * (time.perf_counter() - t0)
+        lr_mul = lr_multiplier(step, elapsed_ms, args.iterations, args.warmdown_iters, max_wallclock_ms)
+        train_loss = train_step(step, lr_mul)
+        step += 1
+        approx_training_time_ms = training_time_ms + 1000.0 * (time.perf_counter() - t0)
+
+        should_log_train = args.train_log_every > 0 and (
+            step <= 10 or step % args.train_log_every == 0 or stop_after_step is not None
+        )
+        if should_log_train:
+            if distributed:
+                # Log the mean over all ranks' micro-batches: the same number for any world size.
+                dist.all_reduce(train_loss, op=dist.ReduceOp.SUM)
+                train_loss /= world_size
+            log0(
+                f"step:{step}/{args.iterations} train_loss:{train_loss.item():.4f} "
+                f"train_time:{approx_training_time_ms:.0f}ms step_avg:{approx_training_time_ms / step:.2f}ms"
+            )
+
+        reached_cap = max_wallclock_ms is not None and approx_training_time_ms >= max_wallclock_ms
+        if distributed and max_wallclock_ms is not None:
+            flag = torch.tensor(int(reached_cap), device=device)
+            dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+            reached_cap = bool(flag.item())
+        if stop_after_step is None and reached_cap:
+            stop_after_step = step
+
+    if use_cuda:
+        allocated = torch.cuda.max_memory_allocated() // 1024 // 1024
+        reserved = torch.cuda.max_memory_reserved() // 1024 // 1024
+    else:
+        allocated = reserved = 0
+    log0(f"peak memory allocated: {allocated} MiB reserved: {reserved} MiB")
+
+    # Serialization: the raw checkpoint, then the int8+zlib artifact that is the submission.
+    code_bytes = len(code.encode("utf-8"))
+    if master_process:
+        torch.save(base_model.state_dict(), "final_model.pt")
+        model_bytes = os.path.getsize("final_model.pt")
+        log0(f"Serialized model: {model_bytes} bytes")
+        log0(f"Code size: {code_bytes} bytes")
+        log0(f"Total submission size: {model_bytes + code_bytes} bytes")
+
+    quant_obj, quant_stats = quantize_state_dict_int8(base_model.state_dict())
+    quant_buf = io.BytesIO()
+    torch.save(quant_obj, quant_buf)
+    quant_raw = quant_buf.getvalue()
+    quant_blob = zlib.compress(quant_raw, level=9)
+    if master_process:
+        with open("final_model.int8.ptz", "wb") as f:
+            f.write(quant_blob)
+        quant_file_bytes = os.path.getsize("final_model.int8.ptz")
+        ratio = quant_stats["baseline_tensor_bytes"] / max(quant_stats["int8_payload_bytes"], 1)
+        log0(
+            f"Serialized model int8+zlib: {quant_file_bytes} bytes "
+            f"(payload:{quant_stats['int8_payload_bytes']} raw_torch:{len(quant_raw)} payload_ratio:{ratio:.2f}x)"
+        )
+        log0(f"Total submission size int8+zlib: {quant_file_bytes + code_bytes} bytes")
+
+    # Roundtrip: every rank reloads the artifact from disk and re-evaluates.
+    if distributed:
+        dist.barrier()
+    base_model.load_state_dict(load_artifact("final_model.int8.ptz"), strict=True)
+    synchronize(device)
+    t_eval = time.perf_counter()
+    q_val_loss, q_val_bpb = eval_val(
+        args, compiled_model, rank, world_size, device, grad_accum_steps, val_tokens, luts, args.eval_seq_len
+    )
+    synchronize(device)
+    log0(
+        f"final_int8_zlib_roundtrip val_loss:{q_val_loss:.4f} val_bpb:{q_val_bpb:.4f} "
+        f"eval_time:{1000.0 * (time.perf_counter() - t_eval):.0f}ms"
+    )
+    log0(f"final_int8_zlib_roundtrip_exact val_loss:{q_val_loss:.8f} val_bpb:{q_val_bpb:.8f}")
+
+    if args.eval_stride > 0:
+        base_model.eval()
+        logits_fn = base_model.forward_logits
+        if args.compile:
+            logits_fn = torch.compile(base_model.forward_logits, dynamic=False)
+        synchronize(device)
+        t_eval = time.perf_counter()
+        s_val_loss, s_val_bpb = eval_val_sliding(
+            args, logits_fn, rank, world_size, device, val_tokens, luts, args.eval_seq_len, args.eval_stride
+        )
+        synchronize(device)
+        log0(
+            f"final_int8_zlib_roundtrip_sliding_window stride:{args.eval_stride} val_loss:{s_val_loss:.4f} "
+            f"val_bpb:{s_val_bpb:.4f} eval_time:{1000.0 * (time.perf_counter() - t_eval):.0f}ms"
+        )
+        log0(
+            f"final_int8_zlib_roundtrip_sliding_window_exact stride:{args.eval_stride} "
+            f"val_loss:{s_val_loss:.8f} val_bpb:{s_val_bpb:.8f}"
+        )
+
+    if distributed:
+        dist.barrier()
+        dist.destroy_process_group()
+
+
+if __name__ == "__main__":
+    main()
