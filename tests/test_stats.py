@@ -210,3 +210,15 @@ def test_one_sample_agrees_with_scipy_on_random_samples():
         assert result.passed == (result.p < 0.01)
 
     check()
+
+
+def test_pure_python_t_distribution_matches_scipy():
+    from scipy import stats as sps
+
+    from golf.stats import t_isf, t_sf
+
+    for df in (1, 2, 3, 3.306, 4, 9, 30, 250):
+        for t in (-12.0, -2.5, -0.3, 0.0, 0.4, 1.7, 3.0, 9.04, 31.4, 80.0):
+            assert t_sf(t, df) == pytest.approx(float(sps.t.sf(t, df)), rel=1e-9, abs=1e-15)
+        for p in (0.4, 0.05, 0.01, 0.001, 1e-6):
+            assert t_isf(p, df) == pytest.approx(float(sps.t.isf(p, df)), rel=1e-9)
