@@ -1,0 +1,42 @@
+"""golf's own smoke record: it passes static verification, and a rerun of one seed reproduces it."""
+
+import json
+from pathlib import Path
+
+from golf.cli import main
+from golf.data.smoke import ensure_smoke
+
+REPO = Path(__file__).resolve().parents[1]
+RECORD = next((REPO / "records" / "track_smoke").glob("*_ReferenceBaseline"))
+
+
+def test_smoke_record_passes_static_verification(capsys):
+    assert main(["verify", str(RECORD), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)["records"][0]
+    claimed = json.loads((RECORD / "submission.json").read_text())
+    assert report["verdict"] == "pass"
+    assert report["summary"]["n_runs"] == 3
+    assert abs(report["summary"]["val_bpb_mean"] - claimed["val_bpb"]) < 1e-8
+    assert [f for f in report["findings"] if f["severity"] == "error"] == []
+
+
+def test_smoke_record_ships_the_reference_trainer_it_was_made_with():
+    logs = sorted(RECORD.glob("train_seed*.log"))
+    script = (RECORD / "train_gpt.py").read_text()
+    assert len(logs) == 3
+    for log in logs:
+        assert log.read_text().startswith(script)
+
+
+def test_rerun_of_one_seed_reproduces_the_record(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    ensure_smoke(tmp_path)
+    status = main(["verify", str(RECORD), "--rerun", "--nproc", "2", "--seeds", "1337",
+                   "--workdir", str(tmp_path / "work"), "--json"])
+    report = json.loads(capsys.readouterr().out)["records"][0]
+    assert status == 0, report["findings"]
+    assert [run["seed"] for run in report["runs"]] == [1337]
+    claimed = json.loads((RECORD / "submission.json").read_text())
+    claimed_run = next(run for run in claimed["runs"] if run["seed"] == 1337)
+    assert abs(report["runs"][0]["val_bpb"] - claimed_run["val_bpb"]) < 1e-6
+    assert not any(f["code"].startswith("G80") for f in report["findings"])
