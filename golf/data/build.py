@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from golf.data.shards import MAX_TOKEN, set_default_permissions, write_shard
+from golf.data.shards import MAX_TOKEN, write_shard
 from golf.errors import GolfError
 from golf.io import atomic_write_bytes, atomic_write_text, sha256_file
 from golf.progress import progress_bar
@@ -117,8 +117,6 @@ def train_tokenizer(docs: list[str], vocab_size: int, model_path: Path) -> Path:
     model_path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(model_path, model.getvalue(), backup=True)
     atomic_write_text(model_path.with_suffix(".vocab"), vocab, backup=True)
-    for path in (model_path, model_path.with_suffix(".vocab")):
-        set_default_permissions(path)
     return model_path
 
 

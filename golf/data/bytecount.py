@@ -8,7 +8,6 @@ names the known ways a tokenizer or a hand-made table makes them disagree.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 

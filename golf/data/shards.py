@@ -94,15 +94,7 @@ def write_shard(path: str | os.PathLike, tokens, *, backup: bool = True) -> Path
     """Write `tokens` as a shard (atomically; an existing different file is kept as .bak)."""
     path = Path(path)
     atomic_write_bytes(path, shard_bytes(tokens), backup=backup)
-    set_default_permissions(path)
     return path
-
-
-def set_default_permissions(path: Path) -> None:
-    """Give a written file the usual umask permissions (the atomic write's temporary file is 0600)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(path, 0o666 & ~mask)
 
 
 def validate_shard(path: str | os.PathLike) -> str | None:

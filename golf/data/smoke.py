@@ -15,7 +15,6 @@ import lzma
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from golf.data.shards import set_default_permissions
 from golf.errors import GolfError
 from golf.io import atomic_write_bytes, sha256_file
 
@@ -69,7 +68,6 @@ def materialize_smoke(root: Path | None = None) -> SmokeResult:
             backup = atomic_write_bytes(target, data, backup=True)
         except OSError as error:
             raise GolfError(f"{target}: cannot write ({error.strerror or error})") from None
-        set_default_permissions(target)
         status = "replaced" if existed else "written"
         result.files.append(SmokeFile(target, status, backup=backup, tokens=entry.get("tokens")))
     return result
