@@ -75,22 +75,6 @@ def flops_per_token(model, args) -> int:
     return 6 * matmul_params(model) + 12 * args.num_layers * args.train_seq_len * args.model_dim
 
 
-def configure_backends(torch, use_cuda: bool) -> None:
-    """The SDPA/TF32 settings of the script's main()."""
-    if use_cuda:
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
-        torch.backends.cuda.enable_flash_sdp(True)
-        torch.backends.cuda.enable_cudnn_sdp(False)
-        torch.backends.cuda.enable_mem_efficient_sdp(False)
-        torch.backends.cuda.enable_math_sdp(False)
-    else:
-        torch.backends.cuda.enable_flash_sdp(False)
-        torch.backends.cuda.enable_cudnn_sdp(False)
-        torch.backends.cuda.enable_mem_efficient_sdp(False)
-        torch.backends.cuda.enable_math_sdp(True)
-
-
 def run(shape: str, device_name: str, steps: int, warmup: int, batch_tokens: int, compile_model: bool) -> dict:
     import torch
 
@@ -99,7 +83,7 @@ def run(shape: str, device_name: str, steps: int, warmup: int, batch_tokens: int
     args = ref.Hyperparameters()
     use_cuda = device_name == "cuda"
     device = torch.device("cuda", 0) if use_cuda else torch.device("cpu")
-    configure_backends(torch, use_cuda)
+    ref.configure_backends(use_cuda)
     torch.manual_seed(0)
     base_model = ref.build_model(args).to(device)
     if use_cuda:

@@ -794,6 +794,16 @@ def build_optimizers(args, base_model: GPT, use_cuda: bool) -> tuple[list, float
 # Training
 
 
+def configure_backends(use_cuda: bool) -> None:
+    """TF32 and flash attention only on CUDA; these flags also steer the CPU SDPA dispatcher to the math kernel."""
+    torch.backends.cuda.matmul.allow_tf32 = use_cuda
+    torch.backends.cudnn.allow_tf32 = use_cuda
+    torch.backends.cuda.enable_flash_sdp(use_cuda)
+    torch.backends.cuda.enable_cudnn_sdp(False)
+    torch.backends.cuda.enable_mem_efficient_sdp(False)
+    torch.backends.cuda.enable_math_sdp(not use_cuda)
+
+
 def main() -> None:
     global newton_schulz
     code = Path(__file__).read_text(encoding="utf-8")
@@ -822,19 +832,7 @@ def main() -> None:
         dist.barrier()
     master_process = rank == 0
 
-    if use_cuda:
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
-        torch.backends.cuda.enable_flash_sdp(True)
-        torch.backends.cuda.enable_cudnn_sdp(False)
-        torch.backends.cuda.enable_mem_efficient_sdp(False)
-        torch.backends.cuda.enable_math_sdp(False)
-    else:
-        # These flags also steer the CPU SDPA dispatcher: use the plain (math) kernel on CPU.
-        torch.backends.cuda.enable_flash_sdp(False)
-        torch.backends.cuda.enable_cudnn_sdp(False)
-        torch.backends.cuda.enable_mem_efficient_sdp(False)
-        torch.backends.cuda.enable_math_sdp(True)
+    configure_backends(use_cuda)
     if args.compile:
         newton_schulz = torch.compile(zeropower_via_newtonschulz5)
 
