@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import math
 import os
 import re
@@ -77,13 +78,19 @@ _KEYWORD_RE = re.compile(
 _KEYWORDS = ("Running ", "Python ", "PyTorch ", "Hyperparameters:", "--- Hyperparameters", "Source code:",
              "stopping_early", "peak memory", "Serialized model", "Total submission size", "Code size",
              "total_eval_time")
-_PERIODIC_FIRST = frozenset("0123456789s")
+_DIGITS = frozenset("0123456789")
+# Lines starting with these still count once a run has made progress; other lines without a
+# `time:` or ` model: ` are training / TTT chatter then.
+_KEPT_AFTER_PROGRESS = _KEYWORDS + ("artifact:", "budget:", "temp_scaling", "world_size:")
+_PERIODIC_FIRST = _STEP_FIRST = _DIGITS | {"s"}
 _SOURCE_FIRST_CHARS = frozenset("\"'#if")
+# First characters of lines that may be blank, open a source, or carry a rank / timestamp prefix.
+_UNUSUAL_FIRST = _DIGITS | _SOURCE_FIRST_CHARS | set(" \t[")
 _PEAK_RE = re.compile(r"^peak memory allocated:\s*(" + _NUM + r")\s*MiB")
 _TOTAL_EVAL_RE = re.compile(r"^total_eval_time[:=]\s*(" + _NUM + r")\s*(ms|s)\b")
 _PY_RE = re.compile(r"^(?:Running )?Python (\d+\.\d+\S*)")
 _TORCH_RE = re.compile(r"^(?:Running )?PyTorch (\d\S*)")
-_GPU_ROW_RE = re.compile(r"^\|\s+(\d+)\s+(\S.*?)\s+(?:On|Off)\s+\|")
+_GPU_ROW_RE = re.compile(r"^\|\s++(\d+)\s+(\S.*?)\s+(?:On|Off)\s+\|")
 _SERIALIZED_RE = re.compile(r"^Serialized model(?: (?P<fmt>[^:]+?))?:\s*(?P<n>\d+) bytes")
 _TOTAL_RE = re.compile(r"^Total submission size(?: (?P<fmt>[^:]+?))?:\s*(?P<n>\d+) bytes")
 _CODE_RE = re.compile(r"^Code size(?: \((?P<which>uncompressed|compressed)\))?:\s*(?P<n>\d+) bytes")
@@ -93,10 +100,10 @@ _BUDGET_RE = re.compile(r"^budget:(?P<total>\d+)/\d+\b")
 _MB_SUM_RE = re.compile(
     r"^\s*(?P<fmt>[^:]+):\s*(?P<m>" + _NUM + r")MB model \+ (?P<c>" + _NUM + r")MB code = (?P<t>" + _NUM + r")/"
 )
-_HPARAM_LINE_RE = re.compile(r"^\s+([A-Za-z_][\w.\-]*):\s?(.*)$")
+_HPARAM_LINE_RE = re.compile(r"^\s++([A-Za-z_][\w.\-]*+):\s?(.*)$")
 _ENV_LINE_RE = re.compile(r"^\s+([A-Z_][A-Z0-9_]*)=(\S*)\s*$")
-_KV_COLON_RE = re.compile(r"(?:^|\s)([A-Za-z_][\w.\-]*):\s?(\S+)")
-_KV_EQ_RE = re.compile(r"(?:^|\s)([A-Za-z_][\w.\-]*)=(\S*)")
+_KV_COLON_RE = re.compile(r"(?<!\S)([A-Za-z_][\w.\-]*+):\s?(\S+)")
+_KV_EQ_RE = re.compile(r"(?<!\S)([A-Za-z_][\w.\-]*+)=(\S*)")
 # A Python statement that can open an embedded source (a module docstring, a shebang, an import).
 _SOURCE_START_RE = re.compile(
     r"^(?:\"\"\"|'''|#!|import [\w.]+(?: as \w+)?(?:\s*,\s*[\w.]+(?: as \w+)?)*\s*(?:#.*)?$"
@@ -242,12 +249,12 @@ def choose_score(run: Run | None, precedence: list[str], exclude: list[str],
 def parse_log(source: str | os.PathLike | TextIO | Iterable[str]) -> LogParse:
     """Parse a log given as a path, or as an open text stream / iterable of lines."""
     if isinstance(source, (str, os.PathLike)):
-        with open(source, encoding="utf-8", errors="replace", newline="") as handle:
+        with open(source, "rb") as handle:
             if os.fstat(handle.fileno()).st_size <= SMALL_FILE_BYTES:
                 # small enough to hold: one read is much faster than line-by-line reads
-                result = _parse_lines(io.StringIO(handle.read(), newline=""))
+                result = parse_text(handle.read().decode("utf-8", "replace"))
             else:
-                result = _parse_stream(handle)
+                result = _parse_stream(io.TextIOWrapper(handle, encoding="utf-8", errors="replace", newline=""))
         result.name = os.fspath(source)
         return result
     if isinstance(source, (io.BufferedIOBase, io.RawIOBase)):
@@ -292,16 +299,12 @@ def _parse_stream(handle) -> LogParse:
 
 def _parse_lines(lines: Iterable[str]) -> LogParse:
     parser = _Parser()
-    feed = parser.feed
     lines = iter(lines)
     first = next(lines, None)
     if first is None:
         return parser.finish(0)
-    feed(1, first[1:] if first.startswith("\ufeff") else first)  # drop a UTF-8 byte-order mark
-    number = 1
-    for number, raw in enumerate(lines, 2):
-        feed(number, raw)
-    return parser.finish(number)
+    first = first.removeprefix("\ufeff")  # drop a UTF-8 byte-order mark
+    return parser.finish(parser.feed(enumerate(itertools.chain((first,), lines), 1)))
 
 
 def _decimals(text: str) -> int:
@@ -316,9 +319,11 @@ def _decimals(text: str) -> int:
     return end - dot - 1
 
 
+_MS_PER_UNIT = {"ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
 def _ms(value: str, unit: str) -> float:
-    number = float(value)
-    return number * {"ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+    return float(value) * _MS_PER_UNIT[unit]
 
 
 class _Parser:
@@ -459,8 +464,7 @@ class _Parser:
         self.problem(f"line {start}: text that looked like an embedded source was never closed by a line of "
                      "100 '='; read as log lines")
         self.sources_allowed = False
-        for offset, raw in enumerate(parts):
-            self.feed(start + offset, raw)
+        self.feed(enumerate(parts, start))
 
     def close_source(self, number: int, closed: bool = True) -> None:
         # log0 appends one newline to the source text it prints: take it off again.
@@ -487,85 +491,109 @@ class _Parser:
 
     # ---- lines ---------------------------------------------------------------
 
-    def feed(self, number: int, raw: str) -> None:
-        if self.in_source:
-            if raw.startswith("=") and raw.rstrip("\r\n") == BANNER:
-                self.close_source(number)
-                self.current(number).last_line = number
-            else:
-                self.source_line(raw)
-            return
-        line = raw.rstrip("\r\n")
-        if self.special and self.special_line(number, raw, line):
-            return
-        if not line:
-            return
-        first = line[0]
-        if first in " \t" and line.isspace():
-            return
-        if first in _SOURCE_FIRST_CHARS and self.sources_allowed and _SOURCE_START_RE.match(line):
-            self.open_source(number)
-            self.source_line(raw)
-            return
-        if (first == "[" and line.startswith("[rank")) or (first.isdigit() and line[:9].isdigit()):
-            match = _PREFIX_RE.match(line)
-            if match.end():
-                line = line[match.end():]
-                if not line:
-                    return
-                first = line[0]
-        if "val_bpb" in line and "val_loss" in line:
-            if first in _PERIODIC_FIRST:
-                match = _PERIODIC_RE.match(line)
-                if match:
-                    self.periodic_line(number, line, match)
-                    return
-            if self.score_line(number, line):
-                return
-        if (first.isdigit() or line.startswith("step:")) and "/" in line[:16]:
-            # A training step line; parsed lazily (only the last one before a stop matters).
-            if self.run is None:
-                self.start_run(number)
-            self.run.last_line = number
-            self.progress = True
-            self.last_train_line = (number, line)
-            return
-        if first == "+":
-            return  # table borders
-        if first in "wl" and line.startswith(("warmup", "loop_warmup")):
-            if self.run is not None:
+    def feed(self, numbered_lines: Iterable[tuple[int, str]]) -> int:
+        """Read (line number, line) pairs; returns the last line number (0 if none). One loop over
+        all lines rather than a call per line, which cost a tenth of the parse time."""
+        number = 0
+        for number, raw in numbered_lines:
+            if self.in_source:
+                if raw.startswith("=") and raw.rstrip("\r\n") == BANNER:
+                    self.close_source(number)
+                    self.current(number).last_line = number
+                else:
+                    self.source_line(raw)
+                continue
+            line = raw.rstrip("\r\n")
+            if self.special and self.special_line(number, raw, line):
+                continue
+            if not line:
+                continue
+            first = line[0]
+            if first in _UNUSUAL_FIRST:  # one set lookup keeps the common lines off the next three tests
+                if first in " \t" and line.isspace():
+                    continue
+                if first in _SOURCE_FIRST_CHARS and self.sources_allowed and _SOURCE_START_RE.match(line):
+                    self.open_source(number)
+                    self.source_line(raw)
+                    continue
+                if (first == "[" and line.startswith("[rank")) or (first in _DIGITS and line[:9].isdigit()):
+                    match = _PREFIX_RE.match(line)
+                    if match.end():
+                        line = line[match.end():]
+                        if not line:
+                            continue
+                        first = line[0]
+            if "val_bpb" in line and "val_loss" in line:
+                if first in _PERIODIC_FIRST:
+                    match = _PERIODIC_RE.match(line)
+                    if match:
+                        self.periodic_line(number, line, match)
+                        continue
+                if self.score_line(number, line):
+                    continue
+            if first in _STEP_FIRST and "/" in line[:16] and (first != "s" or line.startswith("step:")):
+                # A training step line; parsed lazily (only the last one before a stop matters).
+                if self.run is None:
+                    self.start_run(number)
                 self.run.last_line = number
-            return
-        if first == "=":
-            if self.source_banner and line == BANNER:
-                self.source_banner = False
-                self.source_open_next = self.special = True
-            return
-        if first == "|":
-            if self.progress:
-                return
-            match = _GPU_ROW_RE.match(line)
-            if match and self.run is not None and len(self.run.gpus) < MAX_ENTRIES:
-                self.run.gpus.append(match.group(2))
-            return
-        if first == " ":
-            if "MB model" not in line and self.progress:
-                return
-            match = _ENV_LINE_RE.match(line)
-            if match and not self.progress:
-                self.current(number).config[match.group(1)] = match.group(2)
-                return
-            match = _MB_SUM_RE.match(line)
-            if match:
-                self.mb_sizes(number, match)
-            return
-        if self.progress and not line.startswith(_KEYWORDS) and "time:" not in line and not (
-                line.startswith(("artifact:", "budget:", "temp_scaling", "world_size:")) or " model: " in line):
-            return  # training / TTT progress chatter
-        self.keyword_line(number, line)
+                self.progress = True
+                self.last_train_line = (number, line)
+                continue
+            if first == "+":
+                continue  # table borders
+            if first in "wl" and line.startswith(("warmup", "loop_warmup")):
+                if self.run is not None:
+                    self.run.last_line = number
+                continue
+            if first == "=":
+                if self.source_banner and line == BANNER:
+                    self.source_banner = False
+                    self.source_open_next = self.special = True
+                continue
+            if first == "|":
+                if self.progress:
+                    continue
+                # A GPU row says On or Off (persistence mode); the regex is slow on the table's other rows.
+                match = _GPU_ROW_RE.match(line) if "On" in line or "Off" in line else None
+                if match and self.run is not None and len(self.run.gpus) < MAX_ENTRIES:
+                    self.run.gpus.append(match.group(2))
+                continue
+            if first == " ":
+                if "MB model" not in line and self.progress:
+                    continue
+                match = _ENV_LINE_RE.match(line)
+                if match and not self.progress:
+                    self.current(number).config[match.group(1)] = match.group(2)
+                    continue
+                match = _MB_SUM_RE.match(line)
+                if match:
+                    self.mb_sizes(number, match)
+                continue
+            if self.progress and not line.startswith(_KEPT_AFTER_PROGRESS) and "time:" not in line \
+                    and " model: " not in line:
+                continue  # training / TTT progress chatter
+            self.keyword_line(number, line)
+        return number
 
     def special_line(self, number: int, raw: str, line: str) -> bool:
-        """Lines whose meaning depends on the line before: file start, source banner, dumps."""
+        """Lines whose meaning depends on the line before: file start, source banner, dumps.
+        At most one of these states holds at a time; the dump, by far the most common, is tested first."""
+        if self.in_dump:
+            match = _HPARAM_LINE_RE.match(line) if line.startswith("  ") else None
+            if match:
+                key, value = match.groups()
+                run = self.run
+                run.config[key] = value.strip()
+                run.last_line = number
+                return True
+            self.in_dump = False
+            self.update_special()
+            # The source may follow the dump directly, with no banner.
+            if self.sources_allowed and _SOURCE_START_RE.match(line):
+                self.open_source(number)
+                self.source_line(raw)
+                return True
+            return False
         if not self.seen_content:
             if line.strip():
                 self.seen_content = True
@@ -583,20 +611,6 @@ class _Parser:
             self.open_source(number)
             self.source_line(raw)
             return True
-        if self.in_dump:
-            match = _HPARAM_LINE_RE.match(line)
-            if match and line.startswith("  "):
-                self.run.config[match.group(1)] = match.group(2).strip()
-                self.run.last_line = number
-                return True
-            self.in_dump = False
-            self.update_special()
-            # The source may follow the dump directly, with no banner.
-            if self.sources_allowed and _SOURCE_START_RE.match(line):
-                self.open_source(number)
-                self.source_line(raw)
-                return True
-            return False
         if self.in_kv_dump:
             self.in_kv_dump = False
             self.update_special()
@@ -611,54 +625,12 @@ class _Parser:
         self.special = (not self.seen_content) or self.source_open_next or self.in_dump or self.in_kv_dump
 
     def keyword_line(self, number: int, line: str) -> None:
-        match = _KEYWORD_RE.match(line) if line.startswith(_KEYWORDS) else None
-        word = match.group(1) if match else ""
-        if word in ("Running Python", "Python "):
-            match = _PY_RE.match(line)
+        if line.startswith(_KEYWORDS):
+            match = _KEYWORD_RE.match(line)
             if match:
-                self.header("python", number).python_version = match.group(1)
-                self.run.last_line = number
-            return
-        if word in ("Running PyTorch", "PyTorch "):
-            match = _TORCH_RE.match(line)
-            if match:
-                self.current(number).torch_version = match.group(1)
-            return
-        if word in ("Hyperparameters:", "--- Hyperparameters"):
-            if word == "Hyperparameters:" and line.strip() != word:
+                _KEYWORD_HANDLERS[match.group(1)](self, number, line)
                 return
-            run = self.header("hparams", number)
-            run.last_line = number
-            if word == "Hyperparameters:":
-                self.in_dump = True
-            else:
-                self.in_kv_dump = True
-            self.update_special()
-            return
-        if word == "Source code:":
-            self.source_banner = True
-            return
-        if word == "stopping_early":
-            self.stop_line(number, line)
-            return
-        if word == "peak memory":
-            match = _PEAK_RE.match(line)
-            if match:
-                run = self.current(number)
-                run.peak_memory_mib = float(match.group(1))
-                run.last_line = number
-            return
-        if word in ("Serialized model", "Total submission size", "Code size"):
-            self.size_line(number, line)
-            return
-        if word == "total_eval_time":
-            match = _TOTAL_EVAL_RE.match(line)
-            if match:
-                run = self.current(number)
-                run.logged_total_eval_time_ms = _ms(match.group(1), match.group(2))
-                run.last_line = number
-            return
-        if line.startswith("artifact:") or line.startswith("budget:") or " model: " in line:
+        if line.startswith(("artifact:", "budget:")) or " model: " in line:
             if self.custom_size_line(number, line):
                 return
         if line.startswith("world_size:"):
@@ -678,6 +650,46 @@ class _Parser:
         if not self.progress and ":" in line and not _NOISE_RE.match(line):
             run = self.current(number)
             self.config_line(run, line)
+            run.last_line = number
+
+    def python_line(self, number: int, line: str) -> None:
+        match = _PY_RE.match(line)
+        if match:
+            self.header("python", number).python_version = match.group(1)
+            self.run.last_line = number
+
+    def torch_line(self, number: int, line: str) -> None:
+        match = _TORCH_RE.match(line)
+        if match:
+            self.current(number).torch_version = match.group(1)
+
+    def hparams_line(self, number: int, line: str) -> None:
+        """`Hyperparameters:` alone on its line opens an indented dump; `--- Hyperparameters` a KEY=VALUE line."""
+        dump = line.startswith("Hyperparameters:")
+        if dump and line.strip() != "Hyperparameters:":
+            return
+        self.header("hparams", number).last_line = number
+        if dump:
+            self.in_dump = True
+        else:
+            self.in_kv_dump = True
+        self.update_special()
+
+    def source_banner_line(self, number: int, line: str) -> None:
+        self.source_banner = True
+
+    def peak_line(self, number: int, line: str) -> None:
+        match = _PEAK_RE.match(line)
+        if match:
+            run = self.current(number)
+            run.peak_memory_mib = float(match.group(1))
+            run.last_line = number
+
+    def total_eval_line(self, number: int, line: str) -> None:
+        match = _TOTAL_EVAL_RE.match(line)
+        if match:
+            run = self.current(number)
+            run.logged_total_eval_time_ms = _ms(match.group(1), match.group(2))
             run.last_line = number
 
     def config_line(self, run: Run, line: str) -> None:
@@ -719,13 +731,11 @@ class _Parser:
         if match is None:
             return False
         label = line[:start].strip()
-        sliding = bool(match.group("sl2"))
+        loss_text, bpb_text, rest, sliding = match.group("loss", "bpb", "rest", "sl2")
         if label == "sliding" or label.endswith(" sliding"):
-            label, sliding = label[:-7].strip(), True
+            label, sliding = label[:-7].strip(), "sliding"
         label = label.rstrip(":").strip()
-        loss_text, bpb_text = match.group("loss"), match.group("bpb")
         loss, bpb = float(loss_text), float(bpb_text)
-        rest = match.group("rest")
         run = self.current(number)
         run.last_line = number
         periodic = _PERIODIC_LABEL_RE.match(label) if label[:1].isdigit() or label.startswith("step") else None
@@ -859,6 +869,19 @@ class _Parser:
                     self.problem(f"run {index} (lines {run.first_line}-{run.last_line}) has no final score line "
                                  "(truncated or crashed)")
         return self.result
+
+
+# The line handler for each keyword of _KEYWORD_RE.
+_KEYWORD_HANDLERS = {
+    "Running Python": _Parser.python_line, "Python ": _Parser.python_line,
+    "Running PyTorch": _Parser.torch_line, "PyTorch ": _Parser.torch_line,
+    "Hyperparameters:": _Parser.hparams_line, "--- Hyperparameters": _Parser.hparams_line,
+    "Source code:": _Parser.source_banner_line,
+    "stopping_early": _Parser.stop_line,
+    "peak memory": _Parser.peak_line,
+    "Serialized model": _Parser.size_line, "Total submission size": _Parser.size_line, "Code size": _Parser.size_line,
+    "total_eval_time": _Parser.total_eval_line,
+}
 
 
 def _pick_size(sizes: list[SizeLine], kinds: tuple[str, ...]) -> int | None:
