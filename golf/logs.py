@@ -62,8 +62,10 @@ _PERIODIC_LABEL_RE = re.compile(r"^(?:step[:= ]?\s*)?(\d+)/(\d+)$")
 _STRIDE_IN_LABEL_RE = re.compile(r"\s*\bstride[:=]\s*(\d+)\b")
 _STRIDE_RE = re.compile(r"\bstride[:=]\s*(\d+)")
 _EVAL_TIME_RE = re.compile(r"\b(?:eval_time|time)[:=]\s*(" + _NUM + r")\s*(ms|s)\b")
-_TRAIN_TIME_RE = re.compile(r"\btrain_time[:=]\s*(" + _NUM + r")\s*(ms|s|m)\b")
-_STEP_AVG_RE = re.compile(r"\bstep_avg[:=]\s*(" + _NUM + r")\s*ms")
+# The word comes first and its boundary is checked behind it, so that `search` can skip ahead to
+# the word: a leading \b made these searches 2-3x slower.
+_TRAIN_TIME_RE = re.compile(r"train_time(?<!\wtrain_time)[:=]\s*(" + _NUM + r")\s*(ms|s|m)\b")
+_STEP_AVG_RE = re.compile(r"step_avg(?<!\wstep_avg)[:=]\s*(" + _NUM + r")\s*ms")
 _STEP_RE = re.compile(r"^(?:step[:= ]\s*)?(\d+)/(\d+)\b")
 _STOP_RE = re.compile(
     r"^stopping_early:\s*(?P<reason>\w+)(?:.*?\btrain_time:\s*(?P<t>" + _NUM + r")\s*ms)?"
@@ -308,15 +310,13 @@ def _parse_lines(lines: Iterable[str]) -> LogParse:
 
 
 def _decimals(text: str) -> int:
+    """Digits after the decimal point of a numeral: 4 for `1.2345`, 1 for `2.5e-3`."""
     dot = text.find(".")
     if dot < 0:
         return 0
-    end = len(text)
-    for marker in "eE":
-        at = text.find(marker, dot)
-        if at >= 0:
-            end = at
-    return end - dot - 1
+    if "e" in text or "E" in text:
+        text = text.lower().partition("e")[0]
+    return len(text) - dot - 1
 
 
 _MS_PER_UNIT = {"ms": 1.0, "s": 1000.0, "m": 60000.0}
