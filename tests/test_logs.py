@@ -354,3 +354,16 @@ def test_per_run_lists_are_capped(monkeypatch):
     assert [p.step for p in run.periodic] == [1, 2, 6]
     assert [s.label for s in run.scores] == ["final_x1", "final_x2", "final_x6"]
     assert sum("more than 3" in p for p in parsed.problems) == 2
+
+
+def test_timing_keys_are_whole_words():
+    # `xtrain_time:` and `pre_step_avg:` are other keys; only the standalone words are read.
+    text = ("step:7/10 train_loss:2.5 xtrain_time:999ms train_time:70ms pre_step_avg:99.00ms step_avg:10.00ms\n"
+            "final_int8_zlib_roundtrip val_loss:2.0 val_bpb:1.2\n")
+    run = parse_text(text).run
+    assert (run.steps, run.train_time_ms, run.step_avg_ms) == (7, 70.0, 10.0)
+
+
+def test_decimals_of_scores_count_digits_before_any_exponent():
+    run = parse_text("a val_loss:2.5e-1 val_bpb:1.25E+0\nb val_loss:2.123 val_bpb:1.1234\n").run
+    assert [s.decimals for s in run.scores] == [2, 4]
