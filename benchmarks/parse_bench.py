@@ -23,8 +23,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
 from golf.logs import parse_log  # noqa: E402
+from log_samples import write_big_log  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "parameter-golf"
 
@@ -70,33 +72,6 @@ def bench_corpus(corpus: Path, repeats: int) -> None:
     # The machine's speed drifts by more than 1.5x over minutes; the ratio to merely reading the lines does not.
     print(f"corpus: reading the lines alone {floor * 1000:.1f} ms = {total / 1e6 / floor:.1f} MB/s; "
           f"parsing costs {ratio:.2f}x reading (median of per-repeat ratios)")
-
-
-def write_big_log(path: Path, target_bytes: int) -> int:
-    """A stdout-style log: training steps, periodic validation every 100 steps, TTT progress chatter."""
-    written = 0
-    step = 0
-    with open(path, "w") as handle:
-        handle.write("world_size:8 grad_accum_steps:1\nseed:1337\n")
-        while written < target_bytes:
-            chunk = []
-            for _ in range(10000):
-                step += 1
-                if step % 100 == 0:
-                    chunk.append(f"step:{step}/1000000000 val_loss:2.{step % 9973:04d} val_bpb:1.{step % 9967:04d} "
-                                 f"train_time:{step * 43}ms step_avg:43.00ms\n")
-                elif step % 7 == 0:
-                    chunk.append(f"ttt_progress: batch {step % 782}/782 batch_loss:2.7837 batch_bpb:1.1136 "
-                                 "running_loss:2.7837 running_bpb:1.1136 doc_len:7961-8997\n")
-                else:
-                    chunk.append(f"step:{step}/1000000000 train_loss:2.{step % 9973:04d} "
-                                 f"train_time:{step * 43}ms step_avg:43.00ms\n")
-            text = "".join(chunk)
-            handle.write(text)
-            written += len(text)
-        handle.write(f"stopping_early: wallclock_cap train_time:{step * 43}ms step:{step}/1000000000\n"
-                     "final_int8_zlib_roundtrip_exact val_loss:2.07269931 val_bpb:1.22436570\n")
-    return path.stat().st_size
 
 
 def bench_big(size: int) -> None:
