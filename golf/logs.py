@@ -73,13 +73,19 @@ _STOP_RE = re.compile(
 )
 # optional torchrun rank prefix, then an optional leading Unix timestamp
 _PREFIX_RE = re.compile(r"(?:\[rank\d+\]:\s?)?(?:\d{9,11}(?:\.\d+)?\s+)?")
-_KEYWORD_RE = re.compile(
-    r"(Running Python|Python |Running PyTorch|PyTorch |Hyperparameters:|--- Hyperparameters|Source code:"
-    r"|stopping_early|peak memory|Serialized model|Total submission size|Code size|total_eval_time)"
-)
-_KEYWORDS = ("Running ", "Python ", "PyTorch ", "Hyperparameters:", "--- Hyperparameters", "Source code:",
-             "stopping_early", "peak memory", "Serialized model", "Total submission size", "Code size",
-             "total_eval_time")
+# Lines starting with one of these keywords go to the named _Parser method.
+_KEYWORD_METHODS = {
+    "Running Python": "python_line", "Python ": "python_line",
+    "Running PyTorch": "torch_line", "PyTorch ": "torch_line",
+    "Hyperparameters:": "hparams_line", "--- Hyperparameters": "hparams_line",
+    "Source code:": "source_banner_line",
+    "stopping_early": "stop_line",
+    "peak memory": "peak_line",
+    "Serialized model": "size_line", "Total submission size": "size_line", "Code size": "size_line",
+    "total_eval_time": "total_eval_line",
+}
+_KEYWORDS = tuple(_KEYWORD_METHODS)
+_KEYWORD_RE = re.compile("|".join(map(re.escape, _KEYWORDS)))
 _DIGITS = frozenset("0123456789")
 # Lines starting with these still count once a run has made progress; other lines without a
 # `time:` or ` model: ` are training / TTT chatter then.
@@ -626,10 +632,8 @@ class _Parser:
 
     def keyword_line(self, number: int, line: str) -> None:
         if line.startswith(_KEYWORDS):
-            match = _KEYWORD_RE.match(line)
-            if match:
-                _KEYWORD_HANDLERS[match.group(1)](self, number, line)
-                return
+            getattr(self, _KEYWORD_METHODS[_KEYWORD_RE.match(line).group()])(number, line)
+            return
         if line.startswith(("artifact:", "budget:")) or " model: " in line:
             if self.custom_size_line(number, line):
                 return
@@ -869,19 +873,6 @@ class _Parser:
                     self.problem(f"run {index} (lines {run.first_line}-{run.last_line}) has no final score line "
                                  "(truncated or crashed)")
         return self.result
-
-
-# The line handler for each keyword of _KEYWORD_RE.
-_KEYWORD_HANDLERS = {
-    "Running Python": _Parser.python_line, "Python ": _Parser.python_line,
-    "Running PyTorch": _Parser.torch_line, "PyTorch ": _Parser.torch_line,
-    "Hyperparameters:": _Parser.hparams_line, "--- Hyperparameters": _Parser.hparams_line,
-    "Source code:": _Parser.source_banner_line,
-    "stopping_early": _Parser.stop_line,
-    "peak memory": _Parser.peak_line,
-    "Serialized model": _Parser.size_line, "Total submission size": _Parser.size_line, "Code size": _Parser.size_line,
-    "total_eval_time": _Parser.total_eval_line,
-}
 
 
 def _pick_size(sizes: list[SizeLine], kinds: tuple[str, ...]) -> int | None:
