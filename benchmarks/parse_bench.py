@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from golf.logs import parse_log  # noqa: E402
+from golf.read.logs import parse_log  # noqa: E402
 from log_samples import write_big_log  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "parameter-golf"

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from golf.artifact import (ARTIFACT_NAME, QUANT_FORMAT, compress, load_artifact, measure_size,
+from golf.produce.artifact import (ARTIFACT_NAME, QUANT_FORMAT, compress, load_artifact, measure_size,
                            quantize_state_dict, save_artifact)
 from golf.errors import GolfError
 
@@ -283,7 +283,7 @@ def test_measure_size_errors(tmp_path):
 
 def test_size_accounting_does_not_import_torch(tmp_path):
     record = make_record(tmp_path, b"x = 1\n", b"\0" * 10)
-    code = ("import sys\nfrom golf.artifact import measure_size\n"
+    code = ("import sys\nfrom golf.produce.artifact import measure_size\n"
             f"r = measure_size({str(record)!r})\nassert r.total == 16, r\n"
             "assert 'torch' not in sys.modules, 'measure_size imported torch'\n")
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)

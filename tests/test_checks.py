@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from fixtures.verify.kit import SCRIPT, default_submission, log_text, make_record
-from golf.checks import REGISTRY, all_rules, resolve, select_rules
+from golf.judge.findings import REGISTRY, all_rules, resolve, select_rules
 from golf.errors import GolfError
-from golf.verify import verify_record
+from golf.judge.verify import verify_record
 
 REQUIRED_NAMES = ["missing-readme", "missing-submission", "missing-script", "missing-logs", "invalid-submission",
                   "script-syntax-error", "no-score", "size-over-cap", "claim-mismatch", "source-mismatch",
@@ -54,7 +54,7 @@ def test_select_and_ignore_accept_codes_names_and_prefixes():
     assert resolve(["missing-readme,G104"]) == {"G101", "G104"}
     assert {"G301", "G302"} <= resolve(["G3"])
     assert all(code.startswith("G3") for code in resolve(["G3"]))
-    chosen = select_rules(select=["G3"], ignore=["size-unverifiable"])
+    chosen = select_rules(select=["G3"], ignore=["size-unverifiable"]).rules
     assert "G302" not in {r.code for r in chosen} and "G301" in {r.code for r in chosen}
     with pytest.raises(GolfError, match="unknown rule 'nope'"):
         resolve(["nope"])

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from golf.ci import run_ci
+from golf.judge.ci import run_ci
 from golf.cli import main
-from golf.verify import verify_record
+from golf.judge.verify import verify_record
 from test_leaderboard import write_record
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")

@@ -249,7 +249,7 @@ def test_size_does_not_import_torch(tmp_path):
 # --- how golf eval finds its inputs ----------------------------------------------------------------
 
 def test_data_defaults_env_then_smoke(tmp_path, tiny_data, monkeypatch):
-    from golf.eval_runner import resolve_data
+    from golf.produce.eval.runner import resolve_data
 
     data, tokenizer = tiny_data
     smoke_root = tokenizer.parents[2]  # .../smoke (holds data/datasets/smoke_sp1024 and data/tokenizers)
@@ -269,7 +269,7 @@ def test_data_defaults_env_then_smoke(tmp_path, tiny_data, monkeypatch):
 
 def test_record_env_and_env_options(tmp_path):
     from golf.errors import GolfError
-    from golf.eval_runner import parse_env_options, record_env
+    from golf.produce.eval.runner import parse_env_options, record_env
 
     assert record_env(tmp_path) == {}
     (tmp_path / "submission.json").write_text(json.dumps({"run": {"env": {"NUM_LAYERS": 2, "X": "y"}}}))

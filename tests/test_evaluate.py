@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from golf.data.bytecount import ByteTables
 from golf.errors import GolfError
-from golf.evaluate import EvalResult, count_windows, evaluate, plan_windows
+from golf.produce.eval.evaluate import EvalResult, count_windows, evaluate, plan_windows
 
 V = 48
 

@@ -10,8 +10,8 @@ import pytest
 
 from golf.cli import main
 from golf.errors import GolfError
-from golf.leaderboard import MARK_END, MARK_START, build_rows, render_markdown, write_readme
-from golf.verify import verify_record
+from golf.render.leaderboard import MARK_END, MARK_START, build_rows, render_markdown, write_readme
+from golf.judge.verify import verify_record
 
 # A tiny stand-in for a record's script: test data only, golf never runs it.
 SCRIPT = '''"""A tiny stand-in trainer used only as test data; golf never runs it."""

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from golf.logs import BANNER, SOURCE_KEEP_LIMIT, choose_score, parse_log, parse_text
+from golf.read.logs import BANNER, SOURCE_KEEP_LIMIT, choose_score, parse_log, parse_text
 
 FIXTURES = Path(__file__).parent / "fixtures" / "logs"
 
@@ -302,7 +302,7 @@ def test_separators_and_sliding_word():
 
 
 def test_oversized_source_is_hashed_but_not_kept(monkeypatch):
-    import golf.logs as logs_module
+    import golf.read.logs as logs_module
 
     monkeypatch.setattr(logs_module, "SOURCE_KEEP_LIMIT", 1000)
     source = "import os\n" + "x = 1\n" * 400
@@ -331,7 +331,7 @@ def test_line_prefixes(prefix):
 
 
 def test_huge_line_is_cut(monkeypatch, tmp_path):
-    import golf.logs as logs_module
+    import golf.read.logs as logs_module
 
     monkeypatch.setattr(logs_module, "MAX_LINE_CHARS", 100)
     monkeypatch.setattr(logs_module, "SMALL_FILE_BYTES", 0)
@@ -344,7 +344,7 @@ def test_huge_line_is_cut(monkeypatch, tmp_path):
 
 
 def test_per_run_lists_are_capped(monkeypatch):
-    import golf.logs as logs_module
+    import golf.read.logs as logs_module
 
     monkeypatch.setattr(logs_module, "MAX_ENTRIES", 3)
     lines = [f"step:{i}/10 val_loss:2.{i}000 val_bpb:1.{i}000" for i in range(1, 7)]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from golf.logs import choose_score, parse_log
+from golf.read.logs import choose_score, parse_log
 from test_logs import DEFAULT_EXCLUDE, DEFAULT_PRECEDENCE
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"

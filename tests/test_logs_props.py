@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from log_samples import write_big_log
 
-from golf.logs import parse_log, parse_text
+from golf.read.logs import parse_log, parse_text
 
 LABELS = [
     "final_int8_zlib_roundtrip", "final_int8_zlib_roundtrip_exact", "final_int6_roundtrip",

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from golf.errors import GolfError
-from golf.records import filename_seed, find_record_dirs, load_record, normalise_submission
+from golf.read.records import filename_seed, find_record_dirs, load_record, normalise_submission
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "records"
 GOOD = FIXTURES / "track_10min_16mb" / "2026-05-01_Good Record"

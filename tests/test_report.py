@@ -10,8 +10,9 @@ import jsonschema
 import pytest
 from rich.console import Console
 
-from golf.report import (Finding, RecordReport, Report, RunRow, Summary, render_github, render_json,
-                         render_markdown, render_terminal)
+from golf.judge.findings import Finding
+from golf.judge.report import RecordReport, Report, RunRow, Summary
+from golf.render.report import render_github, render_json, render_markdown, render_terminal
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[1] / "schemas" / "report.schema.json").read_text())
 
@@ -36,7 +37,7 @@ def sample() -> Report:
 def test_json_has_the_documented_shape_and_validates():
     data = json.loads(render_json(sample()))
     jsonschema.validate(data, SCHEMA)
-    assert set(data) == {"schema_version", "golf_version", "ruleset", "records"}
+    assert set(data) == {"schema_version", "golf_version", "ruleset", "rules", "records"}
     record = data["records"][0]
     assert record["verdict"] == "fail" and data["records"][1]["verdict"] == "pass"
     assert set(record["summary"]) >= {"n_runs", "val_bpb_mean", "val_bpb_std", "val_loss_mean", "bytes_total_max"}

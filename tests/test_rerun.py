@@ -1,4 +1,4 @@
-"""golf.rerun: per-seed reruns through the real torchrun launcher, on a tiny fake record.
+"""golf.produce.rerun: per-seed reruns through the real torchrun launcher, on a tiny fake record.
 
 The fake record's train_gpt.py is a small script written here: every rank runs it, rank 0
 writes logs/<RUN_ID>.txt in the baseline log format with a score that depends on SEED, and
@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from golf import rerun
+from golf.produce import rerun
 from golf.errors import GolfError
-from golf.logs import parse_log
-from golf.rerun import (clean_environment, default_seeds, launch_spec, launcher_options, parse_command_line,
+from golf.read.logs import parse_log
+from golf.produce.rerun import (clean_environment, default_seeds, launch_spec, launcher_options, parse_command_line,
                         readme_commands, record_hash, rerun_record)
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "parameter-golf"
@@ -363,7 +363,7 @@ def test_lines_that_are_not_torchrun_commands_are_ignored():
 
 
 def test_launch_spec_prefers_the_run_block_and_resolves_the_script(tmp_path):
-    from golf.records import load_record
+    from golf.read.records import load_record
 
     record = make_record(tmp_path)
     (record / "README.md").write_text("```\ntorchrun --standalone --nproc_per_node=8 other.py\n```\n")
@@ -380,7 +380,7 @@ def test_launch_spec_prefers_the_run_block_and_resolves_the_script(tmp_path):
 
 
 def test_launch_spec_errors_name_the_folder_and_the_problem(tmp_path):
-    from golf.records import load_record
+    from golf.read.records import load_record
 
     record = make_record(tmp_path)
     (record / "submission.json").write_text(json.dumps({"name": "Fake"}))
@@ -413,13 +413,13 @@ def test_corpus_readme_commands():
     caseops = first("track_10min_16mb/2026-04-18_PR1626_CaseOps_Taper")
     assert caseops.script_args == [] and caseops.env["TOKENIZER_PATH"].endswith(".model")
     # The corpus copies ship no scripts (their source was omitted): resolution fails with a clear message.
-    from golf.records import load_record
+    from golf.read.records import load_record
     with pytest.raises(GolfError, match="is not a file in the record folder"):
         launch_spec(load_record(CORPUS / "track_10min_16mb/2026-03-17_NaiveBaseline"))
 
 
 def test_readme_script_path_resolves_inside_the_record(tmp_path):
-    from golf.records import load_record
+    from golf.read.records import load_record
 
     record = make_record(tmp_path)
     (record / "submission.json").write_text(json.dumps({"name": "Fake"}))
@@ -439,7 +439,7 @@ def test_readme_script_path_resolves_inside_the_record(tmp_path):
 
 
 def test_default_seeds_come_from_the_logs_then_the_ruleset(tmp_path):
-    from golf.records import load_record
+    from golf.read.records import load_record
     from golf.rules import load_ruleset
 
     record = make_record(tmp_path)

@@ -7,7 +7,7 @@ import pytest
 
 from golf.errors import GolfError
 from golf.rules import list_rulesets, load_ruleset
-from golf.stats import significance
+from golf.judge.stats import significance
 
 RULESET_TEXT = (resources.files("golf.rules") / "parameter_golf_2026.toml").read_text("utf-8")
 
@@ -136,7 +136,7 @@ def test_track_command_uses_the_process_count():
 
 
 def _label(lines):
-    from golf.logs import choose_score, parse_text
+    from golf.read.logs import choose_score, parse_text
 
     rules = load_ruleset()
     text = "".join(f"{line} val_loss:2.00000000 val_bpb:{1 + i / 100:.8f}\n" for i, line in enumerate(lines))

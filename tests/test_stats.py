@@ -10,7 +10,7 @@ import pytest
 from scipy import stats as sps
 
 from golf.cli import main
-from golf.stats import one_sample_test, plan_seeds, significance, welch_test
+from golf.judge.stats import one_sample_test, plan_seeds, significance, welch_test
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "parameter-golf"
 EXAMPLE = [1.20143417, 1.19945102, 1.20319508]   # TrainingOptSeq4096, spec 4.3
@@ -179,9 +179,9 @@ def test_cli_needs_a_sota(capsys):
 ])
 def test_spec_table_rows_from_the_record_loader(folder, reference, t, p):
     """Per-run scores chosen by the ruleset from each corpus record's logs reproduce spec 4.3."""
-    from golf.records import load_record
+    from golf.read.records import load_record
     from golf.rules import load_ruleset
-    from golf.submit import score_runs
+    from golf.produce.submit import score_runs
 
     path = CORPUS / "track_10min_16mb" / folder
     if not path.is_dir():
@@ -215,7 +215,7 @@ def test_one_sample_agrees_with_scipy_on_random_samples():
 def test_pure_python_t_distribution_matches_scipy():
     from scipy import stats as sps
 
-    from golf.stats import t_isf, t_sf
+    from golf.judge.stats import t_isf, t_sf
 
     for df in (1, 2, 3, 3.306, 4, 9, 30, 250):
         for t in (-12.0, -2.5, -0.3, 0.0, 0.4, 1.7, 3.0, 9.04, 31.4, 80.0):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from golf.cli import main
-from golf.submit import (SubmitOptions, build_submission, load_schema, render_markdown, validate_submission,
+from golf.produce.submit import (SubmitOptions, build_submission, load_schema, render_markdown, validate_submission,
                          write_submission)
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "records"
@@ -38,7 +38,7 @@ def ruleset_variant(tmp_path, old, new):
 
 
 def expected_from_logs(folder):
-    """Per-log numbers read with a plain regex, independent of golf.logs."""
+    """Per-log numbers read with a plain regex, independent of golf.read.logs."""
     out = {}
     for name in ("logs/seed 2025/train_seed_2025.txt", "train.log", "train_seed1337.log"):
         text = (folder / name).read_text()
@@ -223,8 +223,8 @@ def test_static_path_never_imports_torch(record):
         "from golf.cli import main\n"
         f"assert main(['submit', {str(record)!r}, '--dry-run', '--json']) == 0\n"
         "assert main(['stats', '--values', '1.2', '1.21', '1.19', '--sota', '1.3', '--unit', 'bpb', '--json']) == 0\n"
-        "import golf.records, golf.rules, golf.stats, golf.submit\n"
-        "golf.records.load_record(" + repr(str(record)) + ")\n"
+        "import golf.read.records, golf.rules, golf.judge.stats, golf.produce.submit\n"
+        "golf.read.records.load_record(" + repr(str(record)) + ")\n"
         "assert 'torch' not in sys.modules, 'torch was imported'\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

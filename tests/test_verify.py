@@ -14,7 +14,7 @@ import pytest
 from fixtures.verify.kit import SCRIPT, log_text, make_record, snapshot
 from golf.cli import main
 from golf.errors import GolfError
-from golf.verify import verify_paths, verify_record
+from golf.judge.verify import verify_paths, verify_record
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[1] / "schemas" / "report.schema.json").read_text())
 
@@ -66,14 +66,14 @@ def test_bad_inputs_are_clear_errors(tmp_path):
 
 
 def test_unreadable_record_becomes_a_finding(tmp_path, monkeypatch):
-    import golf.records
+    import golf.read.records
 
     root = make_record(tmp_path)
 
     def fail(path):
         raise GolfError(f"{path}: cannot list the folder")
 
-    monkeypatch.setattr(golf.records, "load_record", fail)
+    monkeypatch.setattr(golf.read.records, "load_record", fail)
     report = verify_record(root)
     assert [f.name for f in report.findings] == ["unreadable-record"]
     assert report.verdict == "fail"
@@ -199,7 +199,7 @@ def test_read_only_record_folder_is_fine(tmp_path, capsys):
 
 def fake_rerun(tmp_path: Path, seed: int, val_bpb: float | None, *, artifact_bytes: int | None = 15_000_000,
                returncode: int = 0, timed_out: bool = False, source: str = SCRIPT):
-    from golf.rerun import RerunResult
+    from golf.produce.rerun import RerunResult
 
     workdir = tmp_path / "work" / f"seed{seed}"
     (workdir / "logs").mkdir(parents=True, exist_ok=True)
@@ -271,7 +271,7 @@ def test_rerun_over_the_cap_on_real_artifact_bytes(tmp_path):
 
 
 def test_cli_rerun_calls_rerun_record_and_verifies_its_results(tmp_path, capsys, monkeypatch):
-    import golf.rerun
+    import golf.produce.rerun
 
     root = make_record(tmp_path)
     calls = {}
@@ -280,7 +280,7 @@ def test_cli_rerun_calls_rerun_record_and_verifies_its_results(tmp_path, capsys,
         calls["dir"], calls["kwargs"] = record_dir, kwargs
         return [fake_rerun(tmp_path, 1337, 1.1), fake_rerun(tmp_path, 42, 1.101), fake_rerun(tmp_path, 2025, 1.099)]
 
-    monkeypatch.setattr(golf.rerun, "rerun_record", fake)
+    monkeypatch.setattr(golf.produce.rerun, "rerun_record", fake)
     status, data = cli_json(capsys, root, "--rerun", "--nproc", "2", "--seeds", "1337", "42", "2025",
                             "--timeout-per-seed", "60", "--nnodes", "2", "--rdzv-endpoint", "host:29400")
     assert status == 0
@@ -293,21 +293,21 @@ def test_cli_rerun_calls_rerun_record_and_verifies_its_results(tmp_path, capsys,
 
 
 def test_cli_dry_run_prints_and_verifies_nothing(tmp_path, capsys, monkeypatch):
-    import golf.rerun
+    import golf.produce.rerun
 
     root = make_record(tmp_path)
-    monkeypatch.setattr(golf.rerun, "rerun_record", lambda record_dir, **kw: [])
+    monkeypatch.setattr(golf.produce.rerun, "rerun_record", lambda record_dir, **kw: [])
     assert main(["verify", str(root), "--rerun", "--dry-run"]) == 0
     assert capsys.readouterr().out == ""
 
 
 def test_cli_write_submission_keeps_rerun_logs_and_rewrites_the_claim(tmp_path, capsys, monkeypatch):
-    import golf.rerun
+    import golf.produce.rerun
 
     root = make_record(tmp_path)
     old_claim = json.loads((root / "submission.json").read_text())
     reruns = [fake_rerun(tmp_path, 1337, 1.1003), fake_rerun(tmp_path, 42, 1.1011), fake_rerun(tmp_path, 2025, 1.0992)]
-    monkeypatch.setattr(golf.rerun, "rerun_record", lambda record_dir, **kw: reruns)
+    monkeypatch.setattr(golf.produce.rerun, "rerun_record", lambda record_dir, **kw: reruns)
     status, _ = cli_json(capsys, root, "--rerun", "--write-submission")
     assert status == 0
     claim = json.loads((root / "submission.json").read_text())
@@ -328,18 +328,18 @@ def test_bad_sota_record_is_a_usage_error(tmp_path):
 
 
 def test_a_bug_on_one_folder_is_reported_and_the_others_still_verified(tmp_path, monkeypatch):
-    import golf.verify
+    import golf.judge.verify
 
     good = make_record(tmp_path)
     bad = make_record(tmp_path, "2026-05-02_Bad")
-    real = golf.verify.read_script
+    real = golf.judge.verify.read_script
 
     def flaky(ctx):
         if ctx.root == bad:
             raise ZeroDivisionError("oops")
         real(ctx)
 
-    monkeypatch.setattr(golf.verify, "read_script", flaky)
+    monkeypatch.setattr(golf.judge.verify, "read_script", flaky)
     report = verify_paths([good, bad])
     assert report.records[0].verdict == "pass"
     [finding] = report.records[1].findings
@@ -347,12 +347,12 @@ def test_a_bug_on_one_folder_is_reported_and_the_others_still_verified(tmp_path,
 
 
 def test_an_unexpected_error_in_the_command_exits_two_without_a_traceback(tmp_path, capsys, monkeypatch):
-    import golf.report
+    import golf.render.report
 
     def broken(report):
         raise KeyError("render")
 
-    monkeypatch.setattr(golf.report, "render_json", broken)
+    monkeypatch.setattr(golf.render.report, "render_json", broken)
     assert main(["verify", str(make_record(tmp_path)), "--json"]) == 2
     assert "golf: error: internal error: KeyError" in capsys.readouterr().err
 

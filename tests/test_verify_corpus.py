@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from golf.cli import main
-from golf.verify import verify_paths
+from golf.judge.verify import verify_paths
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "parameter-golf"
 RECORD = "track_10min_16mb"

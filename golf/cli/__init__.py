@@ -1,0 +1,65 @@
+"""The `golf` command line: argument parsing and exit codes only.
+
+Each command group lives in golf/cli/<group>.py and exposes
+`register(subparsers)`. Those modules import only argparse-level things at
+import time, so `golf --help` and the static commands never load torch.
+Exit status: 0 success, 1 a check failed (verify, ci, leaderboard --check),
+2 bad input or usage, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from golf import __version__
+from golf.errors import GolfError
+
+COMMAND_MODULES = [
+    "golf.cli.data",
+    "golf.cli.evaluation",
+    "golf.cli.logs",
+    "golf.cli.stats",
+    "golf.cli.submit",
+    "golf.cli.verify",
+    "golf.cli.ci",
+    "golf.cli.leaderboard",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="golf",
+        description="Toolkit and verifier for the Parameter Golf challenge.",
+        epilog="Run `golf <command> --help` for the options of one command.",
+    )
+    parser.add_argument("--version", action="version", version=f"golf {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="<command>")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        # A group given without its subcommand (`golf data`) prints that group's help.
+        (getattr(args, "group_parser", None) or parser).print_help()
+        return 2
+    try:
+        return int(handler(args) or 0)
+    except GolfError as error:
+        print(f"golf: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("golf: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""`golf ci`: the check a record pull request must pass (one new record folder, statically verified)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "ci", help="check a record pull request: one new record folder that passes static verification",
+        description="Compare two git revisions (git diff BASE...HEAD, i.e. from their merge base): pass only "
+                    "when the change adds exactly one new folder records/<track>/<folder>/, touches nothing "
+                    "else, and that folder passes static verification as committed at HEAD (read from git "
+                    "objects; nothing from the pull request is run). Prints a markdown report for a "
+                    "pull-request comment or the job summary. Exit status: 0 pass, 1 fail, 2 bad revisions "
+                    "or not a git repository.")
+    parser.add_argument("--base", required=True, metavar="REV",
+                        help="the target branch revision, e.g. origin/main")
+    parser.add_argument("--head", default="HEAD", metavar="REV",
+                        help="the pull request's revision (default: HEAD; uncommitted changes are not considered)")
+    parser.add_argument("--repo", default=".", metavar="DIR", help="the git repository (default: the current folder)")
+    parser.add_argument("--report", metavar="FILE",
+                        help="also write the markdown report to FILE (an existing different file is kept as .bak)")
+    parser.add_argument("--ruleset", help="ruleset name or TOML file (default: parameter_golf_2026)")
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON instead of markdown")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+
+    from golf.judge.ci import render_markdown, run_ci
+    from golf.io import atomic_write_text
+
+    result = run_ci(args.repo, args.base, args.head, ruleset=args.ruleset)
+    text = render_markdown(result)
+    if args.report:
+        atomic_write_text(args.report, text)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print(text, end="")
+    return 0 if result.passed else 1

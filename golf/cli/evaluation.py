@@ -1,0 +1,97 @@
+"""`golf eval` (score a record's artifact with the trusted evaluator) and `golf size` (bytes against the cap)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "eval", help="score a record's artifact with golf's trusted evaluator (runs the record's code)",
+        description=(
+            "Load RECORD_DIR's artifact through the record's own script (its load_model_for_eval and "
+            "model.forward_logits, the interface documented in golf's README) in a separate process, and "
+            "compute val_loss and val_bpb with golf's evaluator: the standard score, and the sliding-window "
+            "score when a stride is given (--stride, else the record's EVAL_STRIDE). This executes code from "
+            "the record folder; it is never part of static verification. A script without the interface is "
+            "refused without being run."))
+    parser.add_argument("record_dir", metavar="RECORD_DIR", help="the record folder (holds the script and the artifact)")
+    parser.add_argument("--artifact", metavar="PATH",
+                        help="the artifact to score (default: RECORD_DIR/final_model.int8.ptz)")
+    parser.add_argument("--script", metavar="NAME", default="train_gpt.py",
+                        help="the record's script, relative to RECORD_DIR (default: train_gpt.py)")
+    parser.add_argument("--stride", type=int, metavar="S",
+                        help="also compute the sliding-window score with this stride (default: EVAL_STRIDE, if set)")
+    parser.add_argument("--seq-len", type=int, metavar="L",
+                        help="evaluation sequence length (default: EVAL_SEQ_LEN, else TRAIN_SEQ_LEN, else 1024)")
+    parser.add_argument("--batch-seqs", type=int, metavar="B",
+                        help="sequences or windows per forward pass (default: EVAL_BATCH_SEQS, else 32)")
+    parser.add_argument("--data-path", metavar="DIR",
+                        help="folder with fineweb_val_*.bin (default: DATA_PATH, else the smoke dataset)")
+    parser.add_argument("--tokenizer-path", metavar="FILE",
+                        help="SentencePiece .model of that data (default: TOKENIZER_PATH, else the smoke tokenizer)")
+    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                        help="an environment knob for the record's script (model shape, ...); repeatable; "
+                             "overrides the record's submission.json run.env and the current environment")
+    parser.add_argument("--device", default="cpu", help="torch device for the evaluation (default: cpu)")
+    parser.add_argument("--json", action="store_true", help="print the scores as JSON")
+    parser.set_defaults(handler=run_eval)
+
+    size = subparsers.add_parser(
+        "size", help="code bytes + model bytes of a record against the byte cap",
+        description=(
+            "Print the code bytes (the shipped script, under the ruleset's code-bytes policy), the model bytes "
+            "(the artifact on disk, when present) and their total against the byte cap of the record's track "
+            "(from the ruleset). Exit status 1 when the total is over the cap. Never imports torch."))
+    size.add_argument("record_dir", metavar="RECORD_DIR", help="the record folder")
+    size.add_argument("--artifact", metavar="PATH",
+                      help="the artifact to count (default: RECORD_DIR/final_model.int8.ptz when present)")
+    size.add_argument("--json", action="store_true", help="print the sizes as JSON")
+    size.set_defaults(handler=run_size)
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    from golf.produce.eval.runner import EvalRequest, print_results, run_eval_worker
+
+    request = EvalRequest.from_args(args)
+    results = run_eval_worker(request)
+    print_results(request, results, as_json=args.json)
+    return 0
+
+
+def run_size(args: argparse.Namespace) -> int:
+    import json
+
+    from golf.produce.artifact import measure_size
+
+    report = measure_size(args.record_dir, artifact=args.artifact)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        _print_size(report)
+    return 1 if report.fits is False else 0
+
+
+def _print_size(report) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"golf size {report.record_dir}", show_header=True)
+    table.add_column("part")
+    table.add_column("bytes", justify="right")
+    table.add_column("from")
+    table.add_row("code", f"{report.code_bytes:,}", report.script)
+    model = f"{report.model_bytes:,}" if report.model_bytes is not None else "not on disk"
+    table.add_row("model", model, report.artifact)
+    total = f"{report.total:,}" if report.total is not None else "unknown"
+    table.add_row("total", total, "code + model")
+    table.add_row("cap", f"{report.cap:,}", f"ruleset track {report.track}" if report.track else "given")
+    console = Console()
+    console.print(table)
+    if report.fits is True:
+        console.print(f"fits: {report.cap - report.total:,} bytes under the cap")
+    elif report.fits is False:
+        over = (report.total if report.total is not None else report.code_bytes) - report.cap
+        console.print(f"[bold red]over the cap by {over:,} bytes[/]")
+    else:
+        console.print("the artifact is not on disk: the code alone fits; train or pass --artifact for the total")

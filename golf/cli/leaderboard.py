@@ -1,0 +1,58 @@
+"""`golf leaderboard`: the leaderboard tables from records/, with verified scores."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "leaderboard", help="the leaderboard (Run | Score | Author | Summary | Date | Info) from records/",
+        description="Statically verify every record folder under --records and print one table per track, "
+                    "sorted by score: the verified mean val_bpb of each record's logs (4 decimals), not the "
+                    "claimed number; records that fail verification are marked with the rules they fail. "
+                    "--write updates a README between the markers <!-- golf:leaderboard:start --> and "
+                    "<!-- golf:leaderboard:end --> (the previous file is kept as .bak); --check exits 1 when "
+                    "that section is stale.")
+    parser.add_argument("--records", default="records", metavar="DIR",
+                        help="the records folder: records/<track>/<folder>/ (default: ./records)")
+    parser.add_argument("--track", metavar="T", help="only this track (a name or an alias, e.g. 10min_16mb)")
+    parser.add_argument("--format", choices=["md", "json"], default="md", help="output format (default: md)")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--write", metavar="README", help="update the table between the markers in this file")
+    group.add_argument("--check", metavar="README", nargs="?", const="README.md",
+                       help="exit 1 (printing a diff) when this file's table is stale (default: README.md)")
+    parser.add_argument("--ruleset", help="ruleset name or TOML file (default: parameter_golf_2026)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+    from pathlib import Path
+
+    from golf.errors import GolfError
+    from golf.render.leaderboard import build_rows, check_readme, render_json, render_markdown, write_readme
+
+    if args.format == "json" and (args.write or args.check):
+        raise GolfError("--format json prints the rows; --write and --check work on the markdown table")
+    rows = build_rows(args.records, track=args.track, ruleset=args.ruleset)
+    if args.write:
+        changed, backup = write_readme(args.write, rows)
+        if changed:
+            kept = f" (previous version kept as {backup})" if backup else ""
+            print(f"updated the leaderboard in {args.write}{kept}", file=sys.stderr)
+        else:
+            print(f"the leaderboard in {args.write} is already up to date", file=sys.stderr)
+        return 0
+    if args.check:
+        diff = check_readme(args.check, rows)
+        if diff:
+            print(diff, end="")
+            print(f"{args.check}: the leaderboard is stale; run `golf leaderboard --write {args.check}`",
+                  file=sys.stderr)
+            return 1
+        print(f"{args.check}: the leaderboard is up to date", file=sys.stderr)
+        return 0
+    base = Path.cwd()
+    print(render_json(rows, base) if args.format == "json" else render_markdown(rows, base), end="")
+    return 0

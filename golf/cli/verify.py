@@ -1,0 +1,211 @@
+"""`golf verify PATH...` (static audit, optionally a rerun) and `golf rules` (the registered checks)."""
+
+from __future__ import annotations
+
+import argparse
+
+# torchrun's multi-node options, passed through unchanged to the launcher on --rerun.
+TORCHRUN_OPTIONS = (
+    ("--nnodes", "number of nodes, or MIN:MAX for elastic runs"),
+    ("--node-rank", "rank of this node in a multi-node run"),
+    ("--rdzv-backend", "rendezvous backend (e.g. c10d)"),
+    ("--rdzv-endpoint", "rendezvous endpoint HOST:PORT"),
+    ("--rdzv-id", "rendezvous job id shared by all nodes"),
+    ("--master-addr", "address of the rank-0 node (static rendezvous)"),
+    ("--master-port", "port of the rank-0 node (static rendezvous)"),
+)
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "verify", help="verify record folders: static audit, or a rerun with --rerun",
+        description="Judge record folders against the ruleset without trusting their numbers: files, the score "
+                    "taken from the logs, claims against the logs, size from real bytes, embedded source against "
+                    "the shipped script, seeds, time budgets and significance against SOTA. Never imports or runs "
+                    "anything from a record folder unless --rerun is given. Exit status: 0 every record passes, "
+                    "1 a record fails, 2 bad input.",
+        epilog="Run `golf rules` for the list of checks, their codes and severities.")
+    parser.add_argument("paths", nargs="+", metavar="PATH",
+                        help="a record folder, or a folder of record folders (e.g. records/)")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true",
+                        help="print the report as JSON (schema: schemas/report.schema.json)")
+    output.add_argument("--markdown", action="store_true", help="print the report as markdown for a pull request")
+    output.add_argument("--github", action="store_true", help="print GitHub Actions annotations (::error ...)")
+    parser.add_argument("--ruleset", metavar="NAME", help="ruleset name or TOML file (default: parameter_golf_2026)")
+    sota = parser.add_mutually_exclusive_group()
+    sota.add_argument("--sota", metavar="X", help="SOTA val_bpb to test significance against")
+    sota.add_argument("--sota-record", metavar="DIR",
+                      help="record folder whose runs are the SOTA (default: the best earlier record of the same "
+                           "track in the same records tree)")
+    parser.add_argument("--records-root", metavar="DIR",
+                        help="records tree searched for the automatic SOTA (default: the record's grandparent)")
+    parser.add_argument("--select", metavar="RULES", action="append",
+                        help="run only these rules: comma-separated codes, names or code prefixes (e.g. G3)")
+    parser.add_argument("--ignore", metavar="RULES", action="append",
+                        help="skip these rules: comma-separated codes, names or code prefixes")
+    rerun = parser.add_argument_group("rerun (runs the record's own command with torchrun)")
+    rerun.add_argument("--rerun", action="store_true",
+                       help="rerun the record once per seed in fresh copies, then verify the new logs and artifacts")
+    rerun.add_argument("--nproc", type=int, default=8, help="processes per node (torchrun --nproc_per_node)")
+    rerun.add_argument("--seeds", nargs="+", type=int, metavar="SEED",
+                       help="seeds to rerun (default: the record's own seeds)")
+    rerun.add_argument("--data-path", metavar="DIR", help="dataset folder given to the script as DATA_PATH")
+    rerun.add_argument("--tokenizer-path", metavar="FILE", help="tokenizer given to the script as TOKENIZER_PATH")
+    rerun.add_argument("--timeout-per-seed", type=float, metavar="S",
+                       help="kill a seed's whole process group after S seconds")
+    rerun.add_argument("--workdir", metavar="W", help="where the per-seed copies and logs go")
+    rerun.add_argument("--write-submission", action="store_true",
+                       help="when the rerun passes, keep its logs in the record folder as train_seed<SEED>.log and "
+                            "write submission.json from them (files replaced are kept as .bak)")
+    rerun.add_argument("--dry-run", action="store_true", help="print every command of the rerun and stop")
+    for flag, text in TORCHRUN_OPTIONS:
+        rerun.add_argument(flag, metavar="VALUE", help=f"torchrun {flag}: {text}")
+    parser.set_defaults(handler=run_verify)
+
+    rules = subparsers.add_parser("rules", help="list the checks golf verify runs",
+                                  description="List every registered check: code, name, severity and rationale.")
+    rules.add_argument("--json", action="store_true", help="print the rules as JSON")
+    rules.set_defaults(handler=run_rules)
+
+
+def _torchrun_args(args: argparse.Namespace) -> list[str]:
+    out: list[str] = []
+    for flag, _ in TORCHRUN_OPTIONS:
+        value = getattr(args, flag[2:].replace("-", "_"))
+        if value is not None:
+            out += [flag, str(value)]
+    return out
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    from golf.errors import GolfError
+
+    rerun_only = {"--seeds": args.seeds, "--data-path": args.data_path, "--tokenizer-path": args.tokenizer_path,
+                  "--timeout-per-seed": args.timeout_per_seed, "--workdir": args.workdir,
+                  "--write-submission": args.write_submission or None, "--dry-run": args.dry_run or None}
+    rerun_only.update({flag: getattr(args, flag[2:].replace("-", "_")) for flag, _ in TORCHRUN_OPTIONS})
+    given = [flag for flag, value in rerun_only.items() if value is not None]
+    if given and not args.rerun:
+        raise GolfError(f"{', '.join(given)} only apply with --rerun")
+    if args.rerun and len(args.paths) != 1:
+        raise GolfError("--rerun takes exactly one record folder")
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    from golf.errors import GolfError
+
+    try:
+        return _verify(args)
+    except (GolfError, BrokenPipeError):
+        raise
+    except Exception as error:  # exit status 2 with a message, not a traceback
+        from golf.judge.verify import where_of
+
+        raise GolfError(f"internal error: {where_of(error)}") from error
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from golf.render.report import render_github, render_json, render_markdown, render_terminal
+    from golf.judge.verify import Verifier, verify_paths
+
+    _check_options(args)
+    options = dict(ruleset=args.ruleset, sota=args.sota, sota_record=args.sota_record, select=args.select,
+                   ignore=args.ignore, records_root=args.records_root)
+    if args.rerun:
+        verifier = Verifier(**options)
+        record_dir = _single_record(args.paths[0])
+        results = _rerun(args, record_dir, verifier.ruleset)
+        if args.dry_run:
+            return 0
+        report = verifier.new_report([verifier.verify(record_dir, shown=args.paths[0], reruns=results)])
+        if args.write_submission:
+            _write_submission(record_dir, results, verifier, report)
+    else:
+        report = verify_paths(args.paths, **options)
+    if args.json:
+        print(render_json(report), end="")
+    elif args.markdown:
+        print(render_markdown(report), end="")
+    elif args.github:
+        print(render_github(report), end="")
+    else:
+        render_terminal(report, Console())
+    return 0 if report.passed else 1
+
+
+def _single_record(path: str):
+    from pathlib import Path
+
+    from golf.errors import GolfError
+    from golf.read.records import find_record_dirs
+
+    if not Path(path).is_dir():
+        raise GolfError(f"{path}: not a record folder")
+    dirs = find_record_dirs(path)
+    if len(dirs) != 1:
+        raise GolfError(f"{path}: --rerun needs one record folder, found {len(dirs)}")
+    return dirs[0]
+
+
+def _rerun(args: argparse.Namespace, record_dir, ruleset):
+    from rich.console import Console
+
+    from golf.produce.rerun import rerun_record
+
+    return rerun_record(record_dir, seeds=args.seeds, nproc=args.nproc, data_path=args.data_path,
+                        tokenizer_path=args.tokenizer_path, timeout_per_seed=args.timeout_per_seed,
+                        workdir=args.workdir, dry_run=args.dry_run, torchrun_args=tuple(_torchrun_args(args)),
+                        console=Console(stderr=True), ruleset=ruleset)
+
+
+def _write_submission(record_dir, results, verifier, report) -> None:
+    """Keep the rerun logs in the record folder as train_seed<SEED>.log and write submission.json from them
+    with golf.produce.submit (identity fields kept; any file replaced is kept as .bak)."""
+    from pathlib import Path
+
+    from rich.console import Console
+
+    from golf.errors import GolfError
+    from golf.io import atomic_write_bytes
+    from golf.produce.submit import SubmitOptions, build_submission, write_submission
+
+    console = Console(stderr=True)
+    done = [r for r in results if r.log_path is not None and Path(r.log_path).is_file()]
+    if not done:
+        raise GolfError(f"{record_dir}: no rerun log to write submission.json from")
+    if not report.passed:
+        raise GolfError(f"{record_dir}: the rerun does not pass verification; submission.json not written")
+    for result in done:
+        target = Path(record_dir) / f"train_seed{result.seed}.log"
+        backup = atomic_write_bytes(target, Path(result.log_path).read_bytes())
+        note = f" (previous kept as {backup.name})" if backup else ""
+        console.print(f"wrote {target}{note}", highlight=False)
+    built = build_submission(record_dir, SubmitOptions(), ruleset=verifier.ruleset)
+    written = write_submission(built)
+    note = f" (previous kept as {written.backup.name})" if written.backup else ""
+    console.print(f"wrote {written.path}{note}" if written.written else f"{written.path} unchanged", highlight=False)
+
+
+def run_rules(args: argparse.Namespace) -> int:
+    import json
+
+    from golf.judge.findings import all_rules
+
+    rules = all_rules()
+    if args.json:
+        print(json.dumps({"rules": [r.to_dict() for r in rules]}, indent=2))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_header=True, header_style="bold", box=None)
+    for column in ("code", "name", "severity", "rationale"):
+        table.add_column(column, overflow="fold")
+    for r in rules:
+        suffix = " (--rerun only)" if r.phase == "rerun" else ""
+        table.add_row(r.code, r.name, r.severity, r.rationale + suffix)
+    Console().print(table)
+    return 0

@@ -1,0 +1,169 @@
+"""G1xx: what the record folder holds (spec 4.1 "PR contents", 5.11 folder hygiene)."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+from golf.judge.findings import Hit, rule
+from golf.judge.facts import SOURCE_OMITTED
+
+# Files that look like something a script needs at run time (spec 3.4: tokenizer
+# models, helper modules, C++ kernels), beyond the counted script.
+# A script larger than this is not compiled (size-over-cap says what matters about it).
+COMPILE_LIMIT = 20_000_000
+RUNTIME_SUFFIXES = {".py", ".model", ".vocab", ".cpp", ".cc", ".c", ".h", ".hpp", ".cu", ".cuh", ".so",
+                    ".pyx", ".sh", ".pt", ".ptz", ".bin", ".npy", ".npz", ".safetensors"}
+
+
+@rule("G000", "internal-error", "error", "A check crashed on this folder; the verdict cannot be trusted until fixed.")
+def internal_error(ctx):
+    # Emitted by golf.judge.checks.run_rules when another check raises; registered so it can be listed and ignored.
+    return ()
+
+
+@rule("G100", "unreadable-record", "error", "A folder golf cannot read cannot be verified.")
+def unreadable_record(ctx):
+    # Emitted by golf.judge.verify when the folder itself cannot be loaded.
+    return ()
+
+
+@rule("G101", "missing-readme", "error", "A record must explain itself in README.md.")
+def missing_readme(ctx):
+    if ctx.record.readme_path is None:
+        yield Hit("no README.md: add one explaining the submission, its command and its results")
+
+
+@rule("G102", "missing-submission", "error", "submission.json carries the claim that is verified.", group="claim")
+def missing_submission(ctx):
+    if ctx.record.submission is None and not ctx.record.submission_problems:
+        yield Hit("no submission.json (nor submission_*.json): write one with `golf submit`")
+
+
+@rule("G103", "invalid-submission", "error",
+      "A submission JSON that cannot be read, or lacks name, github_id or val_bpb, states no usable claim.", group="claim")
+def invalid_submission(ctx):
+    record = ctx.record
+    submission = record.submission
+    if submission is None:
+        for problem in record.submission_problems or []:
+            yield Hit(problem, _json_file(problem))
+        return
+    raw = submission.raw
+    missing = [key for key, value in (("name", submission.name), ("github_id", submission.github_id),
+                                      ("val_bpb", submission.val_bpb)) if value is None]
+    if missing:
+        extra = ""
+        if submission.val_bpb is None and submission.val_loss is not None:
+            extra = f" (its `val_loss` {raw.get('val_loss')} may be the bpb mean)"
+        yield Hit(f"{submission.path} lacks {', '.join(missing)}{extra}", submission.path)
+
+
+@rule("G113", "submission-oddity", "warning",
+      "Loosely typed or renamed submission fields make the claim ambiguous; golf reads them but says so.", group="claim")
+def submission_oddity(ctx):
+    submission = ctx.record.submission
+    if submission is None:
+        return
+    for problem in ctx.record.submission_problems or []:
+        if "no val_bpb" in problem:
+            continue  # reported by invalid-submission
+        yield Hit(problem, submission.path)
+
+
+def _json_file(problem: str) -> str | None:
+    head = problem.split(":", 1)[0]
+    return head if head.endswith(".json") else None
+
+
+@rule("G104", "missing-script", "error", "The score cannot be reproduced or its code bytes counted without the script.")
+def missing_script(ctx):
+    wanted = ctx.ruleset.code_bytes_policy.script
+    if ctx.script_name is None:
+        others = [s for s in (ctx.record.scripts or []) if s != wanted]
+        hint = f" (other scripts: {', '.join(others)})" if others else ""
+        yield Hit(f"no {wanted} in the folder{hint}: the record's code cannot be counted, compared with the "
+                  "logs or rerun")
+
+
+@rule("G105", "missing-logs", "error", "Claims must be backed by the logs the script wrote.")
+def missing_logs(ctx):
+    if not ctx.record.logs:
+        yield Hit(f"no training log in the folder (at least {ctx.ruleset.min_logs} required)")
+
+
+@rule("G106", "script-syntax-error", "error", "A script that does not compile cannot have produced the logs.")
+def script_syntax_error(ctx):
+    if ctx.script_text is None or ctx.script_name is None:
+        return
+    if len(ctx.script_text) > COMPILE_LIMIT:
+        return  # far over any byte cap already; not worth compiling
+    try:
+        compile(ctx.script_text, ctx.script_name, "exec", dont_inherit=True)
+    except SyntaxError as error:
+        yield Hit(f"{ctx.script_name} does not compile: {error.msg} (line {error.lineno})", ctx.script_name,
+                  error.lineno)
+    except (ValueError, RecursionError, MemoryError) as error:
+        yield Hit(f"{ctx.script_name} does not compile: {error}", ctx.script_name)
+
+
+@rule("G107", "empty-script", "error", "An empty script cannot have produced the logs.")
+def empty_script(ctx):
+    if ctx.script_name is not None and ctx.script_size == 0:
+        yield Hit(f"{ctx.script_name} is empty", ctx.script_name)
+
+
+@rule("G108", "unreadable-file", "error", "A file golf cannot read cannot be checked.")
+def unreadable_file(ctx):
+    for path, reason in ctx.record.skipped or []:
+        if _kind(reason) == "unreadable":
+            yield Hit(f"{path}: {reason}; not checked", path)
+    if ctx.script_problem:
+        yield Hit(ctx.script_problem, ctx.script_name)
+
+
+@rule("G109", "symlink-outside", "error", "Content outside the record folder is not part of the submission.")
+def symlink_outside(ctx):
+    for path, reason in ctx.record.skipped or []:
+        if _kind(reason) == "outside":
+            yield Hit(f"{path}: {reason}; not followed", path)
+
+
+def _kind(reason: str) -> str:
+    """How golf.read.records' reason for skipping a path is reported."""
+    text = reason.lower()
+    if "leaving" in text or "outside" in text:
+        return "outside"
+    if text.startswith("tool folder"):
+        return "ignored"  # .git, __pycache__: not part of a record, harmless
+    return "unreadable"
+
+
+@rule("G110", "extra-runtime-files", "warning",
+      "Files a script needs at run time (helpers, tokenizers, kernels) are not counted in its code bytes.")
+def extra_runtime_files(ctx):
+    if ctx.ruleset.code_bytes_policy.extra_runtime_files == "ignore":
+        return
+    logs = {log.path for log in ctx.record.logs}
+    extras = []
+    for name in ctx.record.files or []:
+        pure = PurePosixPath(name)
+        if name == ctx.script_name or name in logs or name == SOURCE_OMITTED:
+            continue
+        if pure.suffix.lower() in RUNTIME_SUFFIXES:
+            extras.append(name)
+    if extras:
+        listed = ", ".join(extras[:12]) + (f" and {len(extras) - 12} more" if len(extras) > 12 else "")
+        yield Hit(f"files beside {ctx.script_name or 'the script'} that may be needed at run time and are not "
+                  f"counted in the code bytes: {listed}; a person must judge whether they carry code or data")
+
+
+@rule("G111", "track-mismatch", "warning", "The folder and submission.json must agree on the track judged.")
+def track_mismatch(ctx):
+    if ctx.track_conflict:
+        yield Hit(f"{ctx.track_conflict}; judged as {ctx.track.name} ({ctx.track_source})")
+
+
+@rule("G112", "track-assumed", "info", "A record is judged against its track's limits; say which track it is.")
+def track_assumed(ctx):
+    if ctx.track is not None and ctx.track_source == "ruleset default" and not ctx.track_conflict:
+        yield Hit(f"neither the folder's parent nor submission.json names a track; judged as {ctx.track.name}")

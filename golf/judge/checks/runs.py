@@ -1,0 +1,146 @@
+"""G5xx: run identity: duplicated logs, seeds, world size, hardware (spec 5.3)."""
+
+from __future__ import annotations
+
+import re
+
+from golf.judge.findings import Hit, rule
+from golf.judge.facts import tokenizers_of, val_tokens_by_tokenizer
+
+_SOURCE_NAMES = {"log": "the log", "filename": "the file name", "json": "submission.json", "rerun": "the rerun"}
+
+
+@rule("G501", "duplicate-log", "warning", "A byte-identical copy of a log is one run, not two.")
+def duplicate_log(ctx):
+    for r in ctx.runs:
+        if r.duplicate_of is not None:
+            yield Hit(f"{r.log} is a byte-identical copy of {r.duplicate_of}; counted once", r.log)
+
+
+@rule("G502", "seed-mismatch", "error", "The seed of a run must be the same wherever it is stated.")
+def seed_mismatch(ctx):
+    for r in ctx.runs:
+        if r.duplicate_of is not None:
+            continue
+        values = set(r.seed_sources.values())
+        if len(values) > 1:
+            said = ", ".join(f"{_SOURCE_NAMES.get(k, k)} says {v}" for k, v in r.seed_sources.items())
+            yield Hit(f"{r.log}: {said}", r.log)
+    submission = ctx.submission
+    if submission is None or not submission.seeds:
+        return
+    ran = {r.seed for r in ctx.logged_counted if r.seed is not None}
+    stated = set()
+    for r in ctx.logged_counted:
+        stated.update(r.seed_sources.values())
+    claimed = set(submission.seeds)
+    missing = sorted(s for s in claimed if s not in stated)
+    if missing:
+        yield Hit(f"{submission.path} lists seeds {sorted(claimed)} but no scored log ran "
+                  f"{', '.join(map(str, missing))} (the logs ran {sorted(ran)})", submission.path)
+
+
+@rule("G503", "seeds-not-distinct", "error",
+      "Runs pooled for a significance test must use different seeds, or they are not independent.")
+def seeds_not_distinct(ctx):
+    if not ctx.is_record_track:
+        return
+    by_seed: dict[int, list[str]] = {}
+    for r in ctx.counted:
+        if r.seed is not None:
+            by_seed.setdefault(r.seed, []).append(r.log)
+    for seed, logs in sorted(by_seed.items()):
+        if len(logs) > 1:
+            yield Hit(f"{len(logs)} runs used seed {seed}: {', '.join(logs)}")
+    unknown = [r.log for r in ctx.counted if r.seed is None]
+    if unknown:
+        yield Hit(f"no seed stated for {', '.join(unknown)}: distinct seeds cannot be confirmed")
+
+
+@rule("G504", "nonstandard-world-size", "warning",
+      "A record track's time budget is defined for its standard number of processes.")
+def nonstandard_world_size(ctx):
+    if not ctx.is_record_track:
+        return
+    for r in ctx.runs:
+        if r.duplicate_of is None and r.run is not None and r.run.world_size is not None \
+                and r.run.world_size != ctx.track.processes:
+            yield Hit(f"{r.log}: world_size {r.run.world_size}, but the track runs {ctx.track.processes} "
+                      f"processes ({ctx.track.hardware})", r.log)
+
+
+@rule("G505", "nonstandard-wallclock", "warning",
+      "A run whose wallclock cap was raised or disabled and that trained past the limit ignored the time budget.")
+def nonstandard_wallclock(ctx):
+    limit = ctx.track.train_time_limit_ms if ctx.track is not None else None
+    if limit is None:
+        return
+    for r in ctx.runs:
+        if r.duplicate_of is not None or r.run is None:
+            continue
+        raw = r.run.config.get("max_wallclock_seconds")
+        try:
+            seconds = float(raw) if raw is not None else None
+        except ValueError:
+            continue
+        within = r.train_time_ms is not None and r.train_time_ms <= limit
+        if seconds is not None and (seconds <= 0 or seconds * 1000 > limit) and not within:
+            what = "disabled" if seconds <= 0 else f"{seconds:g} s"
+            took = f"; it trained {r.train_time_ms:,.0f} ms" if r.train_time_ms is not None else ""
+            yield Hit(f"{r.log}: max_wallclock_seconds {what}, above the track's {limit / 1000:g} s{took}", r.log)
+
+
+_GPU_RE = re.compile(r"H100", re.IGNORECASE)
+
+
+@rule("G506", "nonstandard-hardware", "warning", "A record track's budget is defined on its reference hardware.")
+def nonstandard_hardware(ctx):
+    if not ctx.is_record_track or "H100" not in (ctx.track.hardware or ""):
+        return
+    for r in ctx.runs:
+        if r.duplicate_of is not None or r.run is None or not r.run.gpus:
+            continue
+        others = sorted({g for g in r.run.gpus if not _GPU_RE.search(g)})
+        if others:
+            yield Hit(f"{r.log}: ran on {', '.join(others)}, not the track's {ctx.track.hardware}", r.log)
+        elif len(r.run.gpus) < ctx.track.processes:
+            yield Hit(f"{r.log}: lists {len(r.run.gpus)} GPU(s); the track runs on {ctx.track.hardware}", r.log)
+
+
+@rule("G507", "tokenizer-changed", "warning",
+      "A record that changes the tokenizer or dataset must prove its val_bpb byte accounting (extra scrutiny).")
+def tokenizer_changed(ctx):
+    if not ctx.is_record_track or ctx.sota is None or not ctx.sota.tokenizers:
+        return
+    mine = tokenizers_of(ctx.counted)
+    new = sorted(mine - ctx.sota.tokenizers)
+    if new:
+        yield Hit(f"the runs use tokenizer/dataset {', '.join(new)}; the SOTA record used "
+                  f"{', '.join(sorted(ctx.sota.tokenizers))}: the val_bpb computation must be shown correct "
+                  "for the new tokenizer (byte counts re-derived, full validation split)")
+
+
+# Validation token counts differ slightly with the eval sequence length (the split is truncated
+# to whole sequences); more than this relative difference means a different validation set.
+VAL_TOKENS_TOLERANCE = 0.01
+
+
+def _differ(a: int, b: int) -> bool:
+    return abs(a - b) > VAL_TOKENS_TOLERANCE * max(a, b)
+
+
+@rule("G508", "val-tokens-differ", "warning",
+      "Scores are comparable only on the full, same validation split (e.g. 50k documents, not 10k).")
+def val_tokens_differ(ctx):
+    mine = val_tokens_by_tokenizer(ctx.counted)
+    for tokenizer, counts in sorted(mine.items()):
+        low, high = min(counts), max(counts)
+        if _differ(low, high):
+            yield Hit(f"the runs evaluated different validation sets ({tokenizer}): {low:,} to {high:,} tokens")
+    if ctx.sota is None:
+        return
+    for tokenizer, counts in sorted(mine.items()):
+        theirs = ctx.sota.val_tokens.get(tokenizer)
+        if theirs and all(_differ(a, b) for a in counts for b in theirs):
+            yield Hit(f"the runs evaluated {', '.join(f'{c:,}' for c in sorted(counts))} validation tokens "
+                      f"({tokenizer}); the SOTA record evaluated {', '.join(f'{c:,}' for c in sorted(theirs))}")

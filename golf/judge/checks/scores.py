@@ -1,0 +1,254 @@
+"""G2xx: the scores in the logs, and the claims of submission.json against them (spec 5.1, 5.4)."""
+
+from __future__ import annotations
+
+import math
+from itertools import combinations
+
+from golf.judge.findings import Hit, rule
+from golf.judge.facts import claim_literal, decimals_of, finite
+
+# Subsets of runs are searched (to say what a claim is) only up to this many runs.
+MAX_SUBSET_RUNS = 12
+
+
+def within(claim: float, value: float, decimals: int) -> bool:
+    """Whether `value` written at `decimals` places (rounded or truncated) gives `claim`."""
+    unit = 10.0 ** -decimals
+    if abs(claim - value) <= 0.5 * unit + 1e-12:
+        return True
+    truncated = math.floor(value / unit + 1e-9) * unit
+    return abs(truncated - claim) <= 1e-9 * max(1.0, abs(claim))
+
+
+def _mean(values: list[float]) -> float:
+    return sum(values) / len(values)
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.8f}".rstrip("0").rstrip(".") if abs(value) < 1e6 else f"{value:.6g}"
+
+
+def explain_claim(claim: float, decimals: int, runs, attr: str) -> str | None:
+    """None when `claim` is the mean of the runs' `attr`; otherwise what the claim actually is."""
+    values = [(r, getattr(r, attr)) for r in runs if finite(getattr(r, attr))]
+    if not values:
+        return None
+    n = len(values)
+    mean = _mean([v for _, v in values])
+    if within(claim, mean, decimals):
+        return None
+    # A mean taken over per-run values already rounded to the claim's precision is still the mean.
+    if within(claim, _mean([round(v, decimals) for _, v in values]), decimals):
+        return None
+    what = f"the mean {_fmt(mean)} of the {n} run{'s' if n != 1 else ''}"
+    ordered = sorted(values, key=lambda rv: rv[1])
+    for r, v in values:
+        if within(claim, v, decimals):
+            kind = "the best run" if n > 1 and r is ordered[0][0] else "one run"
+            return f"is {kind} ({r.log}: {_fmt(v)}), not {what}"
+    if 2 < n <= MAX_SUBSET_RUNS:
+        # The smallest subset that explains the claim, the best-k one first.
+        for k in range(2, n):
+            best = tuple(ordered[:k])
+            for subset in (best, *combinations(values, k)):
+                if within(claim, _mean([v for _, v in subset]), decimals):
+                    logs = ", ".join(r.log for r, _ in subset)
+                    kind = (f"the mean of the best {k} of {n} runs" if subset is best
+                            else f"the mean of {k} of the {n} runs")
+                    return f"is {kind} ({logs}), not {what}"
+    other = _other_label(claim, decimals, [r for r, _ in values], attr)
+    if other:
+        return f"{other}, not {what}"
+    closest_run, closest = min(values, key=lambda rv: abs(rv[1] - claim))
+    return (f"matches neither {what} nor any single run or subset mean "
+            f"(closest run {closest_run.log}: {_fmt(closest)})")
+
+
+def _other_label(claim: float, decimals: int, runs, attr: str) -> str | None:
+    """Whether the claim is a score line other than the chosen one (mean over runs, or one line)."""
+    chosen = {r.score.label for r in runs if r.score is not None}
+    per_run: list[dict[str, float]] = []
+    for r in runs:
+        lines: dict[str, float] = {}
+        for s in r.run.scores if r.run is not None else []:
+            if s.finite:
+                lines[s.label] = getattr(s, attr)
+        per_run.append(lines)
+    common = set.intersection(*(set(lines) for lines in per_run)) - chosen if per_run else set()
+    for label in sorted(common):
+        if within(claim, _mean([lines[label] for lines in per_run]), decimals):
+            return (f"is the mean of the `{label}` lines rather than of the scored "
+                    f"`{'`/`'.join(sorted(chosen))}` lines")
+    for r, lines in zip(runs, per_run):
+        for label, value in lines.items():
+            if label not in chosen and within(claim, value, decimals):
+                return f"matches the `{label}` line of {r.log} ({_fmt(value)}) rather than its score"
+    return None
+
+
+# ---- rules -------------------------------------------------------------------
+
+@rule("G201", "no-score", "error", "Without a score line from the script's own logs there is nothing to verify.")
+def no_score(ctx):
+    if ctx.runs and not any(r.score is not None for r in ctx.runs):
+        labels = sorted({s.label for r in ctx.runs if r.run is not None for s in r.run.scores})
+        seen = f" (score labels seen: {', '.join(labels[:8])})" if labels else " (no score lines at all)"
+        yield Hit(f"none of the {len(ctx.runs)} logs has an acceptable score line under the ruleset's label "
+                  f"precedence{seen}; name the label in submission.json (`score_label`) if it is unusual")
+
+
+@rule("G202", "unscored-log", "warning", "A log without a final score is a crashed, truncated or unrelated run.")
+def unscored_log(ctx):
+    if not any(r.score is not None for r in ctx.runs):
+        return  # no-score says it for the whole record
+    for r in ctx.runs:
+        if r.score is None and r.duplicate_of is None:
+            if r.run is None:
+                yield Hit(f"{r.log}: no run found in the log", r.log)
+            else:
+                labels = sorted({s.label for s in r.run.scores})
+                seen = f"; labels seen: {', '.join(labels[:6])}" if labels else ""
+                yield Hit(f"{r.log}: no acceptable score line{seen}; not counted", r.log)
+
+
+@rule("G203", "incomplete-run", "warning", "A run that stops before its final evaluation may have crashed.")
+def incomplete_run(ctx):
+    for r in ctx.runs:
+        if r.run is not None and not r.run.complete and r.duplicate_of is None:
+            yield Hit(f"{r.log}: the run (lines {r.run.first_line}-{r.run.last_line}) has no final score line: "
+                      "truncated or crashed", r.log)
+
+
+@rule("G204", "multiple-runs-in-log", "info", "Only the last complete run of a log counts; say so.")
+def multiple_runs_in_log(ctx):
+    for r in ctx.runs:
+        if r.n_runs_in_log > 1 and r.duplicate_of is None and r.run is not None:
+            yield Hit(f"{r.log} holds {r.n_runs_in_log} runs; the last complete one (lines "
+                      f"{r.run.first_line}-{r.run.last_line}) is used", r.log)
+
+
+@rule("G205", "claim-mismatch", "error",
+      "The claimed score must be the mean of the runs in the logs, at the precision it is written with.", group="claim")
+def claim_mismatch(ctx):
+    submission = ctx.submission
+    counted = ctx.logged_counted
+    if submission is None or not counted:
+        return
+    where = submission.path
+    for field, attr in (("val_bpb", "val_bpb"), ("val_loss", "val_loss")):
+        claim = getattr(submission, field)
+        if claim is None:
+            continue
+        key = submission.keys.get(field, field)
+        literal = claim_literal(ctx, key)
+        decimals = decimals_of(literal, claim)
+        explanation = explain_claim(claim, decimals, counted, attr)
+        if explanation is None:
+            continue
+        if field == "val_loss" and explain_claim(claim, decimals, counted, "val_bpb") is None:
+            explanation = "is the val_bpb mean stored under `val_loss`, not a val_loss"
+        yield Hit(f"{where} {key} {literal if literal is not None else claim} ({decimals} decimals) "
+                  f"{explanation}", where)
+    yield from _seed_claims(ctx)
+    yield from _run_claims(ctx)
+
+
+def _run_claims(ctx):
+    """The per-run entries golf submit writes (`runs`: log, val_bpb, val_loss) against those logs."""
+    submission = ctx.submission
+    where = submission.path
+    by_log = {r.log: r for r in ctx.logged}
+    for index, entry in enumerate(submission.runs):
+        log = entry.get("log")
+        if not isinstance(log, str) or not log:
+            continue
+        log = log.removeprefix("./")
+        r = by_log.get(log)
+        if r is None:
+            yield Hit(f"{where} runs[{index}] names log {log}, which is not in the folder", where)
+            continue
+        for key in ("val_bpb", "val_loss"):
+            value = entry.get(key)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not finite(getattr(r, key)):
+                continue
+            literal = claim_literal(ctx, "runs", index, key)
+            if not within(float(value), getattr(r, key), decimals_of(literal, float(value))):
+                yield Hit(f"{where} runs[{index}].{key} {literal if literal is not None else value} is not the "
+                          f"score of {log} ({_fmt(getattr(r, key))})", where)
+
+
+def _seed_claims(ctx):
+    submission = ctx.submission
+    where = submission.path
+    scored = [r for r in ctx.logged if r.score is not None and r.duplicate_of is None]
+    for seed, entry in sorted(submission.seed_results.items()):
+        runs = [r for r in scored if r.seed == seed or seed in r.seed_sources.values()]
+        claimed = {k: entry.get(k) for k in ("val_bpb", "val_loss")
+                   if isinstance(entry.get(k), (int, float)) and not isinstance(entry.get(k), bool)}
+        if not claimed:
+            continue
+        if not runs:
+            yield Hit(f"{where} seed_results claims seed {seed} but no scored log ran seed {seed}", where)
+            continue
+        for key, value in claimed.items():
+            literal = claim_literal(ctx, "seed_results", str(seed), key)
+            decimals = decimals_of(literal, value)
+            if not any(within(float(value), getattr(r, key), decimals) for r in runs if finite(getattr(r, key))):
+                shown = ", ".join(f"{r.log}: {_fmt(getattr(r, key))}" for r in runs if finite(getattr(r, key)))
+                yield Hit(f"{where} seed_results[{seed}].{key} {literal if literal is not None else value} does not "
+                          f"match the log of seed {seed} ({shown})", where)
+
+
+@rule("G206", "std-mismatch", "warning", "The claimed spread should be the sample standard deviation of the runs.", group="claim")
+def std_mismatch(ctx):
+    submission = ctx.submission
+    counted = ctx.logged_counted
+    if submission is None or len(counted) < 2:
+        return
+    for field, attr in (("val_bpb_std", "val_bpb"), ("val_loss_std", "val_loss")):
+        claim = getattr(submission, field, None)
+        if claim is None:
+            continue
+        values = [getattr(r, attr) for r in counted if finite(getattr(r, attr))]
+        if len(values) < 2:
+            continue
+        mean = _mean(values)
+        sample = math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
+        population = math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+        key = submission.keys.get(field, field)
+        literal = claim_literal(ctx, key)
+        decimals = decimals_of(literal, claim)
+        if within(claim, sample, decimals):
+            continue
+        if within(claim, population, decimals):
+            what = f"is the population sd ({_fmt(population)}, n), not the sample sd ({_fmt(sample)}, n-1)"
+        else:
+            what = f"differs from the sample sd of the {len(values)} runs ({_fmt(sample)})"
+        yield Hit(f"{submission.path} {key} {literal if literal is not None else claim} {what}", submission.path)
+
+
+@rule("G208", "log-hash-mismatch", "error",
+      "A log that differs from the one submission.json recorded (by sha256) was changed after the claim.", group="claim")
+def log_hash_mismatch(ctx):
+    submission = ctx.submission
+    if submission is None:
+        return
+    by_log = {r.log: r for r in ctx.logged}
+    for index, entry in enumerate(submission.runs):
+        log, recorded = entry.get("log"), entry.get("log_sha256")
+        if not isinstance(log, str) or not isinstance(recorded, str):
+            continue
+        r = by_log.get(log.removeprefix("./"))
+        if r is not None and r.log_sha256 and r.log_sha256 != recorded.lower():
+            yield Hit(f"{r.log}: sha256 {r.log_sha256[:12]} but {submission.path} runs[{index}] recorded "
+                      f"{recorded[:12]}: the log changed after the claim was written", r.log)
+
+
+@rule("G207", "log-problems", "info", "Lines a parser could not read are worth a look.")
+def log_problems(ctx):
+    for r in ctx.runs:
+        if r.duplicate_of is None and r.log_problems:
+            shown = "; ".join(r.log_problems[:3]) + (f" (and {len(r.log_problems) - 3} more)"
+                                                      if len(r.log_problems) > 3 else "")
+            yield Hit(f"{r.log}: {shown}", r.log)

@@ -1,0 +1,88 @@
+"""G7xx: a new record must beat SOTA by delta with p < alpha (spec 4.1-4.3, 5.9). Record tracks only."""
+
+from __future__ import annotations
+
+from golf.judge.findings import Hit, rule
+
+
+def _p(value) -> str:
+    return "n/a" if value is None else (f"{value:.2g}" if value < 0.001 else f"{value:.4f}")
+
+
+def _reading(sig, unit: str) -> str:
+    reading = sig.readings.get(unit)
+    if reading is None:
+        return ""
+    test = reading.one_sample
+    if reading.delta_bpb is None:
+        return f"{unit}: {test.reason}"
+    text = (f"delta {reading.delta:g} {unit} = {reading.delta_bpb:.5f} bpb, threshold {reading.threshold:.5f}, "
+            f"one-sample t={test.t:.3f} p={_p(test.p)}" if test.t is not None
+            else f"delta {reading.delta:g} {unit}: {test.reason}")
+    if reading.welch is not None and reading.welch.t is not None:
+        text += f", Welch t={reading.welch.t:.3f} p={_p(reading.welch.p)}"
+    return text
+
+
+def _describe(ctx) -> str:
+    sig = ctx.significance
+    readings = "; ".join(_reading(sig, u) for u in (sig.unit, *[u for u in sig.readings if u != sig.unit]))
+    return (f"mean val_bpb {sig.mean:.5f} over {sig.n} runs vs SOTA {sig.sota:.5f} ({ctx.sota.source}); "
+            f"gate {sig.gate} in {sig.unit}, alpha {sig.alpha:g}: {readings}")
+
+
+@rule("G701", "too-few-seeds", "error",
+      "Beating a SOTA needs a t test, which needs at least the ruleset's minimum number of runs.", group="significance")
+def too_few_seeds(ctx):
+    if not ctx.is_record_track or ctx.sota is None:
+        return
+    n = len(ctx.counted)
+    needed = ctx.ruleset.significance.min_runs
+    if 0 < n < needed:
+        yield Hit(f"{n} scored run{'s' if n != 1 else ''}; beating the SOTA {ctx.sota.value:.5f} "
+                  f"({ctx.sota.source}) must be shown with at least {needed} runs (seeds)")
+
+
+@rule("G702", "few-seeds", "warning", "The rules expect about three runs to show a significant win.", group="significance")
+def few_seeds(ctx):
+    if not ctx.is_record_track:
+        return
+    n = len(ctx.counted)
+    policy = ctx.ruleset.significance
+    if policy.min_runs <= n < policy.recommended_runs:
+        yield Hit(f"{n} scored runs; {policy.recommended_runs} are recommended")
+
+
+@rule("G703", "not-significant", "error",
+      "A new record must beat SOTA by delta with a one-sided p below alpha.", group="significance")
+def not_significant(ctx):
+    sig = ctx.significance
+    if sig is None or sig.n < ctx.ruleset.significance.min_runs:
+        return
+    gating = sig.gating
+    if gating.passed:
+        return
+    reason = f" ({gating.reason})" if gating.passed is None and gating.reason else ""
+    plan = sig.readings[sig.unit].plan
+    advice = ""
+    if plan is not None:
+        if plan.n_needed is not None:
+            advice = f"; at this mean and spread about {plan.n_needed} runs would reach p < {sig.alpha:g}"
+        elif plan.reason:
+            advice = f"; {plan.reason}"
+    yield Hit(f"not significant{reason}: {_describe(ctx)}{advice}")
+
+
+@rule("G704", "significance-not-applicable", "info",
+      "Significance is tested only on record tracks and against a known SOTA.", group="significance")
+def significance_not_applicable(ctx):
+    too_few = ctx.sota is not None and len(ctx.counted) < ctx.ruleset.significance.min_runs
+    if ctx.significance is None and ctx.significance_skip and ctx.counted and not too_few:
+        yield Hit(f"significance not tested: {ctx.significance_skip}")
+
+
+@rule("G705", "significant", "info", "The test that decided the record, for the reviewer's eyes.", group="significance")
+def significant(ctx):
+    sig = ctx.significance
+    if sig is not None and sig.passed:
+        yield Hit(f"significant: {_describe(ctx)}")

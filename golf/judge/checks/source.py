@@ -1,0 +1,58 @@
+"""G4xx: the source each log embeds against the shipped script (spec 5.7)."""
+
+from __future__ import annotations
+
+import hashlib
+
+from golf.judge.findings import Hit, rule
+
+
+def _script_digests(ctx) -> set[str]:
+    """sha256 of the shipped script's exact text, and of that text plus the one newline log0 appends."""
+    if ctx.script_sha256 is None or ctx.script_text is None:
+        return set()
+    with_newline = hashlib.sha256((ctx.script_text + "\n").encode("utf-8", "surrogatepass")).hexdigest()
+    return {ctx.script_sha256, with_newline}
+
+
+@rule("G401", "source-mismatch", "error",
+      "The logs must come from the shipped script: the source a log embeds must be the script's exact text.")
+def source_mismatch(ctx):
+    digests = _script_digests(ctx)
+    if not digests:
+        return
+    shipped = ctx.static_runs if ctx.reruns is not None else []
+    for r in [*shipped, *ctx.runs]:  # on a rerun, the shipped logs and the new ones
+        if r.duplicate_of is not None:
+            continue
+        for source in r.sources:
+            if source.sha256 not in digests:
+                where = f" (line {source.first_line})" if source.first_line else ""
+                size = f", {source.bytes:,} bytes" if source.bytes is not None else ""
+                yield Hit(f"{r.log}: the embedded source{where} (sha256 {source.sha256[:12]}{size}) is not the "
+                          f"shipped {ctx.script_name} (sha256 {ctx.script_sha256[:12]}, {ctx.script_size:,} bytes)",
+                          r.log, source.first_line)
+
+
+@rule("G402", "source-differs-between-logs", "warning",
+      "Runs pooled into one claim should come from one script.")
+def source_differs_between_logs(ctx):
+    groups: dict[tuple[str, str], list[str]] = {}
+    for r in ctx.runs:
+        if r.duplicate_of is not None or not r.counted:
+            continue
+        for source in r.sources:
+            groups.setdefault((source.where, source.sha256), []).append(r.log)
+    for where in ("log", "omitted"):
+        variants = {sha: logs for (w, sha), logs in groups.items() if w == where}
+        if len(variants) > 1:
+            parts = [f"{sha[:12]} in {', '.join(sorted(set(logs)))}" for sha, logs in sorted(variants.items())]
+            yield Hit(f"the logs embed {len(variants)} different sources: {'; '.join(parts)}")
+
+
+@rule("G403", "source-not-embedded", "info",
+      "A log without the script's source (a stdout capture) cannot show which code produced it.")
+def source_not_embedded(ctx):
+    for r in ctx.runs:
+        if r.duplicate_of is None and r.run is not None and not r.sources:
+            yield Hit(f"{r.log}: no embedded source, so the script that wrote it cannot be compared", r.log)

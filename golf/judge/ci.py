@@ -1,0 +1,342 @@
+"""`golf ci`: judge a record pull request from git alone.
+
+A record pull request passes when its change set (`git diff base...head`, i.e. from the merge base
+to head) only adds files inside one new folder `records/<track>/<folder>/`, and that folder passes
+static verification. The folder is read as committed at head, extracted from git objects into a
+temporary directory (no checkout, no `.gitattributes` processing), so nothing in the working tree
+matters and nothing from the pull request is ever imported or run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from golf.errors import GolfError
+
+RECORDS = "records"
+CHUNK = 1 << 20
+
+
+@dataclass
+class Change:
+    """One entry of `git diff --name-status`: A(dded), M(odified), D(eleted), R(enamed), C(opied), T(ype)."""
+
+    status: str
+    path: str
+    old_path: str | None = None
+
+    def to_dict(self) -> dict:
+        return {"status": self.status, "path": self.path, "old_path": self.old_path}
+
+
+@dataclass
+class ChangeSet:
+    base: str
+    head: str
+    merge_base: str
+    head_commit: str
+    changes: list[Change] = field(default_factory=list)
+    new_folders: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems and len(self.new_folders) == 1
+
+
+@dataclass
+class CiResult:
+    changeset: ChangeSet
+    report: object | None  # golf.render.report.Report for the new folder(s), None when there is none
+
+    @property
+    def passed(self) -> bool:
+        return self.changeset.passed and self.report is not None and self.report.passed
+
+    def to_dict(self) -> dict:
+        cs = self.changeset
+        return {"passed": self.passed, "base": cs.base, "head": cs.head, "merge_base": cs.merge_base,
+                "head_commit": cs.head_commit, "changes": [c.to_dict() for c in cs.changes],
+                "new_folders": cs.new_folders, "change_set_passed": cs.passed, "problems": cs.problems,
+                "report": self.report.to_dict() if self.report is not None else None}
+
+
+# ---------------------------------------------------------------------------------------------
+# git
+
+
+def git(repo: Path, *args: str, input: bytes | None = None) -> bytes:
+    """Run git in `repo`; a failure becomes a GolfError carrying git's own message."""
+    try:
+        done = subprocess.run(["git", "-C", str(repo), *args], input=input, capture_output=True)
+    except FileNotFoundError:
+        raise GolfError("git is not installed (golf ci reads the change set with git)") from None
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip() or f"exit status {done.returncode}"
+        raise GolfError(f"git {' '.join(args[:2])} failed in {repo}: {message}")
+    return done.stdout
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def check_repo(repo: Path) -> Path:
+    if not repo.is_dir():
+        raise GolfError(f"{repo}: not a folder")
+    try:
+        top = git(repo, "rev-parse", "--show-toplevel")
+    except GolfError:
+        raise GolfError(f"{repo}: not a git repository (golf ci compares two revisions of one)") from None
+    return Path(_text(top).strip())
+
+
+def resolve_commit(repo: Path, rev: str) -> str:
+    try:
+        return _text(git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")).strip()
+    except GolfError:
+        raise GolfError(f"unknown revision {rev!r} in {repo} (in a CI checkout, fetch the full history, "
+                        "e.g. actions/checkout with fetch-depth: 0)") from None
+
+
+def merge_base(repo: Path, base: str, head: str) -> str:
+    try:
+        return _text(git(repo, "merge-base", base, head)).strip()
+    except GolfError:
+        raise GolfError(f"revisions {base[:12]} and {head[:12]} have no common ancestor in {repo}") from None
+
+
+def diff_changes(repo: Path, base: str, head: str) -> list[Change]:
+    """The changes from `base` to `head` (commits), renames detected, paths exactly as stored."""
+    raw = git(repo, "diff", "--name-status", "-z", "-M", "--no-ext-diff", "--no-textconv", base, head, "--")
+    fields = [_text(f) for f in raw.split(b"\0") if f]
+    changes, i = [], 0
+    while i < len(fields):
+        status = fields[i]
+        kind = status[0]
+        if kind in "RC":
+            changes.append(Change(kind, fields[i + 2], old_path=fields[i + 1]))
+            i += 3
+        else:
+            changes.append(Change(kind, fields[i + 1]))
+            i += 2
+    return changes
+
+
+def _exists_at(repo: Path, commit: str, path: str) -> bool:
+    return bool(git(repo, "ls-tree", "--name-only", commit, "--", path).strip())
+
+
+# ---------------------------------------------------------------------------------------------
+# The change-set rule
+
+
+def _folder_of(path: str) -> str | None:
+    """`records/<track>/<folder>` for a file inside a record folder, else None."""
+    parts = path.split("/")
+    if len(parts) >= 4 and parts[0] == RECORDS and all(parts[:3]):
+        return "/".join(parts[:3])
+    return None
+
+
+def classify(changes: list[Change], repo: Path, merge_base_commit: str, ruleset) -> tuple[list[str], list[str]]:
+    """(new record folders, problems): every change must add a file inside one new record folder."""
+    problems: list[str] = []
+    folders: dict[str, None] = {}
+    verbs = {"M": "modifies", "D": "deletes", "T": "changes the type of"}
+    for change in changes:
+        if change.status == "R":
+            problems.append(f"renames `{change.old_path}` to `{change.path}`")
+            continue
+        if change.status in verbs:
+            problems.append(f"{verbs[change.status]} `{change.path}`")
+            continue
+        folder = _folder_of(change.path)
+        if change.status not in ("A", "C") or folder is None:
+            problems.append(f"adds `{change.path}` outside a record folder `{RECORDS}/<track>/<folder>/`"
+                            if change.status in ("A", "C") else f"changes `{change.path}` ({change.status})")
+            continue
+        folders.setdefault(folder)
+    new = []
+    for folder in folders:
+        track = folder.split("/")[1]
+        if ruleset is not None and ruleset.find_track(track) is None:
+            problems.append(f"`{RECORDS}/{track}/` is not a track of ruleset {ruleset.name} "
+                            f"(tracks: {', '.join(sorted(ruleset.tracks))})")
+        if _exists_at(repo, merge_base_commit, folder):
+            problems.append(f"adds files to the existing record folder `{folder}` (a record folder is added "
+                            "once, in one pull request, and never changed)")
+        else:
+            new.append(folder)
+    if not changes:
+        problems.append("the change set is empty")
+    elif not new and not problems:
+        problems.append("adds no new record folder")
+    if len(new) > 1:
+        problems.append(f"adds {len(new)} record folders ({', '.join(f'`{f}`' for f in new)}); "
+                        "a record pull request adds exactly one")
+    return new, problems
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the head tree without a checkout
+
+
+def extract_tree(repo: Path, commit: str, subpath: str, dest: Path) -> list[str]:
+    """Write the files under `subpath` at `commit` into `dest`, byte for byte from git's objects.
+
+    Symbolic links are recreated as links (verification reports those leaving a folder);
+    submodules are skipped. Returns the extracted paths.
+    """
+    listing = git(repo, "ls-tree", "-r", "-z", "--full-tree", commit, "--", subpath)
+    entries = []
+    for item in listing.split(b"\0"):
+        if not item:
+            continue
+        meta, path = item.split(b"\t", 1)
+        mode, kind, sha = _text(meta).split()
+        if kind == "blob":
+            entries.append((mode, sha, _text(path)))
+    if not entries:
+        return []
+    proc = subprocess.Popen(["git", "-C", str(repo), "cat-file", "--batch"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE)
+    feeder = _feed(proc, [sha for _, sha, _ in entries])
+    try:
+        for mode, sha, path in entries:
+            header = proc.stdout.readline().split()
+            if len(header) != 3 or header[1] != b"blob":
+                raise GolfError(f"git cat-file could not read {path} ({sha}) in {repo}")
+            size = int(header[2])
+            target = dest / path
+            _inside(dest, target)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if mode == "120000":
+                link = _read_exact(proc.stdout, size)
+                os.symlink(_text(link), target)
+            else:
+                with open(target, "wb") as out:
+                    _copy_exact(proc.stdout, out, size)
+            proc.stdout.read(1)  # the newline after each object
+    finally:
+        feeder.join()
+        proc.stdout.close()
+        proc.wait()
+    return [path for _, _, path in entries]
+
+
+def _feed(proc: subprocess.Popen, shas: list[str]):
+    import threading
+
+    def write():
+        try:
+            for sha in shas:
+                proc.stdin.write(f"{sha}\n".encode())
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
+
+    thread = threading.Thread(target=write, daemon=True)
+    thread.start()
+    return thread
+
+
+def _inside(dest: Path, target: Path) -> None:
+    # git paths never contain `..`, but a path is checked before anything is written anyway.
+    if not os.path.normpath(target).startswith(os.path.normpath(dest) + os.sep):
+        raise GolfError(f"refusing to extract {target}: outside {dest}")
+
+
+def _read_exact(stream, size: int) -> bytes:
+    data = stream.read(size)
+    if len(data) != size:
+        raise GolfError("git cat-file ended early")
+    return data
+
+
+def _copy_exact(stream, out, size: int) -> None:
+    left = size
+    while left:
+        block = stream.read(min(CHUNK, left))
+        if not block:
+            raise GolfError("git cat-file ended early")
+        out.write(block)
+        left -= len(block)
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole check
+
+
+def run_ci(repo, base: str, head: str = "HEAD", *, ruleset=None) -> CiResult:
+    """Judge the change set base...head of `repo` and statically verify its new record folder."""
+    from golf.rules import load_ruleset
+
+    rules = ruleset if ruleset is not None and not isinstance(ruleset, (str, os.PathLike)) else load_ruleset(ruleset)
+    repo = check_repo(Path(repo))
+    base_commit = resolve_commit(repo, base)
+    head_commit = resolve_commit(repo, head)
+    fork = merge_base(repo, base_commit, head_commit)
+    changes = diff_changes(repo, fork, head_commit)
+    new, problems = classify(changes, repo, fork, rules)
+    changeset = ChangeSet(base=base, head=head, merge_base=fork, head_commit=head_commit, changes=changes,
+                          new_folders=new, problems=problems)
+    report = _verify_folders(repo, head_commit, new, rules) if new else None
+    return CiResult(changeset=changeset, report=report)
+
+
+def _verify_folders(repo: Path, head_commit: str, folders: list[str], rules):
+    from golf.judge.verify import Verifier
+
+    scratch = Path(tempfile.mkdtemp(prefix="golf-ci-"))
+    try:
+        # The whole records tree at head: the verifier finds the current SOTA of the track in it.
+        extract_tree(repo, head_commit, RECORDS, scratch)
+        verifier = Verifier(ruleset=rules, records_root=scratch / RECORDS)
+        report = verifier.new_report()
+        for folder in folders:
+            record = verifier.verify(scratch / folder)
+            record.path = folder  # report the path as it is in the repository, not the scratch copy
+            report.records.append(record)
+        return report
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def render_markdown(result: CiResult) -> str:
+    """The pull-request comment: the change-set verdict, then golf verify's report of the folder."""
+    from golf.render.report import render_markdown as render_report
+
+    cs = result.changeset
+    verdict = "✅ pass" if result.passed else "❌ fail"
+    lines = ["## golf ci: record pull request", "", f"**Result: {verdict}**", "",
+             f"Change set `{cs.base}...{cs.head}` (merge base `{cs.merge_base[:12]}`, head "
+             f"`{cs.head_commit[:12]}`): {len(cs.changes)} changed path{'s' if len(cs.changes) != 1 else ''}.", ""]
+    if cs.passed:
+        lines.append(f"- ✅ adds one new record folder `{cs.new_folders[0]}` and touches nothing else")
+    for problem in cs.problems:
+        lines.append(f"- ❌ {problem}")
+    if result.report is not None:
+        failed = [r.path for r in result.report.records if not r.passed]
+        for path in failed:
+            lines.append(f"- ❌ `{path}` fails static verification (findings below)")
+        if not failed:
+            lines.append("- ✅ the record folder passes static verification")
+    else:
+        lines.append("- ❌ no new record folder to verify")
+    if cs.problems:
+        lines += ["", "A record pull request adds exactly one new folder under `records/<track>/` and changes "
+                      "nothing else; split other changes into their own pull request."]
+    text = "\n".join(lines) + "\n"
+    if result.report is not None:
+        text += "\n" + render_report(result.report)
+    return text
+
+
+__all__ = ["Change", "ChangeSet", "CiResult", "run_ci", "render_markdown", "diff_changes", "classify",
+           "extract_tree"]
