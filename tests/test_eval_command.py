@@ -268,14 +268,17 @@ def test_data_defaults_env_then_smoke(tmp_path, tiny_data, monkeypatch):
 
 
 def test_record_env_and_env_options(tmp_path):
-    from golf.errors import GolfError
-    from golf.produce.eval.runner import parse_env_options, record_env
+    import argparse
+
+    from golf.cli.options import env_item
+    from golf.produce.eval.runner import record_env
 
     assert record_env(tmp_path) == {}
     (tmp_path / "submission.json").write_text(json.dumps({"run": {"env": {"NUM_LAYERS": 2, "X": "y"}}}))
     assert record_env(tmp_path) == {"NUM_LAYERS": "2", "X": "y"}
     (tmp_path / "submission.json").write_text("{broken")
     assert record_env(tmp_path) == {}
-    assert parse_env_options(["A=1", "B=x=y", "C="]) == {"A": "1", "B": "x=y", "C": ""}
-    with pytest.raises(GolfError, match="KEY=VALUE"):
-        parse_env_options(["=1"])
+    assert [env_item(i) for i in ("A=1", "B=x=y", "C=")] == [("A", "1"), ("B", "x=y"), ("C", "")]
+    for bad in ("=1", "A", "1A=x", "A B=x", "A=x\0y"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            env_item(bad)

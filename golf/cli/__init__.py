@@ -43,7 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help (0) or a usage error argparse has already printed (2)
+        return exit_.code if isinstance(exit_.code, int) else 2
     handler = getattr(args, "handler", None)
     if handler is None:
         # A group given without its subcommand (`golf data`) prints that group's help.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from golf.cli import options
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -21,23 +23,26 @@ def register(subparsers) -> None:
     parser.add_argument("--repo", default=".", metavar="DIR", help="the git repository (default: the current folder)")
     parser.add_argument("--report", metavar="FILE",
                         help="also write the markdown report to FILE (an existing different file is kept as .bak)")
-    parser.add_argument("--ruleset", help="ruleset name or TOML file (default: parameter_golf_2026)")
-    parser.add_argument("--json", action="store_true", help="print machine-readable JSON instead of markdown")
+    options.add_ruleset(parser)
+    options.add_format(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from golf.judge.ci import render_markdown, run_ci
+    from golf.judge.ci import run_ci
+    from golf.render.ci import render_github, render_markdown
     from golf.io import atomic_write_text
 
     result = run_ci(args.repo, args.base, args.head, ruleset=args.ruleset)
     text = render_markdown(result)
     if args.report:
         atomic_write_text(args.report, text)
-    if args.json:
+    if args.format == "json":
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    elif args.format == "github":
+        print(render_github(result), end="")
     else:
         print(text, end="")
     return 0 if result.passed else 1

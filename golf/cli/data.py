@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+
+from golf.cli import options
 from pathlib import Path
 
 BUILD_EPILOG = """\
@@ -46,7 +48,7 @@ def register(subparsers) -> None:
                        help="use the manifest already in --out instead of downloading it")
     fetch.add_argument("--mirror", type=Path, metavar="DIR",
                        help="read from a local directory laid out like the hub repo instead of the hub")
-    fetch.add_argument("--json", action="store_true", help="print the result as JSON")
+    options.add_format(fetch, ("text", "json"))
     fetch.set_defaults(handler=run_fetch)
 
     build = commands.add_parser(
@@ -65,7 +67,7 @@ def register(subparsers) -> None:
     build.add_argument("--name", default="custom", help="dataset name prefix (default: custom)")
     build.add_argument("--shard-tokens", type=int, default=100_000_000,
                        help="tokens per shard (default: 100,000,000)")
-    build.add_argument("--json", action="store_true", help="print the result as JSON")
+    options.add_format(build, ("text", "json"))
     build.set_defaults(handler=run_build)
 
     smoke = commands.add_parser(
@@ -74,7 +76,7 @@ def register(subparsers) -> None:
                     "1024) to ROOT/data/datasets/smoke_sp1024/ and ROOT/data/tokenizers/smoke_1024_bpe.model. "
                     "Files already correct are left alone; a changed file is replaced and kept as .bak.")
     smoke.add_argument("--root", type=Path, default=None, help="directory to write data/ under (default: cwd)")
-    smoke.add_argument("--json", action="store_true", help="print the result as JSON")
+    options.add_format(smoke, ("text", "json"))
     smoke.set_defaults(handler=run_smoke)
 
     info = commands.add_parser(
@@ -84,7 +86,7 @@ def register(subparsers) -> None:
     info.add_argument("directory", type=Path, metavar="DIR", help="dataset directory or data root")
     info.add_argument("--tokenizer", type=Path, help="tokenizer model (default: found beside the data)")
     info.add_argument("--no-hash", action="store_true", help="skip the sha256 of each shard (faster)")
-    info.add_argument("--json", action="store_true", help="print the result as JSON")
+    options.add_format(info, ("text", "json"))
     info.set_defaults(handler=run_info)
 
 
@@ -100,7 +102,7 @@ def run_fetch(args) -> int:
     download = mirror_downloader(args.mirror) if args.mirror else None
     result = fetch_dataset(args.variant, args.train_shards, args.out, with_docs=args.with_docs,
                            skip_manifest=args.skip_manifest, download=download)
-    if args.json:
+    if args.format == "json":
         _print_json({"out": str(result.out), "dataset": result.dataset,
                      "files": [{"path": str(p), "status": s} for p, s in result.files]})
         return 0
@@ -139,7 +141,7 @@ def run_build(args) -> int:
                "manifest": str(result.manifest_path), "vocab_size": result.vocab_size,
                "docs_val": result.docs_val, "docs_train": result.docs_train,
                "tokens_val": result.tokens_val, "tokens_train": result.tokens_train}
-    if args.json:
+    if args.format == "json":
         _print_json(summary)
         return 0
     from rich.console import Console
@@ -157,7 +159,7 @@ def run_smoke(args) -> int:
     from golf.data.smoke import materialize_smoke
 
     result = materialize_smoke(args.root)
-    if args.json:
+    if args.format == "json":
         _print_json({"data_path": str(result.data_path), "tokenizer_path": str(result.tokenizer_path),
                      "vocab_size": result.vocab_size,
                      "files": [{"path": str(f.path), "status": f.status, "backup": f.backup and str(f.backup),
@@ -186,7 +188,7 @@ def run_info(args) -> int:
     from golf.data.info import dataset_info
 
     info = dataset_info(args.directory, args.tokenizer, hash_files=not args.no_hash)
-    if args.json:
+    if args.format == "json":
         _print_json(info)
         return 1 if info["problems"] else 0
     from rich.console import Console

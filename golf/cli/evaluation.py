@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from golf.cli import options
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -30,11 +32,10 @@ def register(subparsers) -> None:
                         help="folder with fineweb_val_*.bin (default: DATA_PATH, else the smoke dataset)")
     parser.add_argument("--tokenizer-path", metavar="FILE",
                         help="SentencePiece .model of that data (default: TOKENIZER_PATH, else the smoke tokenizer)")
-    parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
-                        help="an environment knob for the record's script (model shape, ...); repeatable; "
-                             "overrides the record's submission.json run.env and the current environment")
+    options.add_env(parser, "an environment knob for the record's script (model shape, ...); repeatable; "
+                            "overrides the record's submission.json run.env and the current environment")
     parser.add_argument("--device", default="cpu", help="torch device for the evaluation (default: cpu)")
-    parser.add_argument("--json", action="store_true", help="print the scores as JSON")
+    options.add_format(parser, ("text", "json"))
     parser.set_defaults(handler=run_eval)
 
     size = subparsers.add_parser(
@@ -46,7 +47,7 @@ def register(subparsers) -> None:
     size.add_argument("record_dir", metavar="RECORD_DIR", help="the record folder")
     size.add_argument("--artifact", metavar="PATH",
                       help="the artifact to count (default: RECORD_DIR/final_model.int8.ptz when present)")
-    size.add_argument("--json", action="store_true", help="print the sizes as JSON")
+    options.add_format(size, ("text", "json"))
     size.set_defaults(handler=run_size)
 
 
@@ -55,7 +56,7 @@ def run_eval(args: argparse.Namespace) -> int:
 
     request = EvalRequest.from_args(args)
     results = run_eval_worker(request)
-    print_results(request, results, as_json=args.json)
+    print_results(request, results, as_json=args.format == "json")
     return 0
 
 
@@ -65,7 +66,7 @@ def run_size(args: argparse.Namespace) -> int:
     from golf.produce.artifact import measure_size
 
     report = measure_size(args.record_dir, artifact=args.artifact)
-    if args.json:
+    if args.format == "json":
         print(json.dumps(report.to_dict(), indent=2))
     else:
         _print_size(report)

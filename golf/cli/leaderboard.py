@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from golf.cli import options
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -17,12 +19,12 @@ def register(subparsers) -> None:
     parser.add_argument("--records", default="records", metavar="DIR",
                         help="the records folder: records/<track>/<folder>/ (default: ./records)")
     parser.add_argument("--track", metavar="T", help="only this track (a name or an alias, e.g. 10min_16mb)")
-    parser.add_argument("--format", choices=["md", "json"], default="md", help="output format (default: md)")
+    options.add_format(parser, ("markdown", "json"), default="markdown")
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--write", metavar="README", help="update the table between the markers in this file")
     group.add_argument("--check", metavar="README", nargs="?", const="README.md",
                        help="exit 1 (printing a diff) when this file's table is stale (default: README.md)")
-    parser.add_argument("--ruleset", help="ruleset name or TOML file (default: parameter_golf_2026)")
+    options.add_ruleset(parser)
     parser.set_defaults(handler=run)
 
 

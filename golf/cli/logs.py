@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from golf.cli import options
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -13,11 +15,10 @@ def register(subparsers) -> None:
                     "seed, world size, the embedded source's sha256 and any problems met. By default only the "
                     "last complete run of each file is shown.")
     parser.add_argument("files", nargs="+", metavar="FILE", help="log files to parse")
-    parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    options.add_format(parser, ("text", "json"))
     parser.add_argument("--all-runs", action="store_true",
                         help="show every run found in a file, not only the last complete one")
-    parser.add_argument("--ruleset", help="ruleset name or TOML file for the label precedence "
-                                          "(default: parameter_golf_2026)")
+    options.add_ruleset(parser)
     parser.add_argument("--label", metavar="GLOB",
                         help="take the score from lines with this label (overrides the precedence)")
     parser.set_defaults(handler=run)
@@ -42,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         except OSError as error:
             raise GolfError(f"{name}: cannot read ({error.strerror or error})") from None
         reports.append(_file_report(name, parsed, precedence, exclude, args.label, args.all_runs))
-    if args.json:
+    if args.format == "json":
         print(json.dumps({"files": reports, "score_rules": precedence is not None}, indent=2))
     else:
         _print_human(reports, precedence is not None or args.label is not None)

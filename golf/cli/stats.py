@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from golf.cli import options
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -12,20 +14,20 @@ def register(subparsers) -> None:
                     "both as bpb and as nats (converted with the submission's val_loss/val_bpb ratio). "
                     "Defaults come from the ruleset. t = (reference - mean)/(sd/sqrt(n)): an improvement is "
                     "positive. Exit status 0 when the gating test passes, 1 otherwise.")
-    parser.add_argument("--values", type=float, nargs="+", required=True, metavar="V",
+    parser.add_argument("--values", type=options.finite_float, nargs="+", required=True, metavar="V",
                         help="per-run val_bpb scores of the submission")
-    parser.add_argument("--sota", type=float, metavar="X",
+    parser.add_argument("--sota", type=options.positive_float, metavar="X",
                         help="the SOTA val_bpb to beat (default: the mean of --sota-values)")
-    parser.add_argument("--sota-values", type=float, nargs="+", metavar="V",
+    parser.add_argument("--sota-values", type=options.finite_float, nargs="+", metavar="V",
                         help="the SOTA record's per-run val_bpb scores (enables the Welch test)")
-    parser.add_argument("--delta", type=float, help="required improvement (default: from the ruleset)")
+    parser.add_argument("--delta", type=options.finite_float, help="required improvement (default: from the ruleset)")
     parser.add_argument("--unit", choices=["bpb", "nats"], help="unit of delta that gates (default: from the ruleset)")
-    parser.add_argument("--ratio", type=float, metavar="R",
+    parser.add_argument("--ratio", type=options.positive_float, metavar="R",
                         help="val_loss/val_bpb of the submission, to convert a delta in nats to bpb")
-    parser.add_argument("--alpha", type=float, help="significance level (default: from the ruleset)")
+    parser.add_argument("--alpha", type=options.finite_float, help="significance level (default: from the ruleset)")
     parser.add_argument("--gate", choices=["one-sample", "welch"], help="which test decides (default: from the ruleset)")
-    parser.add_argument("--ruleset", help="ruleset name or TOML file (default: parameter_golf_2026)")
-    parser.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    options.add_ruleset(parser)
+    options.add_format(parser, ("text", "json"))
     parser.set_defaults(handler=run)
 
 
@@ -49,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
                           delta=policy.delta if args.delta is None else args.delta,
                           unit=args.unit or policy.unit, alpha=alpha, ratio=args.ratio,
                           sota_values=args.sota_values, gate=args.gate or policy.gate)
-    if args.json:
+    if args.format == "json":
         print(json.dumps(result.to_dict(), indent=2))
     else:
         print_human(result)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from golf.cli import options
+
 # torchrun's multi-node options, passed through unchanged to the launcher on --rerun.
 TORCHRUN_OPTIONS = (
     ("--nnodes", "number of nodes, or MIN:MAX for elastic runs"),
@@ -27,19 +29,10 @@ def register(subparsers) -> None:
         epilog="Run `golf rules` for the list of checks, their codes and severities.")
     parser.add_argument("paths", nargs="+", metavar="PATH",
                         help="a record folder, or a folder of record folders (e.g. records/)")
-    output = parser.add_mutually_exclusive_group()
-    output.add_argument("--json", action="store_true",
-                        help="print the report as JSON (schema: schemas/report.schema.json)")
-    output.add_argument("--markdown", action="store_true", help="print the report as markdown for a pull request")
-    output.add_argument("--github", action="store_true", help="print GitHub Actions annotations (::error ...)")
-    parser.add_argument("--ruleset", metavar="NAME", help="ruleset name or TOML file (default: parameter_golf_2026)")
-    sota = parser.add_mutually_exclusive_group()
-    sota.add_argument("--sota", metavar="X", help="SOTA val_bpb to test significance against")
-    sota.add_argument("--sota-record", metavar="DIR",
-                      help="record folder whose runs are the SOTA (default: the best earlier record of the same "
-                           "track in the same records tree)")
-    parser.add_argument("--records-root", metavar="DIR",
-                        help="records tree searched for the automatic SOTA (default: the record's grandparent)")
+    options.add_format(parser)
+    options.add_ruleset(parser)
+    options.add_sota(parser)
+    options.add_records_root(parser)
     parser.add_argument("--select", metavar="RULES", action="append",
                         help="run only these rules: comma-separated codes, names or code prefixes (e.g. G3)")
     parser.add_argument("--ignore", metavar="RULES", action="append",
@@ -50,8 +43,7 @@ def register(subparsers) -> None:
     rerun.add_argument("--nproc", type=int, default=8, help="processes per node (torchrun --nproc_per_node)")
     rerun.add_argument("--seeds", nargs="+", type=int, metavar="SEED",
                        help="seeds to rerun (default: the record's own seeds)")
-    rerun.add_argument("--data-path", metavar="DIR", help="dataset folder given to the script as DATA_PATH")
-    rerun.add_argument("--tokenizer-path", metavar="FILE", help="tokenizer given to the script as TOKENIZER_PATH")
+    options.add_data_paths(rerun)
     rerun.add_argument("--timeout-per-seed", type=float, metavar="S",
                        help="kill a seed's whole process group after S seconds")
     rerun.add_argument("--workdir", metavar="W", help="where the per-seed copies and logs go")
@@ -63,9 +55,12 @@ def register(subparsers) -> None:
         rerun.add_argument(flag, metavar="VALUE", help=f"torchrun {flag}: {text}")
     parser.set_defaults(handler=run_verify)
 
-    rules = subparsers.add_parser("rules", help="list the checks golf verify runs",
-                                  description="List every registered check: code, name, severity and rationale.")
-    rules.add_argument("--json", action="store_true", help="print the rules as JSON")
+    rules = subparsers.add_parser("rules", help="list the checks golf verify runs, or explain one",
+                                  description="List every registered check (code, name, severity, rationale), or "
+                                              "explain the rules named: what each checks, why, and how to fix it.")
+    rules.add_argument("names", nargs="*", metavar="RULE",
+                       help="rule codes, names or code prefixes to explain (e.g. G703, not-significant, G7)")
+    options.add_format(rules, ("text", "json", "markdown"))
     rules.set_defaults(handler=run_rules)
 
 
@@ -125,11 +120,11 @@ def _verify(args: argparse.Namespace) -> int:
             _write_submission(record_dir, results, verifier, report)
     else:
         report = verify_paths(args.paths, **options)
-    if args.json:
+    if args.format == "json":
         print(render_json(report), end="")
-    elif args.markdown:
+    elif args.format == "markdown":
         print(render_markdown(report), end="")
-    elif args.github:
+    elif args.format == "github":
         print(render_github(report), end="")
     else:
         render_terminal(report, Console())
@@ -192,20 +187,34 @@ def _write_submission(record_dir, results, verifier, report) -> None:
 def run_rules(args: argparse.Namespace) -> int:
     import json
 
-    from golf.judge.findings import all_rules
+    from golf.judge.findings import all_rules, resolve
 
     rules = all_rules()
-    if args.json:
-        print(json.dumps({"rules": [r.to_dict() for r in rules]}, indent=2))
-        return 0
-    from rich.console import Console
-    from rich.table import Table
+    if args.names:
+        wanted = resolve(args.names)
+        rules = [r for r in rules if r.code in wanted]
+    if args.format == "json":
+        print(json.dumps({"rules": [dict(r.to_dict(), explanation=r.explanation) for r in rules]}, indent=2))
+    elif args.names:
+        for r in rules:
+            title = f"{r.code} {r.name} ({r.severity}{', --rerun only' if r.phase == 'rerun' else ''})"
+            print(f"## {title}" if args.format == "markdown" else title)
+            print()
+            print(r.explanation)
+            print()
+    elif args.format == "markdown":
+        print("| Code | Name | Severity | Rationale |\n|---|---|---|---|")
+        for r in rules:
+            print(f"| {r.code} | {r.name} | {r.severity} | {r.rationale} |")
+    else:
+        from rich.console import Console
+        from rich.table import Table
 
-    table = Table(show_header=True, header_style="bold", box=None)
-    for column in ("code", "name", "severity", "rationale"):
-        table.add_column(column, overflow="fold")
-    for r in rules:
-        suffix = " (--rerun only)" if r.phase == "rerun" else ""
-        table.add_row(r.code, r.name, r.severity, r.rationale + suffix)
-    Console().print(table)
+        table = Table(show_header=True, header_style="bold", box=None)
+        for column in ("code", "name", "severity", "rationale"):
+            table.add_column(column, overflow="fold")
+        for r in rules:
+            suffix = " (--rerun only)" if r.phase == "rerun" else ""
+            table.add_row(r.code, r.name, r.severity, r.rationale + suffix)
+        Console().print(table)
     return 0

@@ -56,6 +56,18 @@ def few_seeds(ctx):
 @rule("G703", "not-significant", "error",
       "A new record must beat SOTA by delta with a one-sided p below alpha.", group="significance")
 def not_significant(ctx):
+    """A record on a record track must show, with its per-run scores, that it beats the current SOTA.
+
+    The gating test comes from the ruleset's [significance] table. Under the written rules
+    (parameter_golf_2026) it is a one-sided one-sample t test of the per-run val_bpb against
+    SOTA - delta, with delta = 0.005 nats converted to bpb by the record's own val_loss/val_bpb
+    ratio, at p < 0.01. The 0.005-bpb reading and a Welch test against the SOTA record's per-run
+    scores are reported beside it. t is written so that an improvement is positive.
+
+    How to fix: run more seeds (the finding says about how many would reach p < alpha at this
+    mean and spread), or compare against the right SOTA (--sota-record), or, when the record
+    does not claim to beat SOTA, submit it to a non-record track.
+    """
     sig = ctx.significance
     if sig is None or sig.n < ctx.ruleset.significance.min_runs:
         return

@@ -57,7 +57,7 @@ class EvalRequest:
             hint = "" if args.artifact else " (run the record's script first, or pass --artifact)"
             raise GolfError(f"{artifact}: no such artifact file{hint}")
         knobs = record_env(record_dir)
-        knobs.update(parse_env_options(args.env))
+        knobs.update(dict(args.env))  # (KEY, VALUE) pairs checked by golf.cli.options.env_item
         env = dict(os.environ)
         env.update(knobs)
         data_path, tokenizer_path = resolve_data(args.data_path, args.tokenizer_path, env, record_dir)
@@ -128,16 +128,6 @@ def record_env(record_dir: Path) -> dict[str, str]:
     if not isinstance(env, dict):
         return {}
     return {str(k): str(v) for k, v in env.items() if isinstance(v, (str, int, float, bool))}
-
-
-def parse_env_options(items: list[str]) -> dict[str, str]:
-    out = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise GolfError(f"--env {item!r}: expected KEY=VALUE")
-        out[key.strip()] = value
-    return out
 
 
 def _env_path(value: str, record_dir: Path) -> Path:

@@ -1,0 +1,93 @@
+"""Options shared by the commands, each defined once (in the manner of pip's cmdoptions).
+
+A command calls `add_format(parser)`, `add_ruleset(parser)`, ... and reads the parsed values
+back through the helpers here, so every command spells, documents and checks an option
+the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+FORMATS = ("text", "json", "markdown", "github")
+
+
+# ---- value types --------------------------------------------------------------
+
+def finite_float(text: str) -> float:
+    """A finite number: `-1e-3` and `0.5` are accepted; `nan`, `inf` and words are refused."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, not {text!r}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = finite_float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, not {text!r}")
+    return value
+
+
+def env_item(text: str) -> tuple[str, str]:
+    """KEY=VALUE with KEY a shell variable name; the value may be empty but holds no NUL."""
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not key or not (key[0].isalpha() or key[0] == "_") or not key.replace("_", "").isalnum() \
+            or not key.isascii():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE with KEY a variable name, not {text!r}")
+    if "\0" in value:
+        raise argparse.ArgumentTypeError(f"the value of {key} holds a NUL character")
+    return key, value
+
+
+# ---- options --------------------------------------------------------------------
+
+def add_format(parser: argparse.ArgumentParser, choices: tuple[str, ...] = FORMATS, default: str = "text") -> None:
+    """`--format NAME` (one of `choices`) and `--json`, its short form."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--format", choices=choices, default=default,
+                       help=f"output format: {', '.join(choices)} (default: {default})")
+    group.add_argument("--json", dest="format", action="store_const", const="json", help="short for --format json")
+
+
+def add_ruleset(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--ruleset", metavar="NAME",
+                        help="ruleset name or TOML file (default: parameter_golf_2026)")
+
+
+def add_env(parser: argparse.ArgumentParser, help_text: str = "environment variable of the run (repeatable)") -> None:
+    parser.add_argument("--env", action="append", default=[], type=env_item, metavar="KEY=VALUE", help=help_text)
+
+
+def env_dict(args: argparse.Namespace) -> dict[str, str]:
+    """The --env pairs as a dict (the last value of a repeated key wins)."""
+    return dict(getattr(args, "env", None) or [])
+
+
+def add_sota(parser: argparse.ArgumentParser) -> None:
+    """`--sota X` or `--sota-record DIR`: what a record track's significance test compares against."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--sota", type=positive_float, metavar="X", help="the SOTA val_bpb to test significance against")
+    group.add_argument("--sota-record", metavar="DIR",
+                       help="the record folder whose runs are the SOTA (default: the best earlier record of the "
+                            "same track in the records tree)")
+
+
+def add_records_root(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--records-root", metavar="DIR",
+                        help="records tree searched for earlier records (default: the record's grandparent)")
+
+
+def add_data_paths(parser: argparse.ArgumentParser) -> None:
+    """Where the dataset and tokenizer are, passed to a record's script as DATA_PATH and TOKENIZER_PATH."""
+    parser.add_argument("--data-path", metavar="DIR", help="dataset folder given to the script as DATA_PATH")
+    parser.add_argument("--tokenizer-path", metavar="FILE", help="tokenizer given to the script as TOKENIZER_PATH")
+
+
+__all__ = ["FORMATS", "add_data_paths", "add_env", "add_format", "add_records_root", "add_ruleset", "add_sota",
+           "env_dict", "env_item", "finite_float", "positive_float"]
