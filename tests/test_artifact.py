@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from golf.produce.artifact import (ARTIFACT_NAME, QUANT_FORMAT, compress, load_artifact, measure_size,
+from golf.produce.artifact import (ARTIFACT_NAME, QUANT_FORMAT, compress, load_artifact,
                            quantize_state_dict, save_artifact)
 from golf.errors import GolfError
 
@@ -227,63 +227,3 @@ def test_pickled_code_is_not_executed(tmp_path):
     with pytest.raises(GolfError, match="not a loadable torch file"):
         load_artifact(_write(tmp_path, zlib.compress(buffer.getvalue())))
     assert not marker.exists()
-
-
-# --- size accounting -----------------------------------------------------------------------------
-
-def make_record(root: Path, code: bytes, model: bytes | None, track: str = "track_10min_16mb") -> Path:
-    record = root / track / "2026-01-01_Test"
-    record.mkdir(parents=True)
-    (record / "train_gpt.py").write_bytes(code)
-    if model is not None:
-        (record / ARTIFACT_NAME).write_bytes(model)
-    return record
-
-
-def test_measure_size_counts_real_bytes(tmp_path):
-    record = make_record(tmp_path, "é = 1\n".encode() * 10, b"\0" * 1234)
-    report = measure_size(record, cap=2000)
-    assert (report.code_bytes, report.model_bytes, report.total) == (70, 1234, 1304)
-    assert report.fits is True
-    assert measure_size(record, cap=1303).fits is False
-    assert measure_size(record, cap=1304).fits is True
-
-
-def test_measure_size_cap_comes_from_the_ruleset(tmp_path):
-    from golf.rules import load_ruleset
-
-    record = make_record(tmp_path, b"x = 1\n", b"\0" * 10, track="track_non_record_16mb")
-    report = measure_size(record)
-    ruleset = load_ruleset()
-    assert report.cap == ruleset.track("track_non_record_16mb").byte_cap
-    assert report.track == "track_non_record_16mb"
-    loose = make_record(tmp_path / "elsewhere", b"x = 1\n", None, track="somewhere")
-    assert measure_size(loose).track == ruleset.default_track
-
-
-def test_measure_size_without_artifact_and_with_explicit_one(tmp_path):
-    record = make_record(tmp_path, b"x = 1\n", None)
-    report = measure_size(record, cap=100)
-    assert report.model_bytes is None and report.total is None and report.fits is None
-    assert measure_size(record, cap=3).fits is False  # the code alone is over
-    other = tmp_path / "other.ptz"
-    other.write_bytes(b"\1" * 50)
-    assert measure_size(record, artifact=other, cap=100).total == 56
-    with pytest.raises(GolfError, match="no such artifact"):
-        measure_size(record, artifact=tmp_path / "missing.ptz", cap=100)
-
-
-def test_measure_size_errors(tmp_path):
-    with pytest.raises(GolfError, match="no such record folder"):
-        measure_size(tmp_path / "nope", cap=1)
-    (tmp_path / "empty").mkdir()
-    with pytest.raises(GolfError, match="train_gpt.py"):
-        measure_size(tmp_path / "empty", cap=1)
-
-
-def test_size_accounting_does_not_import_torch(tmp_path):
-    record = make_record(tmp_path, b"x = 1\n", b"\0" * 10)
-    code = ("import sys\nfrom golf.produce.artifact import measure_size\n"
-            f"r = measure_size({str(record)!r})\nassert r.total == 16, r\n"
-            "assert 'torch' not in sys.modules, 'measure_size imported torch'\n")
-    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)

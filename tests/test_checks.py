@@ -329,6 +329,16 @@ def test_seed_mismatch_between_log_and_file_name(tmp_path):
     assert "the log says 1337" in finding.message and "the file name says 7" in finding.message
 
 
+def test_seeds_claim_mismatch_is_a_claim_rule(tmp_path):
+    root = make_record(tmp_path)
+    data = json.loads((root / "submission.json").read_text())
+    data["seeds"] = data["seeds"] + [7]
+    (root / "submission.json").write_text(json.dumps(data))
+    [finding] = names(verify(root))["seeds-claim-mismatch"]
+    assert "no scored log ran 7" in finding.message and finding.group == "claim"
+    assert "seed-mismatch" not in names(verify(root))
+
+
 def test_seeds_not_distinct(tmp_path):
     root = make_record(tmp_path, seeds=(1337, 1337, 42), log_names=["a.log", "b.log", "c.log"],
                        submission=default_submission((1337, 42), (1.1, 1.101)))

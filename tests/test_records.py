@@ -13,6 +13,11 @@ GOOD = FIXTURES / "track_10min_16mb" / "2026-05-01_Good Record"
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "parameter-golf"
 
 
+def log_of(record, path):
+    """The record's log at `path` (relative to the folder)."""
+    return next(log for log in record.logs if log.path == path)
+
+
 def corpus_record(track, name):
     folder = CORPUS / track / name
     if not folder.is_dir():
@@ -30,7 +35,7 @@ def test_good_record_files_readme_scripts():
     assert record.readme_path == "README.md" and record.readme.startswith("# Good Record")
     assert record.scripts == ["train_gpt.py"] and record.script == "train_gpt.py"
     assert record.track_dir == "track_10min_16mb"
-    assert record.date == "2026-05-01" and record.name == "Good Record"
+    assert record.name == "Good Record"
     assert record.skipped == []
 
 
@@ -39,21 +44,21 @@ def test_good_record_logs_and_duplicates():
     paths = [log.path for log in record.logs]
     # requirements.txt and notes.txt are not logs; the nested log with spaces is
     assert paths == ["logs/seed 2025/train_seed_2025.txt", "train.log", "train_seed1337.log", "train_seed42.log"]
-    assert record.log("train_seed42.log").duplicate_of == "train.log"
-    assert record.log("train.log").duplicate_of is None
+    assert log_of(record, "train_seed42.log").duplicate_of == "train.log"
+    assert log_of(record, "train.log").duplicate_of is None
     assert [log.path for log in record.unique_logs] == paths[:3]
     for log in record.logs:
         assert log.run is not None and log.run.complete
         assert len(log.sha256) == 64 and log.size == (GOOD / log.path).stat().st_size
-    assert record.log("train_seed1337.log").run.scores[-1].val_bpb == 1.19945102
+    assert log_of(record, "train_seed1337.log").run.scores[-1].val_bpb == 1.19945102
 
 
 def test_good_record_seeds_from_log_filename_and_json():
     record = load_record(GOOD)
-    nested = record.log("logs/seed 2025/train_seed_2025.txt")
+    nested = log_of(record, "logs/seed 2025/train_seed_2025.txt")
     assert nested.seed == 2025 and nested.seed_sources == {"log": 2025, "filename": 2025, "json": 2025}
     # seed 1337 has no log named in the JSON: its result matches exactly one log's score
-    assert record.log("train_seed1337.log").seed_sources["json"] == 1337
+    assert log_of(record, "train_seed1337.log").seed_sources["json"] == 1337
     assert not any(log.seeds_disagree for log in record.logs)
 
 
@@ -87,7 +92,7 @@ def test_alternative_names_and_types():
     assert any("`seed_results` key 'x'" in p for p in sub.problems)
     assert any("`blurb` is null" in p for p in sub.problems)
     assert sub.raw["p_value"] == "<0.001"                # kept raw
-    assert record.log("ternary_log_1337.txt").seed_sources == {"log": 1337, "filename": 1337, "json": 1337}
+    assert log_of(record, "ternary_log_1337.txt").seed_sources == {"log": 1337, "filename": 1337, "json": 1337}
 
 
 def test_invalid_json_is_a_problem_not_an_exception():
@@ -126,12 +131,12 @@ def test_empty_files():
 
 def test_seed_disagreements_are_kept_as_data():
     record = load_record(FIXTURES / "seeds_disagree")
-    zero = record.log("train_seed0.log")
+    zero = log_of(record, "train_seed0.log")
     assert zero.seed_sources == {"log": 1337, "filename": 0, "json": 0}
     assert zero.seed == 1337 and zero.seeds_disagree                 # the log the script wrote wins
-    named = record.log("run_b.log")
+    named = log_of(record, "run_b.log")
     assert named.seed_sources == {"log": 7, "json": 9} and named.seeds_disagree
-    assert not record.log("train_seed42.log").seeds_disagree
+    assert not log_of(record, "train_seed42.log").seeds_disagree
 
 
 def test_log_without_score():
@@ -177,8 +182,8 @@ def test_symlinks_leaving_the_folder_are_not_followed(tmp_path):
     assert "leaving the record folder" in skipped["outside_dir"]
     assert "broken symbolic link" in skipped["dangling.log"]
     assert "stolen.log" not in record.files and "inside.log" in record.files
-    assert record.log("inside.log").duplicate_of is None          # sorted first among the identical pair
-    assert record.log("train_seed1337.log").duplicate_of == "inside.log"
+    assert log_of(record, "inside.log").duplicate_of is None          # sorted first among the identical pair
+    assert log_of(record, "train_seed1337.log").duplicate_of == "inside.log"
 
 
 def test_several_submission_files_and_unreadable_ones(tmp_path):
@@ -240,10 +245,10 @@ def test_corpus_duplicates_as_a_reviewer_finds_them():
 
 def test_corpus_seed_disagreements():
     caseops = corpus_record("track_10min_16mb", "2026-04-18_PR1626_CaseOps_Taper")
-    log = caseops.log("train_seed0.log")
+    log = log_of(caseops, "train_seed0.log")
     assert log.seed_sources["log"] == 1337 and log.seed_sources["filename"] == 0 and log.seed_sources["json"] == 0
     gdn = corpus_record("track_non_record_16mb", "2026-04-04_GDN_Hybrid_LongContext")
-    log = gdn.log("logs_experiment/hybrid_gdn_1xh100_600s_seq32768.txt")
+    log = log_of(gdn, "logs_experiment/hybrid_gdn_1xh100_600s_seq32768.txt")
     assert log.seed_sources == {"log": 1342, "json": 1341}       # JSON seed 1341's result is this 1342 run
 
 
@@ -256,7 +261,7 @@ def test_corpus_seeds_and_folders():
     assert sorted(log.seed for log in ternary.logs) == [7, 42, 1337]
     sp8192 = corpus_record("track_10min_16mb", "2026-04-05_SP8192_GPTQ-Embeddings_SDClip_Loop45x2")
     # seeds 1 and 1337 both claim 1.08554: the JSON cannot tell their logs apart
-    assert "json" not in sp8192.log("train_seed1.log").seed_sources
+    assert "json" not in log_of(sp8192, "train_seed1.log").seed_sources
     assert sp8192.submission.seeds == [1, 42, 1234, 1337, 2025]
     longctx = corpus_record("track_10min_16mb", "2026-03-18_LongContextSeq2048")
     assert [log.seed for log in longctx.logs] == [1337, 1338, 1339]

@@ -179,14 +179,13 @@ def test_cli_needs_a_sota(capsys):
 ])
 def test_spec_table_rows_from_the_record_loader(folder, reference, t, p):
     """Per-run scores chosen by the ruleset from each corpus record's logs reproduce spec 4.3."""
-    from golf.read.records import load_record
+    from golf.judge.facts import build_context
     from golf.rules import load_ruleset
-    from golf.produce.submit import score_runs
 
     path = CORPUS / "track_10min_16mb" / folder
     if not path.is_dir():
         pytest.skip("corpus not present")
-    values = [score.val_bpb for _, score in score_runs(load_record(path), load_ruleset())]
+    values = [r.val_bpb for r in build_context(path, load_ruleset()).counted]
     result = one_sample_test(values, reference, 0.01)
     assert len(values) == 3
     assert result.t == pytest.approx(t, abs=1e-3) and result.p == pytest.approx(p, rel=2e-3)

@@ -71,7 +71,7 @@ def test_happy_path_writes_a_valid_submission_from_the_logs(record, capsys):
     assert data["generator"]["ruleset"] == "parameter_golf_2026"
     sig = data["significance"]
     assert sig["unit"] == "nats" and sig["passed"] is True and set(sig["readings"]) == {"bpb", "nats"}
-    assert sig["reference_sota"] == 1.21613611
+    assert sig["sota"] == 1.21613611 and sig["reference"]["source"] == "--sota"
     # identity and run block kept from the existing file
     old = json.loads(original)
     for key in ("author", "github_id", "name", "blurb", "date"):
@@ -116,7 +116,7 @@ def test_missing_things_are_listed_and_nothing_is_written(tmp_path, capsys):
     shutil.copytree(FIXTURES / "no_score", folder)
     assert main(["submit", str(folder)]) == 1
     err = capsys.readouterr().err
-    for fragment in ("missing author", "missing github_id", "missing track", "train_seed5.log: no score line"):
+    for fragment in ("missing author", "missing github_id", "missing track", "G201 no-score"):
         assert fragment in err
     assert not (folder / "submission.json").exists()
 
@@ -127,14 +127,15 @@ def test_folder_without_logs_or_script(tmp_path, capsys):
     data = json.loads(capsys.readouterr().out)
     assert data["ok"] is False and data["written"] is False and data["submission"] is None
     text = "\n".join(data["failures"])
-    assert "no training logs" in text and "missing required file train_gpt.py" in text
+    assert "G105 missing-logs" in text and "G104 missing-script" in text
 
 
 def test_over_the_cap(record, tmp_path, capsys):
     rules = ruleset_variant(tmp_path, "byte_cap = 16_000_000          #", "byte_cap = 15_830_000          #")
     before = (record / "submission.json").read_text()
     assert main(["submit", str(record), "--ruleset", rules]) == 1
-    assert "over the cap: logs/seed 2025/train_seed_2025.txt totals 15,839,567 bytes" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "G301 size-over-cap: logs/seed 2025/train_seed_2025.txt: 15,839,567 bytes" in err
     assert (record / "submission.json").read_text() == before
 
 
@@ -143,15 +144,19 @@ def test_train_time_over_the_limit_plus_tolerance(record, tmp_path, capsys):
     rules_text = Path(rules).read_text().replace("train_time_limit_ms = 600_000", "train_time_limit_ms = 599_900", 1)
     Path(rules).write_text(rules_text)
     assert main(["submit", str(record), "--ruleset", rules, "--dry-run"]) == 1
-    assert "train_time 599,950 ms is over the limit of 599,900 ms" in capsys.readouterr().err
+    assert "G601 train-time-over: train_seed1337.log: train_time 599,950 ms" in capsys.readouterr().err
     Path(rules).write_text(rules_text.replace("train_time_tolerance_ms = 0", "train_time_tolerance_ms = 100", 1))
     assert main(["submit", str(record), "--ruleset", rules, "--dry-run"]) == 0
 
 
 def test_not_significant_fails_on_a_record_track(record, capsys):
     assert main(["submit", str(record), "--sota", "1.2030", "--dry-run"]) == 1
-    assert "not significant" in capsys.readouterr().err
-    assert main(["submit", str(record), "--sota", "1.2030", "--track", "non-record-16mb", "--dry-run"]) == 0
+    assert "G703 not-significant" in capsys.readouterr().err
+    # the folder's place decides the track, as verify judges it: --track cannot move it off a record track
+    assert main(["submit", str(record), "--sota", "1.2030", "--track", "non-record-16mb", "--dry-run"]) == 1
+    elsewhere = record.parents[1] / "track_non_record_16mb" / record.name
+    shutil.move(record, elsewhere)
+    assert main(["submit", str(elsewhere), "--sota", "1.2030", "--dry-run"]) == 0
 
 
 def test_sota_record_gives_per_run_values_and_welch(record, tmp_path):
@@ -161,9 +166,9 @@ def test_sota_record_gives_per_run_values_and_welch(record, tmp_path):
         log.write_text(log.read_text().replace("val_bpb:1.06", "val_bpb:1.21").replace("val_bpb:1.07", "val_bpb:1.22"))
     result = build_submission(record, SubmitOptions(sota_record=sota))
     sig = result.submission["significance"]
-    assert len(sig["reference_values"]) == 3 and sig["reference_source"].startswith("record ")
+    assert len(sig["sota_values"]) == 3 and sig["reference"]["source"].startswith("--sota-record ")
     assert sig["readings"]["bpb"]["welch"]["t"] is not None
-    assert sig["reference_sota"] == pytest.approx(sum(sig["reference_values"]) / 3)
+    assert sig["sota"] == pytest.approx(sum(sig["sota_values"]) / 3)
 
 
 def test_one_run_cannot_claim_a_record(tmp_path):
@@ -172,7 +177,7 @@ def test_one_run_cannot_claim_a_record(tmp_path):
     for name in ("README.md", "train_gpt.py", "train_seed1337.log", "submission.json"):
         shutil.copy(GOOD / name, folder / name)
     result = build_submission(folder, SubmitOptions(sota=1.3))
-    assert not result.ok and any("needs at least 2" in f for f in result.failures)
+    assert not result.ok and any(f.startswith("G701 too-few-seeds") for f in result.failures)
     assert build_submission(folder, SubmitOptions(track="non-record-16mb")).ok
 
 
@@ -201,7 +206,7 @@ def test_bad_env_option_is_a_usage_error(record, capsys):
 def test_schema_is_2020_12_with_a_version_and_legacy_keys():
     schema = load_schema()
     assert schema["$schema"].endswith("2020-12/schema")
-    assert schema["properties"]["schema_version"]["const"] == "1"
+    assert schema["properties"]["schema_version"]["const"] == "2"
     for key in ("val_bpb", "val_loss", "bytes_total", "bytes_code", "author", "github_id", "name", "blurb",
                 "date", "track"):
         assert key in schema["properties"]
@@ -214,7 +219,7 @@ def test_corpus_record_without_script_is_refused():
     if not folder.is_dir():
         pytest.skip("corpus not present")
     result = build_submission(folder)
-    assert not result.ok and any("missing required file train_gpt.py" in f for f in result.failures)
+    assert not result.ok and any(f.startswith("G104 missing-script") for f in result.failures)
 
 
 def test_static_path_never_imports_torch(record):
@@ -229,3 +234,50 @@ def test_static_path_never_imports_torch(record):
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+# --- submit = verify + write -------------------------------------------------------------------
+
+def _record_folders(root: Path) -> list[Path]:
+    from golf.read.records import find_record_dirs
+
+    return [d for d in find_record_dirs(root) if d != root]
+
+
+def _submit_agrees_with_verify(folder: Path) -> None:
+    """submit refuses exactly when verify reports an error outside the claim rules, and what it writes passes."""
+    from golf.judge.findings import blocking
+    from golf.judge.verify import Verifier
+
+    report = Verifier(records_root=folder.parents[1]).verify(folder)
+    # a folder without a date is compared with no earlier record; an early date keeps it so once written
+    identity = SubmitOptions(author="A. Person", github_id="a-person", name="A Record", track=report.track,
+                             date=report.date or "2000-01-01")
+    result = build_submission(folder, identity)
+    errors = blocking(report.findings, allow=("claim",))
+    assert result.ok == (not errors), (folder, [f.code for f in errors], result.failures)
+    if not result.ok:
+        assert all(any(f.startswith(e.code) for f in result.failures) for e in errors)
+        return
+    write_submission(result)
+    again = Verifier(records_root=folder.parents[1]).verify(folder)
+    assert again.passed, (folder, [(f.code, f.message) for f in again.findings if f.severity == "error"])
+    assert again.summary.val_bpb_mean == result.submission["val_bpb"]
+
+
+def test_what_submit_writes_verify_passes_on_every_fixture(tmp_path):
+    copy = tmp_path / "records"
+    shutil.copytree(FIXTURES, copy, symlinks=True)
+    folders = _record_folders(copy)
+    assert len(folders) >= 5
+    for folder in folders:
+        _submit_agrees_with_verify(folder)
+
+
+def test_what_submit_writes_verify_passes_on_the_corpus(tmp_path):
+    if not CORPUS.is_dir():
+        pytest.skip("corpus not present")
+    copy = tmp_path / "records"
+    shutil.copytree(CORPUS, copy, symlinks=True)
+    for folder in _record_folders(copy):
+        _submit_agrees_with_verify(folder)

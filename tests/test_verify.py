@@ -324,18 +324,18 @@ def test_bad_sota_record_is_a_usage_error(tmp_path):
 
 
 def test_a_bug_on_one_folder_is_reported_and_the_others_still_verified(tmp_path, monkeypatch):
-    import golf.judge.verify
+    import golf.judge.facts
 
     good = make_record(tmp_path)
     bad = make_record(tmp_path, "2026-05-02_Bad")
-    real = golf.judge.verify.read_script
+    real = golf.judge.facts.read_script
 
     def flaky(ctx):
         if ctx.root == bad:
             raise ZeroDivisionError("oops")
         real(ctx)
 
-    monkeypatch.setattr(golf.judge.verify, "read_script", flaky)
+    monkeypatch.setattr(golf.judge.facts, "read_script", flaky)
     report = verify_paths([good, bad])
     assert report.records[0].verdict == "pass"
     [finding] = report.records[1].findings

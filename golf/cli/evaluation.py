@@ -47,6 +47,7 @@ def register(subparsers) -> None:
     size.add_argument("record_dir", metavar="RECORD_DIR", help="the record folder")
     size.add_argument("--artifact", metavar="PATH",
                       help="the artifact to count (default: RECORD_DIR/final_model.int8.ptz when present)")
+    options.add_ruleset(size)
     options.add_format(size, ("text", "json"))
     size.set_defaults(handler=run_size)
 
@@ -63,9 +64,12 @@ def run_eval(args: argparse.Namespace) -> int:
 def run_size(args: argparse.Namespace) -> int:
     import json
 
-    from golf.produce.artifact import measure_size
+    from golf.judge.facts import measure_sizes
+    from golf.produce.artifact import ARTIFACT_NAME
+    from golf.rules import load_ruleset
 
-    report = measure_size(args.record_dir, artifact=args.artifact)
+    report = measure_sizes(args.record_dir, load_ruleset(args.ruleset), artifact=args.artifact,
+                           artifact_name=ARTIFACT_NAME)
     if args.format == "json":
         print(json.dumps(report.to_dict(), indent=2))
     else:

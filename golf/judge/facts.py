@@ -1,4 +1,10 @@
-"""The facts about one record that every check reads, gathered once.
+"""The facts of a record, derived once: every consumer (verify's checks, submit, rerun, logs, size,
+leaderboard) asks here instead of working them out again.
+
+- which runs count and their scores (`score_of`: the ruleset's label precedence and the
+  record's `score_label`), and their mean and sd (golf.judge.stats.mean_and_sd, via `summarise`);
+- code, model and total bytes (`run_sizes`, `measure_sizes`); the track (`resolve_track`);
+  the date (`record_date`); seeds (golf.read.records resolves them per log); sources.
 
 Building the context reads files (the shipped script's bytes, the submission text) but
 never imports or executes anything from the record folder: the script is only hashed,
@@ -15,6 +21,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from golf.errors import GolfError
 
 # A shipped script larger than this is measured but neither hashed in memory nor compiled.
 SCRIPT_READ_LIMIT = 64 * 1024 * 1024
@@ -134,10 +142,6 @@ class RecordContext:
     @property
     def is_record_track(self) -> bool:
         return bool(self.track is not None and self.track.record)
-
-
-def sha256_text(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def read_script(ctx: RecordContext) -> None:
@@ -294,3 +298,236 @@ def val_tokens_by_tokenizer(runs: list[RunFacts]) -> dict[str, set[int]]:
         if tokenizer and count:
             out.setdefault(tokenizer, set()).add(count)
     return out
+
+
+# ---------------------------------------------------------------------------
+# Deriving the facts
+# ---------------------------------------------------------------------------
+
+_DATE_RE = re.compile(r"(\d{4}-\d{2}-\d{2})")
+
+
+def score_of(run, ruleset, submission=None, override: str | None = None):
+    """The score line of a run: the record's own `score_label` (or `override`) when given, else the
+    ruleset's label precedence; None when the run has no acceptable score line."""
+    from golf.read.logs import choose_score
+
+    label = override or (getattr(submission, "score_label", None) if submission is not None else None)
+    return choose_score(run, ruleset.label_precedence, ruleset.excluded_labels, override=label)
+
+
+def build_context(root: Path, ruleset, *, shown: str | None = None, reruns=None, submission=None) -> RecordContext:
+    """Every fact of the record folder at `root` (and of its rerun results, when given).
+
+    `submission` replaces the folder's submission.json (golf submit judges the file it is about to write).
+    """
+    from golf.read.records import load_record
+
+    record = load_record(root)
+    if submission is not None:
+        record.submission = submission
+        record.submission_problems = list(submission.problems)
+    ctx = RecordContext(path=str(root) if shown is None else shown, root=root, record=record, ruleset=ruleset)
+    resolve_track(ctx)
+    read_script(ctx)
+    read_claim_text(ctx)
+    ctx.runs = static_runs(ctx)
+    if reruns is not None:
+        ctx.reruns = list(reruns)
+        ctx.static_runs = ctx.runs
+        ctx.runs = [rerun_facts(ctx, result) for result in ctx.reruns]
+    return ctx
+
+
+def static_runs(ctx: RecordContext) -> list[RunFacts]:
+    omitted = omitted_sources(ctx.root)
+    facts = []
+    for log in ctx.record.logs:
+        parse = log.parse
+        run = log.run
+        f = RunFacts(log=log.path, run=run, score=score_of(run, ctx.ruleset, ctx.submission), seed=log.seed,
+                     seed_sources=dict(log.seed_sources or {}), duplicate_of=log.duplicate_of,
+                     n_runs_in_log=len(parse.runs) if parse is not None else 0,
+                     log_problems=list(parse.problems) if parse is not None else [],
+                     log_sha256=log.sha256)
+        f.sources = run_sources(run, parse, omitted.get(log.path, []))
+        run_sizes(ctx, f, run)
+        facts.append(f)
+    return facts
+
+
+def rerun_facts(ctx: RecordContext, result) -> RunFacts:
+    """One rerun seed's facts: its new log, and the artifact's real bytes on disk."""
+    from golf.read.logs import parse_log
+
+    log_path = Path(result.log_path) if getattr(result, "log_path", None) else None
+    f = RunFacts(log=rel(log_path, ctx.root) if log_path else f"(seed {result.seed}: no log)",
+                 seed=result.seed, rerun=result)
+    if log_path is not None and log_path.is_file():
+        parse = parse_log(log_path)
+        f.run = parse.run
+        f.n_runs_in_log = len(parse.runs)
+        f.log_problems = list(parse.problems)
+        f.score = score_of(f.run, ctx.ruleset, ctx.submission)
+        f.sources = run_sources(f.run, parse, [])
+        if f.run is not None and f.run.seed is not None:
+            f.seed_sources["log"] = f.run.seed
+    f.seed_sources["rerun"] = result.seed
+    run_sizes(ctx, f, f.run)
+    artifact = getattr(result, "artifact_path", None)
+    if artifact is not None and Path(artifact).is_file() and ctx.script_size is not None:
+        f.bytes_model = Path(artifact).stat().st_size
+        f.bytes_code = ctx.script_size
+        f.bytes_total = f.bytes_model + f.bytes_code
+        f.size_basis = "measured"
+    return f
+
+
+def resolve_track(ctx: RecordContext) -> None:
+    """The track judged: the folder's parent (records/<track>/), else submission.json's, else the default."""
+    ruleset = ctx.ruleset
+    record = ctx.record
+    by_folder = ruleset.find_track(getattr(record, "track_dir", None))
+    claimed = getattr(record.submission, "track", None) if record.submission is not None else None
+    by_claim = ruleset.find_track(claimed) if claimed else None
+    if by_folder is not None:
+        ctx.track, ctx.track_source = by_folder, f"folder {record.track_dir}"
+        if claimed and by_claim is not None and by_claim.name != by_folder.name:
+            ctx.track_conflict = (f"submission.json says track {claimed!r} ({by_claim.name}) but the record sits "
+                                  f"in {record.track_dir}/")
+    elif by_claim is not None:
+        ctx.track, ctx.track_source = by_claim, f"submission.json track {claimed!r}"
+    else:
+        ctx.track, ctx.track_source = ruleset.track(None), "ruleset default"
+        if claimed:
+            ctx.track_conflict = f"submission.json names an unknown track {claimed!r}"
+
+
+def date_from_name(name: str) -> str | None:
+    match = _DATE_RE.match(name)
+    return match.group(1) if match else None
+
+
+def record_date(record, root: Path | None = None) -> str | None:
+    """The record's date: the folder name's YYYY-MM-DD prefix, else submission.json's `date`."""
+    root = root if root is not None else record.root
+    found = date_from_name(Path(root).resolve().name)
+    if found is None and record.submission is not None and record.submission.date:
+        found = date_from_name(record.submission.date.strip())
+    return found
+
+
+def run_sizes(ctx: RecordContext, f: RunFacts, run) -> None:
+    """Model bytes from the log, code bytes under the ruleset's policy (the shipped script's bytes)."""
+    if run is not None:
+        f.bytes_model = run.model_bytes
+        f.bytes_code_logged = run.code_bytes
+        f.bytes_total_logged = run.total_bytes
+    policy = ctx.ruleset.code_bytes_policy.policy
+    if policy != "shipped_script":
+        raise GolfError(f"ruleset {ctx.ruleset.name}: unknown code-bytes policy {policy!r}")
+    if ctx.script_size is not None and f.bytes_model is not None:
+        f.bytes_code = ctx.script_size
+        f.bytes_total = f.bytes_model + ctx.script_size
+        f.size_basis = "shipped"
+    elif ctx.script_size is None and f.bytes_model is not None and _embedded_size(f) is not None:
+        # No shipped script: the script that ran printed its own source into the log, so that
+        # source's size is the best available count of the script's bytes.
+        f.bytes_code = _embedded_size(f)
+        f.bytes_total = f.bytes_model + f.bytes_code
+        f.size_basis = "embedded"
+    elif f.bytes_total_logged is not None or f.bytes_model is not None:
+        f.bytes_code = f.bytes_code_logged
+        f.bytes_total = f.bytes_total_logged
+        if f.bytes_total is None and f.bytes_model is not None and f.bytes_code is not None:
+            f.bytes_total = f.bytes_model + f.bytes_code
+        f.size_basis = "logged"
+
+
+def _embedded_size(f: RunFacts) -> int | None:
+    if len(f.sources) != 1 or f.sources[0].bytes is None:
+        return None
+    source = f.sources[0]
+    # log0 appends one newline after the source: SOURCE_OMITTED.json counts it, golf.read.logs strips it.
+    return source.bytes - 1 if source.where == "omitted" else source.bytes
+
+
+def run_sources(run, parse, omitted: list[SourceId]) -> list[SourceId]:
+    """The embedded source(s) of the chosen run: from the log text, else from SOURCE_OMITTED.json."""
+    if run is not None and run.source_sha256:
+        size = len(run.source.encode("utf-8", "surrogatepass")) if run.source is not None else None
+        return [SourceId(run.source_sha256, size, "log", run.source_first_line)]
+    if not omitted:
+        return []
+    runs = parse.runs if parse is not None else []
+    index = next((i for i, r in enumerate(runs) if r is run), None)
+    if index is not None and len(omitted) == len(runs):
+        return [omitted[index]]
+    return list(omitted)
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """The record's statistics over its counted runs (scored, not copies of another log)."""
+
+    n_runs: int
+    val_bpb_mean: float | None
+    val_bpb_std: float | None
+    val_loss_mean: float | None
+    val_loss_std: float | None
+    bytes_total_max: int | None
+    bytes_model_max: int | None
+
+
+def summarise(runs: list[RunFacts]) -> Aggregate:
+    from golf.judge.stats import mean_and_sd
+
+    counted = [r for r in runs if r.counted]
+    bpb_mean, bpb_sd = mean_and_sd([r.val_bpb for r in counted if finite(r.val_bpb)])
+    loss_mean, loss_sd = mean_and_sd([r.val_loss for r in counted if finite(r.val_loss)])
+    distinct = [r for r in runs if r.duplicate_of is None]
+    totals = [r.bytes_total for r in distinct if r.bytes_total is not None]
+    models = [r.bytes_model for r in distinct if r.bytes_model is not None]
+    return Aggregate(len(counted), bpb_mean, bpb_sd, loss_mean, loss_sd,
+                     max(totals) if totals else None, max(models) if models else None)
+
+
+@dataclass(frozen=True)
+class SizeReport:
+    """`golf size`: the shipped script's bytes, the artifact's bytes on disk, against the track's cap."""
+
+    record_dir: str
+    script: str
+    artifact: str
+    code_bytes: int
+    model_bytes: int | None   # None when the artifact is not on disk
+    total: int | None
+    cap: int
+    track: str | None
+    fits: bool | None         # None when the model bytes are unknown and the code alone fits
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def measure_sizes(record_dir, ruleset, artifact=None, artifact_name: str = "final_model.int8.ptz",
+                  cap: int | None = None) -> SizeReport:
+    """Code bytes (the shipped script, as verify counts it), model bytes (the artifact on disk) and the
+    total against the cap of the record's track (as verify resolves it), unless `cap` is given."""
+    root = Path(record_dir)
+    if not root.is_dir():
+        raise GolfError(f"{root}: no such record folder")
+    ctx = build_context(root, ruleset)
+    if ctx.script_size is None:
+        problem = ctx.script_problem or f"no {ctx.ruleset.code_bytes_policy.script} inside the folder"
+        raise GolfError(f"{root}: {problem} (the shipped script whose bytes count as code)")
+    cap = int(ctx.track.byte_cap) if cap is None else cap
+    artifact_path = Path(artifact) if artifact is not None else root / artifact_name
+    if artifact is not None and not artifact_path.is_file():
+        raise GolfError(f"{artifact_path}: no such artifact file")
+    model_bytes = artifact_path.stat().st_size if artifact_path.is_file() else None
+    code_bytes = ctx.script_size
+    total = code_bytes + model_bytes if model_bytes is not None else None
+    fits = total <= cap if total is not None else (False if code_bytes > cap else None)
+    return SizeReport(str(root), str(root / ctx.script_name), str(artifact_path), code_bytes, model_bytes,
+                      total, cap, ctx.track.name, fits)

@@ -64,6 +64,7 @@ class RecordReport:
 
     path: str
     track: str | None = None
+    date: str | None = None
     runs: list[RunRow] = field(default_factory=list)
     summary: Summary = field(default_factory=Summary)
     findings: list[Finding] = field(default_factory=list)
@@ -82,7 +83,7 @@ class RecordReport:
         return sum(1 for f in self.findings if f.severity == severity)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "track": self.track, "verdict": self.verdict, "rerun": self.rerun,
+        return {"path": self.path, "track": self.track, "date": self.date, "verdict": self.verdict, "rerun": self.rerun,
                 "runs": [r.to_dict() for r in self.runs], "summary": self.summary.to_dict(),
                 "findings": [f.to_dict() for f in self.findings], "stats": _clean(self.stats)}
 

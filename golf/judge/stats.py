@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
-import numpy as np
 
 SIGN_CONVENTION = "t = (reference - mean) / standard error: an improvement (lower bpb) gives a positive t"
 MAX_PLANNED_RUNS = 10_000
@@ -117,14 +116,29 @@ def _cannot(test: str, n: int, alpha: float, reason: str, **known) -> TestResult
     return TestResult(test=test, n=n, alpha=alpha, passed=None, reason=reason, **fields)
 
 
-def _summary(values) -> tuple[np.ndarray, float | None, float | None, str | None]:
-    data = np.asarray(list(values), dtype=np.float64)
-    if data.size and not np.all(np.isfinite(data)):
+def mean_and_sd(values) -> tuple[float | None, float | None]:
+    """Mean and sample standard deviation (n - 1) of finite numbers; None where undefined.
+
+    The one place golf computes a record's mean and spread (pure Python, so the static path
+    needs no numpy). Identical runs whose mean picked up a rounding error get an sd of exactly 0.
+    """
+    data = [float(v) for v in values]
+    if not data or not all(math.isfinite(v) for v in data):
+        return None, None
+    mean = math.fsum(data) / len(data)
+    if len(data) < 2:
+        return mean, None
+    sd = math.sqrt(math.fsum((v - mean) ** 2 for v in data) / (len(data) - 1))
+    if sd <= ZERO_SD * max(1.0, abs(mean)):
+        sd = 0.0
+    return mean, sd
+
+
+def _summary(values) -> tuple[list[float], float | None, float | None, str | None]:
+    data = [float(v) for v in values]
+    if data and not all(math.isfinite(v) for v in data):
         return data, None, None, "a value is not a finite number"
-    mean = float(data.mean()) if data.size else None
-    sd = float(data.std(ddof=1)) if data.size >= 2 else None
-    if sd is not None and sd <= ZERO_SD * max(1.0, abs(mean)):
-        sd = 0.0          # identical runs whose mean picked up a rounding error
+    mean, sd = mean_and_sd(data)
     return data, mean, sd, None
 
 
@@ -196,7 +210,7 @@ def t_isf(p: float, df: float) -> float:
 def one_sample_test(values, reference: float, alpha: float) -> TestResult:
     """One-sided one-sample t test: is the mean of `values` below `reference`?"""
     data, mean, sd, bad = _summary(values)
-    n = int(data.size)
+    n = len(data)
     if bad:
         return _cannot("one-sample", n, alpha, bad, reference=reference)
     if n < 2:
@@ -215,7 +229,7 @@ def welch_test(values, sota_values, delta: float, alpha: float) -> TestResult:
     """One-sided Welch test: is mean(values) below mean(sota_values) - delta (delta in bpb)?"""
     data, mean, sd, bad = _summary(values)
     sota, sota_mean, sota_sd, sota_bad = _summary(sota_values)
-    n, m = int(data.size), int(sota.size)
+    n, m = len(data), len(sota)
     known = dict(mean=mean, sd=sd, sota_n=m, sota_mean=sota_mean, sota_sd=sota_sd)
     if bad or sota_bad:
         return _cannot("welch", n, alpha, bad or f"SOTA: {sota_bad}", **known)
@@ -295,23 +309,17 @@ def significance(values, sota: float, delta: float, unit: str, alpha: float, rat
         if delta_bpb is None:
             reason = "delta is in nats and no val_loss/val_bpb ratio is known to convert it to bpb"
             readings[reading_unit] = Reading(
-                reading_unit, delta, None, None, _cannot("one-sample", int(data.size), alpha, reason, mean=mean, sd=sd),
-                _cannot("welch", int(data.size), alpha, reason) if sota_list is not None else None, None)
+                reading_unit, delta, None, None, _cannot("one-sample", len(data), alpha, reason, mean=mean, sd=sd),
+                _cannot("welch", len(data), alpha, reason) if sota_list is not None else None, None)
             continue
         threshold = sota - delta_bpb
         welch = welch_test(data, sota_list, delta_bpb, alpha) if sota_list is not None else None
-        plan = plan_seeds(mean, sd, threshold, alpha, int(data.size)) if mean is not None else None
+        plan = plan_seeds(mean, sd, threshold, alpha, len(data)) if mean is not None else None
         readings[reading_unit] = Reading(reading_unit, delta, delta_bpb, threshold,
                                          one_sample_test(data, threshold, alpha), welch, plan)
-    return Significance(values=[float(v) for v in data], n=int(data.size), mean=mean, sd=sd, sota=float(sota),
+    return Significance(values=[float(v) for v in data], n=len(data), mean=mean, sd=sd, sota=float(sota),
                         sota_values=sota_list, delta=delta, unit=unit, alpha=alpha, ratio=ratio, gate=gate,
                         readings=readings)
-
-
-def mean_and_sd(values) -> tuple[float | None, float | None]:
-    """Mean and sample standard deviation (n - 1); None where undefined."""
-    _, mean, sd, _ = _summary(values)
-    return mean, sd
 
 
 __all__ = ["Reading", "SIGN_CONVENTION", "SeedPlan", "Significance", "TestResult", "delta_in_bpb",

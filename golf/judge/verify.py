@@ -9,19 +9,17 @@ artifact bytes on disk, and the rerun checks compare them with what was claimed.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
 from golf import __version__
 from golf.judge.findings import Rule, blocking, emit, run_rules, select_rules
-from golf.judge.facts import (RecordContext, RunFacts, SourceId, Sota, finite, omitted_sources,
-                                 read_claim_text, read_script, rel, tokenizers_of, val_tokens_by_tokenizer)
+from golf.judge.facts import (RecordContext, RunFacts, Sota, build_context, date_from_name, finite, record_date,
+                              rel, summarise, tokenizers_of, val_tokens_by_tokenizer)
 from golf.errors import GolfError
 from golf.judge.report import RecordReport, Report, RunRow, Summary
 
-_DATE_RE = re.compile(r"(\d{4}-\d{2}-\d{2})")
 
 
 class SotaError(GolfError):
@@ -97,92 +95,40 @@ class Verifier:
     # ---- one record -------------------------------------------------------
 
     def verify(self, path, *, shown: str | None = None, reruns=None) -> RecordReport:
+        return self.judge(path, shown=shown, reruns=reruns)[1]
+
+    def judge(self, path, *, shown: str | None = None, reruns=None, submission=None):
+        """(facts, report) of one record folder; facts is None when the folder could not be read.
+
+        `submission` (a golf.read.records.Submission) stands in for the folder's submission.json.
+        """
         shown = str(path) if shown is None else shown
         root = Path(path)
         if not root.is_dir():
             raise GolfError(f"{path}: not a record folder")
         try:
-            ctx = self.context(root, shown, reruns=reruns)
+            ctx = self.context(root, shown, reruns=reruns, submission=submission)
             self.add_significance(ctx)
         except SotaError:
             raise  # a bad --sota-record is a usage error, not a finding about this folder
         except GolfError as error:
-            return RecordReport(path=shown, findings=[emit("G100", str(error))])
+            return None, RecordReport(path=shown, findings=[emit("G100", str(error))])
         except Exception as error:  # a bug in golf must not stop the other folders from being reported
-            return RecordReport(path=shown, findings=[emit("G000", f"golf failed on this folder: {where_of(error)}")])
+            return None, RecordReport(path=shown, findings=[emit("G000", f"golf failed on this folder: "
+                                                                         f"{where_of(error)}")])
         findings = run_rules(ctx, self.rules)
-        if reruns is None:
+        if reruns is None and submission is None:
             # Remember this folder's scores: a later record of the same track may take it as SOTA.
             passing = not blocking(findings, allow=("significance",))
             self._scores.setdefault(root.resolve(), _known(ctx, passing))
         report = RecordReport(path=shown, track=ctx.track.name if ctx.track else None,
-                              runs=[_row(r) for r in ctx.runs], summary=_summary(ctx.runs),
+                              date=record_date(ctx.record, ctx.root),
+                              runs=[_row(r) for r in ctx.runs], summary=_summary(ctx),
                               findings=findings, stats=_stats(ctx), rerun=bool(reruns))
-        return report
+        return ctx, report
 
-    def context(self, root: Path, shown: str, *, reruns=None) -> RecordContext:
-        from golf.read.records import load_record
-
-        record = load_record(root)
-        ctx = RecordContext(path=shown, root=root, record=record, ruleset=self.ruleset)
-        _resolve_track(ctx)
-        read_script(ctx)
-        read_claim_text(ctx)
-        ctx.runs = self.static_runs(ctx)
-        if reruns is not None:
-            ctx.reruns = list(reruns)
-            ctx.static_runs = ctx.runs
-            ctx.runs = [self.rerun_facts(ctx, result) for result in ctx.reruns]
-        return ctx
-
-    def score_of(self, ctx: RecordContext, run):
-        from golf.read.logs import choose_score
-
-        submission = ctx.record.submission
-        override = getattr(submission, "score_label", None) if submission is not None else None
-        return choose_score(run, self.ruleset.label_precedence, self.ruleset.excluded_labels, override=override)
-
-    def static_runs(self, ctx: RecordContext) -> list[RunFacts]:
-        omitted = omitted_sources(ctx.root)
-        facts = []
-        for log in ctx.record.logs:
-            parse = log.parse
-            run = log.run
-            f = RunFacts(log=log.path, run=run, score=self.score_of(ctx, run), seed=log.seed,
-                         seed_sources=dict(log.seed_sources or {}), duplicate_of=log.duplicate_of,
-                         n_runs_in_log=len(parse.runs) if parse is not None else 0,
-                         log_problems=list(parse.problems) if parse is not None else [],
-                         log_sha256=log.sha256)
-            f.sources = _sources(run, parse, omitted.get(log.path, []))
-            _sizes(ctx, f, run)
-            facts.append(f)
-        return facts
-
-    def rerun_facts(self, ctx: RecordContext, result) -> RunFacts:
-        from golf.read.logs import parse_log
-
-        log_path = Path(result.log_path) if getattr(result, "log_path", None) else None
-        f = RunFacts(log=rel(log_path, ctx.root) if log_path else f"(seed {result.seed}: no log)",
-                     seed=result.seed, rerun=result)
-        if log_path is not None and log_path.is_file():
-            parse = parse_log(log_path)
-            f.run = parse.run
-            f.n_runs_in_log = len(parse.runs)
-            f.log_problems = list(parse.problems)
-            f.score = self.score_of(ctx, f.run)
-            f.sources = _sources(f.run, parse, [])
-            if f.run is not None and f.run.seed is not None:
-                f.seed_sources["log"] = f.run.seed
-        f.seed_sources["rerun"] = result.seed
-        _sizes(ctx, f, f.run)
-        artifact = getattr(result, "artifact_path", None)
-        if artifact is not None and Path(artifact).is_file() and ctx.script_name is not None:
-            from golf.produce.artifact import measure_size
-
-            size = measure_size(ctx.root, artifact=artifact, ruleset=self.ruleset, script=ctx.script_name)
-            f.bytes_model, f.bytes_code, f.bytes_total = size.model_bytes, size.code_bytes, size.total
-            f.size_basis = "measured"
-        return f
+    def context(self, root: Path, shown: str, *, reruns=None, submission=None) -> RecordContext:
+        return build_context(root, self.ruleset, shown=shown, reruns=reruns, submission=submission)
 
     # ---- significance -----------------------------------------------------
 
@@ -230,7 +176,7 @@ class Verifier:
 
     def auto_sota(self, ctx: RecordContext) -> tuple[Sota | None, str | None]:
         """The best earlier record of the same track in the same records tree: passing ones first."""
-        mine = _date_of(ctx.record, ctx.root)
+        mine = record_date(ctx.record, ctx.root)
         if mine is None:
             return None, "the record's date is unknown, so no earlier record can be chosen as SOTA"
         track_dir = ctx.root.parent
@@ -244,7 +190,7 @@ class Verifier:
         for other in entries:
             if other.resolve() == ctx.root.resolve():
                 continue
-            date = _date_from_name(other.name)
+            date = date_from_name(other.name)
             if date is None or date >= mine:
                 continue
             known = self.record_scores(other)
@@ -308,83 +254,6 @@ def _as_float(value: Any, what: str) -> float:
     return number
 
 
-def _resolve_track(ctx: RecordContext) -> None:
-    ruleset = ctx.ruleset
-    record = ctx.record
-    by_folder = ruleset.find_track(getattr(record, "track_dir", None))
-    claimed = getattr(record.submission, "track", None) if record.submission is not None else None
-    by_claim = ruleset.find_track(claimed) if claimed else None
-    if by_folder is not None:
-        ctx.track, ctx.track_source = by_folder, f"folder {record.track_dir}"
-        if claimed and by_claim is not None and by_claim.name != by_folder.name:
-            ctx.track_conflict = (f"submission.json says track {claimed!r} ({by_claim.name}) but the record sits "
-                                  f"in {record.track_dir}/")
-    elif by_claim is not None:
-        ctx.track, ctx.track_source = by_claim, f"submission.json track {claimed!r}"
-    else:
-        ctx.track, ctx.track_source = ruleset.track(None), "ruleset default"
-        if claimed:
-            ctx.track_conflict = f"submission.json names an unknown track {claimed!r}"
-
-
-def _sizes(ctx: RecordContext, f: RunFacts, run) -> None:
-    """Model bytes from the log, code bytes under the ruleset's policy (the shipped script's bytes)."""
-    if run is not None:
-        f.bytes_model = run.model_bytes
-        f.bytes_code_logged = run.code_bytes
-        f.bytes_total_logged = run.total_bytes
-    policy = ctx.ruleset.code_bytes_policy.policy
-    if policy != "shipped_script":
-        raise GolfError(f"ruleset {ctx.ruleset.name}: unknown code-bytes policy {policy!r}")
-    if ctx.script_size is not None and f.bytes_model is not None:
-        f.bytes_code = ctx.script_size
-        f.bytes_total = f.bytes_model + ctx.script_size
-        f.size_basis = "shipped"
-    elif ctx.script_size is None and f.bytes_model is not None and _embedded_size(f) is not None:
-        # No shipped script: the script that ran printed its own source into the log, so that
-        # source's size is the best available count of the script's bytes.
-        f.bytes_code = _embedded_size(f)
-        f.bytes_total = f.bytes_model + f.bytes_code
-        f.size_basis = "embedded"
-    elif f.bytes_total_logged is not None or f.bytes_model is not None:
-        f.bytes_code = f.bytes_code_logged
-        f.bytes_total = f.bytes_total_logged
-        if f.bytes_total is None and f.bytes_model is not None and f.bytes_code is not None:
-            f.bytes_total = f.bytes_model + f.bytes_code
-        f.size_basis = "logged"
-
-
-def _embedded_size(f: RunFacts) -> int | None:
-    if len(f.sources) != 1 or f.sources[0].bytes is None:
-        return None
-    source = f.sources[0]
-    # log0 appends one newline after the source: SOURCE_OMITTED.json counts it, golf.read.logs strips it.
-    return source.bytes - 1 if source.where == "omitted" else source.bytes
-
-
-def _sources(run, parse, omitted: list[SourceId]) -> list[SourceId]:
-    """The embedded source(s) of the chosen run: from the log text, else from SOURCE_OMITTED.json."""
-    if run is not None and run.source_sha256:
-        size = len(run.source.encode("utf-8", "surrogatepass")) if run.source is not None else None
-        return [SourceId(run.source_sha256, size, "log", run.source_first_line)]
-    if not omitted:
-        return []
-    runs = parse.runs if parse is not None else []
-    index = next((i for i, r in enumerate(runs) if r is run), None)
-    if index is not None and len(omitted) == len(runs):
-        return [omitted[index]]
-    return list(omitted)
-
-
-def _date_from_name(name: str) -> str | None:
-    match = _DATE_RE.match(name)
-    return match.group(1) if match else None
-
-
-def _date_of(record, root: Path) -> str | None:
-    return _date_from_name(root.name) or _date_from_name(str(getattr(record, "date", "") or ""))
-
-
 def _row(f: RunFacts) -> RunRow:
     return RunRow(log=f.log, seed=f.seed, label=f.score.label if f.score else None, val_bpb=f.val_bpb,
                   val_loss=f.val_loss, bytes_total=f.bytes_total, bytes_code=f.bytes_code,
@@ -392,24 +261,11 @@ def _row(f: RunFacts) -> RunRow:
                   eval_time_ms=f.eval_time_ms, duplicate_of=f.duplicate_of)
 
 
-def mean_sd(values: list[float]) -> tuple[float | None, float | None]:
-    values = [v for v in values if finite(v)]
-    if not values:
-        return None, None
-    mean = sum(values) / len(values)
-    if len(values) < 2:
-        return mean, None
-    var = sum((v - mean) ** 2 for v in values) / (len(values) - 1)
-    return mean, var ** 0.5
-
-
-def _summary(runs: list[RunFacts]) -> Summary:
-    counted = [r for r in runs if r.counted]
-    bpb_mean, bpb_sd = mean_sd([r.val_bpb for r in counted])
-    loss_mean, loss_sd = mean_sd([r.val_loss for r in counted])
-    totals = [r.bytes_total for r in runs if r.bytes_total is not None and r.duplicate_of is None]
-    return Summary(n_runs=len(counted), val_bpb_mean=bpb_mean, val_bpb_std=bpb_sd, val_loss_mean=loss_mean,
-                   val_loss_std=loss_sd, bytes_total_max=max(totals) if totals else None)
+def _summary(ctx: RecordContext) -> Summary:
+    agg = summarise(ctx.runs)
+    return Summary(n_runs=agg.n_runs, val_bpb_mean=agg.val_bpb_mean, val_bpb_std=agg.val_bpb_std,
+                   val_loss_mean=agg.val_loss_mean, val_loss_std=agg.val_loss_std,
+                   bytes_total_max=agg.bytes_total_max)
 
 
 def _stats(ctx: RecordContext) -> dict[str, Any]:
@@ -427,4 +283,4 @@ def _stats(ctx: RecordContext) -> dict[str, Any]:
     return stats
 
 
-__all__ = ["Verifier", "mean_sd", "verify_paths", "verify_record"]
+__all__ = ["Verifier", "verify_paths", "verify_record"]

@@ -37,8 +37,6 @@ from pathlib import Path
 from golf.errors import GolfError
 from golf.io import atomic_write_text, sha256_file
 
-DEFAULT_SEEDS = (1337, 42, 2025)
-DEFAULT_MIN_RUNS = 3
 KILL_GRACE_S = 10.0
 POLL_S = 0.2
 STATE_NAME = "rerun_state.json"
@@ -261,8 +259,9 @@ def launch_spec(record) -> LaunchSpec:
 # Seeds, environment, commands
 
 
-def default_seeds(record, ruleset=None) -> list[int]:
-    """Seeds the record ran (logs, then submission.json); else as many as the ruleset asks for."""
+def default_seeds(record, ruleset) -> list[int]:
+    """Seeds the record ran (logs, then submission.json); else the ruleset's default seeds, as many as it
+    recommends runs."""
     seeds: list[int] = []
     for log in getattr(record, "logs", None) or []:
         if getattr(log, "duplicate_of", None) is None and getattr(log, "seed", None) is not None:
@@ -272,17 +271,10 @@ def default_seeds(record, ruleset=None) -> list[int]:
     seeds = list(dict.fromkeys(seeds))
     if seeds:
         return seeds
-    n = _min_runs(ruleset)
-    extra = [s for s in range(1, n + 1) if s not in DEFAULT_SEEDS]
-    return (list(DEFAULT_SEEDS) + extra)[:n]
-
-
-def _min_runs(ruleset) -> int:
-    """How many runs a record should have: the ruleset's recommended count (at least its minimum)."""
-    significance = getattr(ruleset, "significance", None)
-    counts = [getattr(significance, key, None) for key in ("min_runs", "recommended_runs")]
-    counts = [int(c) for c in counts if c]
-    return max(counts) if counts else DEFAULT_MIN_RUNS
+    defaults = list(ruleset.reruns.default_seeds)
+    n = max(ruleset.significance.min_runs, ruleset.significance.recommended_runs)
+    extra = [s for s in range(1, n + 1) if s not in defaults]
+    return (defaults + extra)[:n]
 
 
 def clean_environment(base: dict[str, str] | None = None) -> dict[str, str]:
@@ -391,15 +383,12 @@ def _save_state(path: Path, state: dict) -> None:
     atomic_write_text(path, json.dumps(state, indent=2, sort_keys=True) + "\n", backup=False)
 
 
-def _has_score(log_path: Path, ruleset) -> bool:
-    from golf.read.logs import choose_score, parse_log
+def _has_score(log_path: Path, ruleset, submission) -> bool:
+    """Whether the seed's log holds the score verify will take (the record's score_label counts)."""
+    from golf.judge.facts import score_of
+    from golf.read.logs import parse_log
 
-    run = parse_log(log_path).run
-    if run is None:
-        return False
-    if ruleset is None:
-        return bool(run.scores)
-    return choose_score(run, ruleset.label_precedence, ruleset.excluded_labels) is not None
+    return score_of(parse_log(log_path).run, ruleset, submission) is not None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -585,7 +574,8 @@ def rerun_record(record_dir, *, seeds=None, nproc=8, data_path=None, tokenizer_p
     results = []
     try:
         with _terminate_as_interrupt():
-            _run_plans(plans, record_dir, workdir, state, state_path, timeout_per_seed, ruleset, console, results)
+            _run_plans(plans, record_dir, workdir, state, state_path, timeout_per_seed, ruleset, record.submission,
+                       console, results)
     except KeyboardInterrupt:
         _say(console, f"interrupted: the process group was killed; completed seeds are kept in {state_path}, "
                       "run the same command again to resume")
@@ -612,7 +602,8 @@ def _terminate_as_interrupt():
             signal.signal(sig, handler)
 
 
-def _run_plans(plans, record_dir, workdir, state, state_path, timeout_per_seed, ruleset, console, results):
+def _run_plans(plans, record_dir, workdir, state, state_path, timeout_per_seed, ruleset, submission, console,
+               results):
     with console.status("starting") as status:
         for i, (seed, seed_dir, command, env) in enumerate(plans, 1):
             label = f"seed {i}/{len(plans)} ({seed})"
@@ -630,7 +621,7 @@ def _run_plans(plans, record_dir, workdir, state, state_path, timeout_per_seed, 
                                  artifact_path=artifact if artifact.is_file() else None, returncode=returncode,
                                  timed_out=timed_out, elapsed_s=elapsed, command=command, resumed=False)
             results.append(result)
-            completed = returncode == 0 and result.log_path is not None and _has_score(result.log_path, ruleset)
+            completed = returncode == 0 and result.log_path is not None and _has_score(result.log_path, ruleset, submission)
             if completed:
                 state["completed"][str(seed)] = {
                     "log": result.log_path.relative_to(workdir).as_posix(),

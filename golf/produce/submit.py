@@ -1,17 +1,19 @@
-"""`golf submit`: build a record folder's submission.json from its own logs.
+"""`golf submit`: verify the record folder, then write the facts golf verify verified into submission.json.
 
-Numbers come only from the logs (scores, sizes, times) and the shipped script
-(code bytes); identity fields and the `run` block a person wrote are kept. The
-result is validated against schemas/submission.schema.json and written atomically,
-keeping the previous file as .bak. Nothing is written when something is missing
-or failing. No torch here: this is the static path.
+submit is not a second verifier. It judges the folder with golf.judge.verify (the identity
+fields a person gives standing in for the submission.json about to be replaced), refuses
+while any error finding remains other than those of the "claim" rules (they judge the very
+file being replaced), and writes the score, spread, sizes, seeds and significance exactly
+as verify derived them (golf.judge.facts). What submit writes, verify passes.
+
+The result is validated against schemas/submission.schema.json and written atomically,
+keeping the previous file as .bak. No torch here: this is the static path.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import json
-import math
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -19,21 +21,16 @@ from pathlib import Path
 from golf import __version__
 from golf.errors import GolfError
 from golf.io import atomic_write_text
-from golf.read.logs import ScoreLine, choose_score
-from golf.read.records import Record, RecordLog, load_record
-from golf.rules import Ruleset, Track, load_ruleset
-from golf.judge.stats import SIGN_CONVENTION, mean_and_sd, significance
+from golf.read.records import IDENTITY_FIELDS, REQUIRED_IDENTITY, normalise_submission, read_submission
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 SCHEMA_FILE = "submission.schema.json"
-IDENTITY = ("name", "author", "github_id", "date", "track", "blurb")
-REQUIRED_IDENTITY = ("name", "author", "github_id")
-# Keys golf recomputes; stale copies under legacy names are dropped (the .bak keeps them).
+# Keys golf derives; stale copies under legacy names are dropped (the .bak keeps them).
 MANAGED = {"schema_version", "val_bpb", "val_loss", "val_bpb_std", "val_loss_std", "bytes_total", "bytes_code",
            "bytes_model", "seeds", "score", "runs", "sizes", "significance", "run", "environment", "generator",
            "mean_val_bpb", "mean_bpb", "mean_val_loss", "std_val_bpb", "bpb_std", "std_val_loss", "artifact_bytes",
            "artifact_size_bytes", "artifact_bytes_max", "artifact_bytes_mean", "code_bytes", "model_bytes",
-           "seed_results", "score_label", *IDENTITY}
+           "seed_results", "score_label", *IDENTITY_FIELDS}
 
 
 @dataclass
@@ -59,8 +56,9 @@ class SubmitResult:
     submission: dict | None = None
     failures: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    report: object = None            # golf.judge.report.RecordReport of the verification
     written: bool = False
-    unchanged: bool = False        # submission.json already held exactly this content
+    unchanged: bool = False          # submission.json already held exactly this content
     backup: Path | None = None
 
     @property
@@ -69,105 +67,76 @@ class SubmitResult:
 
     def to_dict(self) -> dict:
         return {"ok": self.ok, "record": str(self.record_dir), "path": str(self.path), "written": self.written,
-                "unchanged": self.unchanged, "backup": str(self.backup) if self.backup else None, "failures": self.failures,
-                "warnings": self.warnings, "submission": self.submission}
-
-
-# ---------------------------------------------------------------------------
-# Scores of a record's runs (also used for a SOTA record)
-# ---------------------------------------------------------------------------
-
-def score_runs(record: Record, ruleset: Ruleset, override: str | None = None) -> list[tuple[RecordLog, ScoreLine | None]]:
-    """Each log that is not a byte-identical copy, with its chosen score line (None when it has none)."""
-    label = override or (record.submission.score_label if record.submission else None)
-    return [(log, choose_score(log.run, ruleset.label_precedence, ruleset.excluded_labels, label))
-            for log in record.unique_logs]
-
-
-def sota_from_record(path: str | Path, ruleset: Ruleset) -> tuple[float, list[float], str]:
-    """Mean and per-run val_bpb of a SOTA record folder, from its logs."""
-    record = load_record(path)
-    values = [score.val_bpb for _, score in score_runs(record, ruleset) if score is not None]
-    if not values:
-        raise GolfError(f"{path}: the SOTA record has no scored runs in its logs")
-    return sum(values) / len(values), values, f"record {Path(path).as_posix()} ({len(values)} runs from its logs)"
+                "unchanged": self.unchanged, "backup": str(self.backup) if self.backup else None,
+                "failures": self.failures, "warnings": self.warnings, "submission": self.submission,
+                "findings": [f.to_dict() for f in self.report.findings] if self.report is not None else []}
 
 
 # ---------------------------------------------------------------------------
 # Building
 # ---------------------------------------------------------------------------
 
-def build_submission(record_dir: str | Path, options: SubmitOptions | None = None,
-                     ruleset: Ruleset | None = None) -> SubmitResult:
+def build_submission(record_dir: str | Path, options: SubmitOptions | None = None, ruleset=None,
+                     verifier=None) -> SubmitResult:
+    """Verify the folder and, when nothing but the claims fails, the submission.json to write."""
+    from golf.judge.findings import blocking
+    from golf.judge.verify import Verifier
+
     options = options or SubmitOptions()
-    ruleset = ruleset or load_ruleset(options.ruleset)
-    record = load_record(record_dir)
-    result = SubmitResult(record_dir=record.root, path=record.root / "submission.json")
-    existing = record.submission.raw if record.submission else {}
-    for problem in record.submission_problems:
-        result.warnings.append(f"existing metadata: {problem}")
+    root = Path(record_dir)
+    if not root.is_dir():
+        raise GolfError(f"{record_dir}: not a record folder")
+    if verifier is None:
+        verifier = Verifier(ruleset=ruleset or options.ruleset, sota=options.sota, sota_record=options.sota_record)
+    result = SubmitResult(record_dir=root, path=root / "submission.json")
+    existing, _ = read_submission(root)
+    raw = dict(existing.raw) if existing is not None else {}
 
-    identity = _identity(record, options, ruleset, result)
-    track = _track(identity, ruleset, result)
-    _check_files(record, ruleset, result)
-    runs = _runs(record, ruleset, options.score_label, track, result)
-    if not runs:
+    identity = _identity(root, raw, options, verifier.ruleset, result)
+    draft = normalise_submission({**identity, "score_label": options.score_label or raw.get("score_label")},
+                                 "submission.json")
+    ctx, report = verifier.judge(root, submission=draft)
+    result.report = report
+    for finding in blocking(report.findings, allow=("claim",)):
+        result.failures.append(f"{finding.code} {finding.name}: {finding.message}")
+    result.warnings += [f"{f.code} {f.name}: {f.message}" for f in report.findings if f.severity == "warning"
+                        and f.group != "claim"]
+    if ctx is None or result.failures:
         return result
-
-    bpbs = [r["val_bpb"] for r in runs]
-    losses = [r["val_loss"] for r in runs]
-    bpb_mean, bpb_sd = mean_and_sd(bpbs)
-    loss_mean, loss_sd = mean_and_sd(losses)
-    code_bytes = runs[0]["bytes_code"]
-    sizes = {"bytes_total": max(r["bytes_total"] for r in runs), "bytes_code": code_bytes,
-             "bytes_model": max(r["bytes_model"] for r in runs),
-             "byte_cap": track.byte_cap if track else ruleset.track().byte_cap,
-             "code_bytes_policy": ruleset.code_bytes_policy.policy, "code_file": ruleset.code_bytes_policy.script}
-    if track and sizes["bytes_total"] > track.byte_cap:
-        worst = max(runs, key=lambda r: r["bytes_total"])
-        result.failures.append(f"over the cap: {worst['log']} totals {worst['bytes_total']:,} bytes "
-                               f"(model {worst['bytes_model']:,} + code {code_bytes:,}), cap {track.byte_cap:,}")
-    sig = _significance(bpbs, loss_mean / bpb_mean, options, ruleset, track, result)
-
-    submission = {"schema_version": SCHEMA_VERSION, **identity,
-                  "val_bpb": bpb_mean, "val_loss": loss_mean, "val_bpb_std": bpb_sd, "val_loss_std": loss_sd,
-                  "bytes_total": sizes["bytes_total"], "bytes_code": code_bytes, "bytes_model": sizes["bytes_model"],
-                  "seeds": [r["seed"] for r in runs],
-                  "score": {"metric": ruleset.metric, "label": options.score_label or _existing_label(record),
-                            "n_runs": len(runs), "val_bpb": {"mean": bpb_mean, "std": bpb_sd},
-                            "val_loss": {"mean": loss_mean, "std": loss_sd}},
-                  "runs": runs, "sizes": sizes, "significance": sig,
-                  "run": _run_block(options, existing, track, ruleset, result),
-                  "environment": _environment(record, result),
-                  "generator": {"tool": "golf", "version": __version__, "ruleset": ruleset.name,
-                                "ruleset_version": ruleset.version}}
-    for key, value in existing.items():
-        if key not in MANAGED and not key.startswith("bytes_model_"):
-            submission[key] = value
+    if not ctx.counted:
+        result.failures.append("no scored run in the logs: nothing to claim")
+        return result
+    submission = _submission(ctx, report, identity, raw, options, verifier.ruleset, result)
     for error in validate_submission(submission):
         result.failures.append(f"schema: {error}")
     result.submission = submission
     return result
 
 
-def _existing_label(record: Record) -> str | None:
-    return record.submission.score_label if record.submission else None
+def _identity(root: Path, raw: dict, options: SubmitOptions, ruleset, result: SubmitResult) -> dict:
+    from golf.judge.facts import date_from_name
 
-
-def _identity(record: Record, options: SubmitOptions, ruleset: Ruleset, result: SubmitResult) -> dict:
-    sub = record.submission
     identity = {}
-    for key in IDENTITY:
+    for key in IDENTITY_FIELDS:
         value = getattr(options, key)
-        if value is None and sub is not None:
-            value = getattr(sub, key)
+        if value is None:
+            value = raw.get(key)
         identity[key] = value.strip() if isinstance(value, str) else value
-    if not identity["name"] and record.name:
-        identity["name"] = record.name
+    folder = root.resolve()
+    if not identity["name"]:
+        identity["name"] = folder.name.split("_", 1)[1] if date_from_name(folder.name) and "_" in folder.name \
+            else folder.name
     if not identity["date"]:
-        identity["date"] = record.date or _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d")
-    if not identity["track"] and ruleset.find_track(record.track_dir):
-        identity["track"] = record.track_dir          # records/<track>/<folder>
+        identity["date"] = date_from_name(folder.name) or _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d")
+    track = ruleset.find_track(identity["track"]) or ruleset.find_track(folder.parent.name)
+    if identity["track"] and ruleset.find_track(identity["track"]) is None:
+        result.failures.append(f"unknown track {identity['track']!r} in ruleset {ruleset.name} "
+                               f"(known: {', '.join(ruleset.tracks)}); pass --track")
+    elif track is None:
+        result.failures.append("missing track: the folder is not under records/<track>/; pass --track (e.g. "
+                               + ", ".join(ruleset.tracks) + ")")
+    else:
+        identity["track"] = track.name
     for key in REQUIRED_IDENTITY:
         if not identity[key]:
             flag = "--" + key.replace("_", "-")
@@ -177,154 +146,76 @@ def _identity(record: Record, options: SubmitOptions, ruleset: Ruleset, result: 
     return identity
 
 
-def _track(identity: dict, ruleset: Ruleset, result: SubmitResult) -> Track | None:
-    if not identity["track"]:
-        result.failures.append("missing track: pass --track (e.g. " + ", ".join(ruleset.tracks) + ")")
-        return None
-    track = ruleset.find_track(identity["track"])
-    if track is None:
-        result.failures.append(f"unknown track {identity['track']!r} in ruleset {ruleset.name} "
-                               f"(known: {', '.join(ruleset.tracks)}); pass --track")
-        return None
-    identity["track"] = track.name
-    return track
+def _submission(ctx, report, identity: dict, raw: dict, options: SubmitOptions, ruleset,
+                result: SubmitResult) -> dict:
+    from golf.judge.facts import summarise
+
+    counted = ctx.counted
+    agg = summarise(ctx.runs)
+    runs = [_run(r) for r in counted]
+    codes = {r.bytes_code for r in counted if r.bytes_code is not None}
+    sizes = {"bytes_total": agg.bytes_total_max, "bytes_code": ctx.script_size if ctx.script_size is not None
+             else (max(codes) if codes else None),
+             "bytes_model": agg.bytes_model_max, "byte_cap": ctx.track.byte_cap,
+             "code_bytes_policy": ruleset.code_bytes_policy.policy, "code_file": ruleset.code_bytes_policy.script}
+    label = options.score_label or raw.get("score_label")
+    submission = {"schema_version": SCHEMA_VERSION, **identity, "val_bpb": agg.val_bpb_mean,
+                  "val_loss": agg.val_loss_mean}
+    if agg.val_bpb_std is not None:
+        submission["val_bpb_std"] = agg.val_bpb_std
+    if agg.val_loss_std is not None:
+        submission["val_loss_std"] = agg.val_loss_std
+    for key in ("bytes_total", "bytes_code", "bytes_model"):
+        if sizes[key] is not None:
+            submission[key] = sizes[key]
+    if label:
+        submission["score_label"] = label
+    submission.update({
+        "seeds": [r.seed for r in counted],
+        "score": {"metric": ruleset.metric, "label": label, "n_runs": agg.n_runs,
+                  "val_bpb": {"mean": agg.val_bpb_mean, "std": agg.val_bpb_std},
+                  "val_loss": {"mean": agg.val_loss_mean, "std": agg.val_loss_std}},
+        "runs": runs, "sizes": sizes, "significance": _significance(report),
+        "run": _run_block(options, raw, ctx.track, ruleset),
+        "environment": _environment(counted, result),
+        "generator": {"tool": "golf", "version": __version__, "ruleset": ruleset.name,
+                      "ruleset_version": ruleset.version}})
+    for key, value in raw.items():
+        if key not in MANAGED and not key.startswith("bytes_model_"):
+            submission[key] = value
+    return submission
 
 
-def _check_files(record: Record, ruleset: Ruleset, result: SubmitResult) -> None:
-    for name in ruleset.required_files:
-        if name == "submission.json":
-            continue          # this is the file being written
-        if name not in record.files:
-            result.failures.append(f"missing required file {name} in {record.root}")
-    if len(record.logs) < ruleset.min_logs:
-        result.failures.append(f"no training logs (*.log, or *.txt logs) in {record.root}: "
-                               f"at least {ruleset.min_logs} log written by the script is required")
-    for path, reason in record.skipped:
-        result.warnings.append(f"skipped {path}: {reason}")
+def _run(r) -> dict:
+    eval_ms = r.eval_time_ms if r.eval_time_ms is not None else r.score.eval_time_ms
+    return {"seed": r.seed, "seed_sources": dict(r.seed_sources), "val_bpb": r.val_bpb, "val_loss": r.val_loss,
+            "bytes_total": r.bytes_total, "bytes_code": r.bytes_code, "bytes_model": r.bytes_model,
+            "train_time_ms": r.train_time_ms, "eval_time_ms": eval_ms, "steps": r.run.steps, "log": r.log,
+            "log_sha256": r.log_sha256, "score_label": r.score.label, "score_line": r.score.line}
 
 
-def _runs(record: Record, ruleset: Ruleset, override: str | None, track: Track | None,
-          result: SubmitResult) -> list[dict]:
-    script = ruleset.code_bytes_policy.script
-    code_bytes = (record.root / script).stat().st_size if script in record.files else None
-    runs, seen_seeds = [], {}
-    for log, score in score_runs(record, ruleset, override):
-        run = log.run
-        if run is None:
-            result.failures.append(f"{log.path}: no training run found in the log")
-            continue
-        if score is None:
-            wanted = f"label {override!r}" if override else "a label in the ruleset precedence"
-            result.failures.append(f"{log.path}: no score line with {wanted} (a crashed or truncated run?)")
-            continue
-        if run.model_bytes is None:
-            result.failures.append(f"{log.path}: no compressed model size line (`Serialized model <format>: N bytes`)")
-            continue
-        if code_bytes is None:
-            continue          # reported as a missing required file
-        if run.code_bytes is not None and run.code_bytes != code_bytes:
-            result.warnings.append(f"{log.path}: the log counted {run.code_bytes:,} code bytes; the shipped {script} "
-                                   f"is {code_bytes:,} bytes, which is what counts")
-        if log.seeds_disagree:
-            sources = ", ".join(f"{k} {v}" for k, v in log.seed_sources.items())
-            result.warnings.append(f"{log.path}: seed sources disagree ({sources}); using {log.seed}")
-        if log.seed is None:
-            result.warnings.append(f"{log.path}: no seed found in the log, its name or submission.json")
-        elif log.seed in seen_seeds:
-            result.warnings.append(f"{log.path}: seed {log.seed} was already used by {seen_seeds[log.seed]}")
-        else:
-            seen_seeds[log.seed] = log.path
-        _check_times(log.path, run, track, result)
-        eval_ms = run.total_eval_time_ms if run.total_eval_time_ms is not None else score.eval_time_ms
-        runs.append({"seed": log.seed, "seed_sources": dict(log.seed_sources),
-                     "val_bpb": score.val_bpb, "val_loss": score.val_loss,
-                     "bytes_total": run.model_bytes + code_bytes, "bytes_code": code_bytes,
-                     "bytes_model": run.model_bytes, "train_time_ms": run.train_time_ms,
-                     "eval_time_ms": eval_ms, "steps": run.steps, "log": log.path, "log_sha256": log.sha256,
-                     "score_label": score.label, "score_line": score.line})
-    if track and track.record and 0 < len(runs):
-        policy = ruleset.significance
-        if len(runs) < policy.min_runs:
-            result.failures.append(f"{len(runs)} scored run(s): a record claim on {track.name} needs at least "
-                                   f"{policy.min_runs} for a significance test")
-        elif len(runs) < policy.recommended_runs:
-            result.warnings.append(f"{len(runs)} scored runs: {policy.recommended_runs} are usual for a record claim")
-    return runs
+def _significance(report) -> dict:
+    """The verify report's significance, with the SOTA it was tested against."""
+    stats = report.stats
+    sig = dict(stats.get("significance") or {})
+    sig.setdefault("applicable", True)
+    sig["reference"] = stats.get("sota")
+    return sig
 
 
-def _check_times(path: str, run, track: Track | None, result: SubmitResult) -> None:
-    if track is None:
-        return
-    if track.train_time_limit_ms is not None:
-        limit = track.train_time_limit_ms + track.train_time_tolerance_ms
-        if run.train_time_ms is None:
-            result.warnings.append(f"{path}: no train_time in the log to compare with the {track.name} limit")
-        elif run.train_time_ms > limit:
-            result.failures.append(f"{path}: train_time {run.train_time_ms:,.0f} ms is over the limit of "
-                                   f"{track.train_time_limit_ms:,} ms (+{track.train_time_tolerance_ms} ms for the last step)")
-    if track.eval_time_limit_ms is not None and run.total_eval_time_ms is not None \
-            and run.total_eval_time_ms > track.eval_time_limit_ms:
-        result.failures.append(f"{path}: evaluation took {run.total_eval_time_ms:,.0f} ms, over the limit of "
-                               f"{track.eval_time_limit_ms:,} ms")
-    if run.world_size is not None and run.world_size != track.processes:
-        result.warnings.append(f"{path}: world_size {run.world_size}, the {track.name} track runs "
-                               f"{track.processes} processes")
-
-
-def _significance(values: list[float], ratio: float, options: SubmitOptions, ruleset: Ruleset,
-                  track: Track | None, result: SubmitResult) -> dict | None:
-    if options.sota is not None and options.sota_record is not None:
-        raise GolfError("give --sota or --sota-record, not both")
-    if options.sota_record is not None:
-        sota, sota_values, source = sota_from_record(options.sota_record, ruleset)
-    elif options.sota is not None:
-        sota, sota_values, source = options.sota, None, "--sota on the command line"
-    else:
-        if track and track.record:
-            result.warnings.append("no SOTA given (--sota or --sota-record): significance not computed")
-        return None
-    policy = ruleset.significance
-    sig = significance(values, sota, policy.delta, policy.unit, policy.alpha,
-                       ratio=ratio if math.isfinite(ratio) else None, sota_values=sota_values, gate=policy.gate)
-    gating = sig.gating
-    if track and track.record:
-        if gating.passed is None:
-            result.failures.append(f"significance cannot be tested: {gating.reason}")
-        elif not gating.passed:
-            result.failures.append(f"not significant: one-sided {gating.test} p = {gating.p:.4g} is not below "
-                                   f"alpha {policy.alpha} (mean must beat {gating.reference:.8f})")
-
-    def test(t):
-        return None if t is None else {"t": t.t, "df": t.df, "p": t.p, "reference": t.reference,
-                                       "passed": t.passed, "reason": t.reason}
-
-    return {"test": gating.test, "sign_convention": SIGN_CONVENTION, "reference_sota": sota,
-            "reference_source": source, "reference_values": sota_values, "delta": policy.delta,
-            "unit": policy.unit, "alpha": policy.alpha, "ratio": sig.ratio, "t": gating.t, "df": gating.df,
-            "p": gating.p, "passed": gating.passed, "reason": gating.reason,
-            "readings": {unit: {"delta_bpb": r.delta_bpb, "threshold": r.threshold,
-                                "one_sample": test(r.one_sample), "welch": test(r.welch)}
-                         for unit, r in sig.readings.items()}}
-
-
-def _run_block(options: SubmitOptions, existing: dict, track: Track | None, ruleset: Ruleset,
-               result: SubmitResult) -> dict:
-    old = existing.get("run") if isinstance(existing.get("run"), dict) else {}
-    command = options.command or old.get("command")
-    if not command:
-        command = (track or ruleset.track()).command(ruleset.code_bytes_policy.script)
+def _run_block(options: SubmitOptions, raw: dict, track, ruleset) -> dict:
+    old = raw.get("run") if isinstance(raw.get("run"), dict) else {}
+    command = options.command or old.get("command") or track.command(ruleset.code_bytes_policy.script)
     env = dict(old.get("env") or {}) if isinstance(old.get("env"), dict) else {}
     env.update(options.env)
     return {"command": command, "env": {str(k): str(v) for k, v in env.items()}}
 
 
-def _environment(record: Record, result: SubmitResult) -> dict:
+def _environment(runs, result: SubmitResult) -> dict:
     found = {"python": set(), "torch": set(), "world_size": set()}
     gpus: list[str] = []
-    for log in record.unique_logs:
-        run = log.run
-        if run is None:
-            continue
+    for r in runs:
+        run = r.run
         for key, value in (("python", run.python_version), ("torch", run.torch_version),
                            ("world_size", run.world_size)):
             if value is not None:
@@ -360,7 +251,7 @@ def write_submission(result: SubmitResult) -> SubmitResult:
     """Write submission.json atomically (previous content kept as .bak when it differs). Only when ok."""
     if not result.ok:
         raise GolfError("refusing to write submission.json: " + "; ".join(result.failures))
-    text = json.dumps(result.submission, indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(result.submission, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     if result.path.is_file() and result.path.read_bytes() == text.encode("utf-8"):
         result.unchanged = True
         return result
@@ -377,11 +268,15 @@ def _ms(value) -> str:
     return "–" if value is None else f"{value / 1000:.1f} s"
 
 
+def _bytes(value) -> str:
+    return "–" if value is None else f"{value:,}"
+
+
 def render_markdown(result: SubmitResult) -> str:
     """A summary a person can paste into a pull request."""
     sub = result.submission
     if sub is None:
-        return "\n".join(["### golf submit: nothing to summarise", ""] + [f"- {f}" for f in result.failures]) + "\n"
+        return "### golf submit: nothing to summarise\n"
     lines = [f"### {sub['name']}", "",
              f"**Author:** {sub['author']} (@{sub['github_id']}) · **Track:** `{sub['track']}` · **Date:** {sub['date']}", ""]
     if sub.get("blurb"):
@@ -390,34 +285,15 @@ def render_markdown(result: SubmitResult) -> str:
               "|---:|---:|---:|---:|---:|---:|---|"]
     for run in sub["runs"]:
         lines.append(f"| {run['seed'] if run['seed'] is not None else '?'} | {_fmt(run['val_bpb'])} | "
-                     f"{_fmt(run['val_loss'])} | {run['bytes_total']:,} | {_ms(run['train_time_ms'])} | "
+                     f"{_fmt(run['val_loss'])} | {_bytes(run['bytes_total'])} | {_ms(run['train_time_ms'])} | "
                      f"{_ms(run['eval_time_ms'])} | `{run['log']}` |")
     score = sub["score"]
     lines.append(f"| **mean ± sd** | **{_fmt(score['val_bpb']['mean'])}** ± {_fmt(score['val_bpb']['std'])} | "
                  f"{_fmt(score['val_loss']['mean'])} ± {_fmt(score['val_loss']['std'])} | | | | |")
     sizes = sub["sizes"]
-    lines += ["", f"**Size:** {sizes['bytes_total']:,} bytes at most (model {sizes['bytes_model']:,} + code "
-                  f"{sizes['bytes_code']:,} bytes of `{sizes['code_file']}`), cap {sizes['byte_cap']:,}."]
-    sig = sub["significance"]
-    if sig is None:
-        lines.append("**Significance:** not computed (no SOTA given).")
-    else:
-        verdict = {True: "PASS", False: "FAIL", None: "cannot test"}[sig["passed"]]
-        t = "–" if sig["t"] is None else f"{sig['t']:.3f}"
-        df = "–" if sig["df"] is None else f"{sig['df']:.2f}"
-        p = "–" if sig["p"] is None else f"{sig['p']:.4g}"
-        lines.append(f"**Significance ({verdict}):** one-sided {sig['test']} t test against SOTA "
-                     f"{sig['reference_sota']:.8f} ({sig['reference_source']}) minus {sig['delta']} {sig['unit']}, "
-                     f"alpha {sig['alpha']}: t = {t}, df = {df}, p = {p}.")
-        for unit, reading in sig["readings"].items():
-            test = reading["one_sample"]
-            if test and test["p"] is not None:
-                lines.append(f"- delta read as {unit} ({_fmt(reading['delta_bpb'], 5)} bpb): one-sample "
-                             f"p = {test['p']:.4g}")
-            else:
-                lines.append(f"- delta read as {unit}: {test['reason'] if test else 'not computed'}")
-        if sig.get("reason"):
-            lines.append(f"- {sig['reason']}")
+    lines += ["", f"**Size:** {_bytes(sizes['bytes_total'])} bytes at most (model {_bytes(sizes['bytes_model'])} + "
+                  f"code {_bytes(sizes['bytes_code'])} bytes of `{sizes['code_file']}`), cap {sizes['byte_cap']:,}."]
+    lines.append(_significance_line(sub["significance"]))
     env = sub["environment"]
     command = sub["run"]["command"]
     command = command if isinstance(command, str) else " ".join(command)
@@ -430,5 +306,17 @@ def render_markdown(result: SubmitResult) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["SubmitOptions", "SubmitResult", "build_submission", "load_schema", "render_markdown", "score_runs",
-           "sota_from_record", "validate_submission", "write_submission"]
+def _significance_line(sig: dict) -> str:
+    if not sig.get("applicable"):
+        return f"**Significance:** not tested ({sig.get('reason') or 'not applicable'})."
+    verdict = {True: "PASS", False: "FAIL", None: "cannot test"}[sig.get("passed")]
+    gating = sig.get("gating") or {}
+    reference = sig.get("reference") or {}
+    p = gating.get("p")
+    return (f"**Significance ({verdict}):** one-sided {sig.get('gate')} t test against SOTA "
+            f"{_fmt(sig.get('sota'))} ({reference.get('source', '?')}), delta {sig.get('delta')} {sig.get('unit')}, "
+            f"alpha {sig.get('alpha')}: p = {'–' if p is None else f'{p:.4g}'}.")
+
+
+__all__ = ["SubmitOptions", "SubmitResult", "build_submission", "load_schema", "render_markdown",
+           "validate_submission", "write_submission"]

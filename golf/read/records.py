@@ -33,6 +33,9 @@ FILENAME_SEED_RES = (
     re.compile(r"[_-](\d+)$"),
 )
 JSON_LOG_KEYS = ("log", "log_file", "logfile", "log_path", "file")
+# Who and what a submission is; the required ones must be present for a claim to be judged or written.
+IDENTITY_FIELDS = ("name", "author", "github_id", "date", "track", "blurb")
+REQUIRED_IDENTITY = ("name", "author", "github_id")
 
 
 @dataclass
@@ -91,16 +94,12 @@ class Record:
     logs: list[RecordLog] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     track_dir: str | None = None
-    date: str | None = None
     name: str | None = None
 
     @property
     def unique_logs(self) -> list[RecordLog]:
         """The logs that are not byte-identical copies of an earlier one."""
         return [log for log in self.logs if log.duplicate_of is None]
-
-    def log(self, path: str) -> RecordLog | None:
-        return next((log for log in self.logs if log.path == path), None)
 
 
 # ---------------------------------------------------------------------------
@@ -153,8 +152,6 @@ def load_record(path: str | os.PathLike) -> Record:
     record.script = "train_gpt.py" if "train_gpt.py" in record.files else None
     record.logs = _logs(root, record.files, record.submission, record.skipped)
     match = FOLDER_DATE_RE.match(root.resolve().name)
-    record.date = match.group(1) if match else (record.submission.date[:10]
-                                                if record.submission and record.submission.date else None)
     record.name = (record.submission.name if record.submission and record.submission.name
                    else (match.group(2) if match and match.group(2) else root.resolve().name))
     return record
@@ -223,6 +220,15 @@ def _readme(root: Path, files: list[str], skipped) -> tuple[str | None, str | No
 # submission.json
 # ---------------------------------------------------------------------------
 
+def read_submission(root: Path) -> tuple[Submission | None, list[str]]:
+    """The folder's submission JSON alone (the plain files directly in it), without reading its logs."""
+    try:
+        files = sorted(p.name for p in Path(root).iterdir() if p.is_file() and not p.is_symlink())
+    except OSError:
+        return None, []
+    return _submission(Path(root), files)
+
+
 def _submission(root: Path, files: list[str]) -> tuple[Submission | None, list[str]]:
     candidates = [f for f in files if "/" not in f and fnmatch(f, "submission*.json")]
     if not candidates:
@@ -249,7 +255,7 @@ def _submission(root: Path, files: list[str]) -> tuple[Submission | None, list[s
 def normalise_submission(raw: dict, path: str = "submission.json") -> Submission:
     """One Submission from any of the practised key sets; every oddity becomes a problem."""
     sub = Submission(raw=raw, path=path)
-    for name in ("name", "author", "github_id", "date", "track", "blurb", "score_label"):
+    for name in (*IDENTITY_FIELDS, "score_label"):
         setattr(sub, name, _text(sub, raw, name))
     if sub.score_label is None and isinstance(raw.get("score"), dict) and raw["score"].get("label") is not None:
         sub.score_label = _text(sub, raw["score"], "label", "score.label")
@@ -510,5 +516,5 @@ def _resolve_seed(log: RecordLog, json_seeds: dict[str, int], json_by_score: int
             break
 
 
-__all__ = ["Record", "RecordLog", "Submission", "filename_seed", "find_record_dirs", "is_record_dir",
-           "list_files", "load_record", "normalise_submission"]
+__all__ = ["IDENTITY_FIELDS", "REQUIRED_IDENTITY", "Record", "RecordLog", "Submission", "filename_seed",
+           "find_record_dirs", "is_record_dir", "list_files", "load_record", "normalise_submission", "read_submission"]

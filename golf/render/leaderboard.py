@@ -89,7 +89,7 @@ def _row(folder: Path, root: Path, rules, result, record) -> Row:
                score=result.summary.val_bpb_mean, claimed=sub.val_bpb if sub else None,
                author=_plain(sub.author if sub and sub.author else ""),
                summary=_plain(sub.blurb if sub and sub.blurb else "", SUMMARY_MAX),
-               date=(sub.date[:10] if sub and sub.date else None) or record.date or "",
+               date=result.date or "",
                folder=folder, readme=readme, verdict=result.verdict,
                failing=list(dict.fromkeys(errors)), n_runs=result.summary.n_runs)
 

@@ -32,6 +32,7 @@ class Track:
     processes: int
     record: bool
     description: str = ""
+    hardware_pattern: str | None = None
 
     def command(self, script: str = "train_gpt.py") -> str:
         """The launch command a run of this track uses."""
@@ -56,6 +57,18 @@ class SignificancePolicy:
 
 
 @dataclass(frozen=True)
+class RerunPolicy:
+    default_seeds: tuple[int, ...]
+    spread_multiple: float
+    min_tolerance_bpb: float
+
+
+@dataclass(frozen=True)
+class Tolerances:
+    val_tokens_relative: float
+
+
+@dataclass(frozen=True)
 class Ruleset:
     name: str
     version: str
@@ -69,6 +82,8 @@ class Ruleset:
     label_precedence: list[str]
     excluded_labels: list[str]
     significance: SignificancePolicy
+    reruns: RerunPolicy
+    tolerances: Tolerances
     path: str
 
     def track(self, name_or_alias: str | None = None) -> Track:
@@ -150,6 +165,9 @@ def _parse(data: bytes, where: str) -> Ruleset:
         label_precedence=labels.texts("precedence"),
         excluded_labels=labels.texts("excluded"),
         significance=_significance(_Reader(reader.table("significance"), f"{where} [significance]")),
+        reruns=_reruns(_Reader(reader.table("reruns"), f"{where} [reruns]")),
+        tolerances=Tolerances(val_tokens_relative=_Reader(reader.table("tolerances"), f"{where} [tolerances]")
+                              .number("val_tokens_relative")),
         path=where,
     )
 
@@ -166,7 +184,16 @@ def _track(name: str, table: "_Reader") -> Track:
         processes=table.integer("processes"),
         record=table.boolean("record"),
         description=table.text("description", ""),
+        hardware_pattern=table.text("hardware_pattern", None),
     )
+
+
+def _reruns(table: "_Reader") -> RerunPolicy:
+    seeds = table._get("default_seeds", _MISSING, (list,), "a list of seeds")
+    if not seeds or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds) \
+            or len(set(seeds)) != len(seeds):
+        raise GolfError(f"{table.where}: default_seeds must be distinct non-negative integers")
+    return RerunPolicy(tuple(seeds), table.number("spread_multiple"), table.number("min_tolerance_bpb"))
 
 
 def _significance(table: "_Reader") -> SignificancePolicy:
@@ -234,5 +261,5 @@ class _Reader:
         return self._get(key, _MISSING, (dict,), "a table")
 
 
-__all__ = ["CodeBytesPolicy", "DEFAULT_RULESET", "Ruleset", "SignificancePolicy", "Track",
+__all__ = ["CodeBytesPolicy", "DEFAULT_RULESET", "RerunPolicy", "Ruleset", "SignificancePolicy", "Tolerances", "Track",
            "list_rulesets", "load_ruleset"]

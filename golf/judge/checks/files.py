@@ -6,6 +6,7 @@ from pathlib import PurePosixPath
 
 from golf.judge.findings import Hit, rule
 from golf.judge.facts import SOURCE_OMITTED
+from golf.read.records import REQUIRED_IDENTITY
 
 # Files that look like something a script needs at run time (spec 3.4: tokenizer
 # models, helper modules, C++ kernels), beyond the counted script.
@@ -40,7 +41,8 @@ def missing_submission(ctx):
 
 
 @rule("G103", "invalid-submission", "error",
-      "A submission JSON that cannot be read, or lacks name, github_id or val_bpb, states no usable claim.", group="claim")
+      "A submission JSON that cannot be read, or lacks name, author, github_id or val_bpb, states no usable claim.",
+      group="claim")
 def invalid_submission(ctx):
     record = ctx.record
     submission = record.submission
@@ -49,8 +51,7 @@ def invalid_submission(ctx):
             yield Hit(problem, _json_file(problem))
         return
     raw = submission.raw
-    missing = [key for key, value in (("name", submission.name), ("github_id", submission.github_id),
-                                      ("val_bpb", submission.val_bpb)) if value is None]
+    missing = [key for key in (*REQUIRED_IDENTITY, "val_bpb") if getattr(submission, key) is None]
     if missing:
         extra = ""
         if submission.val_bpb is None and submission.val_loss is not None:

@@ -5,25 +5,20 @@ from __future__ import annotations
 from golf.judge.findings import Hit, rule
 from golf.judge.facts import claim_literal, decimals_of, finite
 
-# Smallest tolerance: a claim written at 4 decimals is only known to +-0.00005.
-MIN_TOLERANCE = 5e-5
-
-
 def _claimed_spread(ctx) -> float | None:
     submission = ctx.submission
     if submission is not None and submission.val_bpb_std is not None:
         return submission.val_bpb_std
-    values = [r.val_bpb for r in ctx.static_runs if r.counted and finite(r.val_bpb)]
-    if len(values) < 2:
-        return None
-    mean = sum(values) / len(values)
-    return (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
+    from golf.judge.stats import mean_and_sd
+
+    return mean_and_sd([r.val_bpb for r in ctx.static_runs if r.counted and finite(r.val_bpb)])[1]
 
 
 def _tolerance(ctx, decimals: int | None) -> float:
     spread = _claimed_spread(ctx)
     rounding = 0.5 * 10.0 ** -decimals if decimals is not None else 0.0
-    return max(3 * spread if spread else 0.0, rounding, MIN_TOLERANCE)
+    policy = ctx.ruleset.reruns
+    return max(policy.spread_multiple * spread if spread else 0.0, rounding, policy.min_tolerance_bpb)
 
 
 def claimed_for_seed(ctx, seed: int) -> tuple[float | None, int | None, str]:

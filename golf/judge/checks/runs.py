@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 
 from golf.judge.findings import Hit, rule
 from golf.judge.facts import tokenizers_of, val_tokens_by_tokenizer
@@ -26,6 +25,16 @@ def seed_mismatch(ctx):
         if len(values) > 1:
             said = ", ".join(f"{_SOURCE_NAMES.get(k, k)} says {v}" for k, v in r.seed_sources.items())
             yield Hit(f"{r.log}: {said}", r.log)
+
+
+@rule("G209", "seeds-claim-mismatch", "error",
+      "The seeds submission.json lists must be the seeds its scored logs ran.", group="claim")
+def seeds_claim_mismatch(ctx):
+    """submission.json's `seeds` must name only seeds that a scored log ran.
+
+    A listed seed with no log behind it is a run nobody can check. Fix: list the seeds of the
+    logs in the folder (`golf submit` writes them from the logs), or add the missing log.
+    """
     submission = ctx.submission
     if submission is None or not submission.seeds:
         return
@@ -90,17 +99,15 @@ def nonstandard_wallclock(ctx):
             yield Hit(f"{r.log}: max_wallclock_seconds {what}, above the track's {limit / 1000:g} s{took}", r.log)
 
 
-_GPU_RE = re.compile(r"H100", re.IGNORECASE)
-
-
 @rule("G506", "nonstandard-hardware", "warning", "A record track's budget is defined on its reference hardware.")
 def nonstandard_hardware(ctx):
-    if not ctx.is_record_track or "H100" not in (ctx.track.hardware or ""):
+    pattern = ctx.track.hardware_pattern if ctx.is_record_track else None
+    if not pattern:
         return
     for r in ctx.runs:
         if r.duplicate_of is not None or r.run is None or not r.run.gpus:
             continue
-        others = sorted({g for g in r.run.gpus if not _GPU_RE.search(g)})
+        others = sorted({g for g in r.run.gpus if pattern.lower() not in g.lower()})
         if others:
             yield Hit(f"{r.log}: ran on {', '.join(others)}, not the track's {ctx.track.hardware}", r.log)
         elif len(r.run.gpus) < ctx.track.processes:
@@ -120,27 +127,23 @@ def tokenizer_changed(ctx):
                   "for the new tokenizer (byte counts re-derived, full validation split)")
 
 
-# Validation token counts differ slightly with the eval sequence length (the split is truncated
-# to whole sequences); more than this relative difference means a different validation set.
-VAL_TOKENS_TOLERANCE = 0.01
-
-
-def _differ(a: int, b: int) -> bool:
-    return abs(a - b) > VAL_TOKENS_TOLERANCE * max(a, b)
+def _differ(a: int, b: int, tolerance: float) -> bool:
+    return abs(a - b) > tolerance * max(a, b)
 
 
 @rule("G508", "val-tokens-differ", "warning",
       "Scores are comparable only on the full, same validation split (e.g. 50k documents, not 10k).")
 def val_tokens_differ(ctx):
+    tolerance = ctx.ruleset.tolerances.val_tokens_relative
     mine = val_tokens_by_tokenizer(ctx.counted)
     for tokenizer, counts in sorted(mine.items()):
         low, high = min(counts), max(counts)
-        if _differ(low, high):
+        if _differ(low, high, tolerance):
             yield Hit(f"the runs evaluated different validation sets ({tokenizer}): {low:,} to {high:,} tokens")
     if ctx.sota is None:
         return
     for tokenizer, counts in sorted(mine.items()):
         theirs = ctx.sota.val_tokens.get(tokenizer)
-        if theirs and all(_differ(a, b) for a in counts for b in theirs):
+        if theirs and all(_differ(a, b, tolerance) for a in counts for b in theirs):
             yield Hit(f"the runs evaluated {', '.join(f'{c:,}' for c in sorted(counts))} validation tokens "
                       f"({tokenizer}); the SOTA record evaluated {', '.join(f'{c:,}' for c in sorted(theirs))}")
