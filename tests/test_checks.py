@@ -457,6 +457,7 @@ def test_every_rule_has_a_test_that_makes_it_fire():
     # the tests after the registry section (which lists the required names without breaking anything)
     text = (here / "test_checks.py").read_text().split("# ---- a clean record", 1)[1]
     text += (here / "test_verify.py").read_text()
+    text += (here / "test_ci.py").read_text()
     untested = [r.name for r in all_rules() if f'"{r.name}"' not in text]
     assert not untested
 

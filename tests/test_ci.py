@@ -97,6 +97,14 @@ def test_two_new_records_fail(repo, capsys):
     assert main(["ci", "--repo", str(repo), "--base", "main", "--head", "pr"]) == 1
     out = capsys.readouterr().out
     assert "**Result: ❌ fail**" in out and "adds 2 record folders" in out and "adds exactly one" in out
+    # the same problem as a finding of the registry: in JSON, and as a GitHub annotation
+    assert main(["ci", "--repo", str(repo), "--base", "main", "--head", "pr", "--format", "json"]) == 1
+    [finding] = json.loads(capsys.readouterr().out)["findings"]
+    assert (finding["code"], finding["name"]) == ("G901", "not-one-new-record")
+    assert "adds 2 record folders" in finding["message"]
+    assert main(["ci", "--repo", str(repo), "--base", "main", "--head", "pr", "--format", "github"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("::error title=G901 not-one-new-record::") and "adds 2 record folders" in lines[0]
 
 
 def test_a_record_plus_an_edit_elsewhere_fails(repo):

@@ -73,6 +73,9 @@ if rank == 0:
         f"final_int8_zlib_roundtrip val_loss:{loss:.4f} val_bpb:{bpb:.4f} eval_time:12ms",
         f"final_int8_zlib_roundtrip_exact val_loss:{loss:.8f} val_bpb:{bpb:.8f}",
     ]
+    label = os.environ.get("FAKE_LABEL")
+    if label:  # the only score line uses a label outside the ruleset's precedence
+        lines[-2:] = [f"{label} val_loss:{loss:.8f} val_bpb:{bpb:.8f} eval_time:12ms"]
     Path("logs").mkdir(exist_ok=True)
     with open(f"logs/{run_id}.txt", "w") as f:
         f.write(source + "\n" + "=" * 100 + "\n" + f"Running Python {sys.version}\n" + "=" * 100 + "\n")
@@ -210,6 +213,27 @@ def test_interrupted_rerun_resumes_from_completed_seeds(tmp_path):
     third = rerun_record(record, seeds=[1337], nproc=1, workdir=work, console=console)
     assert [(r.seed, r.returncode, r.resumed) for r in third] == [(1337, 0, False)]
     assert "record folder changed" in out.getvalue() and "starting over" in out.getvalue()
+
+
+def test_a_score_label_named_by_the_record_completes_and_resumes(tmp_path):
+    record = make_record(tmp_path, env={"FAKE_LABEL": "final_int6_ttt"})
+    work = tmp_path / "work"
+    console, out = quiet_console()
+    # without the record naming its label, the seed's log has no score line golf accepts
+    (result,) = rerun_record(record, seeds=[1337], nproc=1, workdir=work, console=console)
+    assert result.returncode == 0 and "FAILED" in out.getvalue()
+    data = json.loads((record / "submission.json").read_text())
+    data["score_label"] = "final_int6_ttt"
+    (record / "submission.json").write_text(json.dumps(data))
+    console, out = quiet_console()
+    (result,) = rerun_record(record, seeds=[1337], nproc=1, workdir=work, console=console)
+    assert result.returncode == 0 and not result.resumed and "FAILED" not in out.getvalue()
+    state = json.loads((work / rerun.STATE_NAME).read_text())
+    assert "1337" in state["completed"]
+    console, out = quiet_console()
+    (again,) = rerun_record(record, seeds=[1337], nproc=1, workdir=work, console=console)
+    assert again.resumed and again.log_path == result.log_path
+    assert "resuming" in out.getvalue()
 
 
 def test_changed_options_start_over(tmp_path):

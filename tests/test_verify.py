@@ -358,3 +358,27 @@ def test_rerun_still_compares_the_shipped_logs_with_the_script(tmp_path):
     reruns = [fake_rerun(tmp_path, s, b) for s, b in ((1337, 1.1), (42, 1.101), (2025, 1.099))]
     found = [f for f in verify_record(root, reruns=reruns).findings if f.name == "source-mismatch"]
     assert [f.file for f in found] == ["train_seed1337.log"]
+
+
+def test_ignored_rules_are_named_in_every_format(tmp_path, capsys):
+    root = make_record(tmp_path, script=None)          # fails missing-script (G104)
+    assert main(["verify", str(root), "--format", "json"]) == 1
+    assert json.loads(capsys.readouterr().out)["rules"] == {"selected": None, "ignored": []}
+    assert main(["verify", str(root), "--ignore", "missing-script,G302", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {"code": "G104", "name": "missing-script"} in data["rules"]["ignored"]
+    assert all(f["code"] not in ("G104", "G302") for f in data["records"][0]["findings"])
+    assert main(["verify", str(root), "--ignore", "G104", "--format", "markdown"]) == 0
+    assert "Rules ignored: `G104 missing-script`" in capsys.readouterr().out
+    assert main(["verify", str(root), "--ignore", "G104"]) == 0
+    assert "Rules ignored: G104 missing-script" in capsys.readouterr().out
+
+
+def test_rules_explains_a_rule(capsys):
+    assert main(["rules", "G703"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("G703 not-significant (error)") and "How to fix" in out
+    assert main(["rules", "no-such-rule"]) == 2
+    assert main(["rules", "G7", "--format", "json"]) == 0
+    codes = [r["code"] for r in json.loads(capsys.readouterr().out)["rules"]]
+    assert codes and all(c.startswith("G7") for c in codes)

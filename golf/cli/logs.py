@@ -31,7 +31,9 @@ def run(args: argparse.Namespace) -> int:
     from golf.errors import GolfError
     from golf.read.logs import parse_log
 
-    precedence, exclude = _label_rules(args.ruleset)
+    from golf.rules import load_ruleset
+
+    ruleset = load_ruleset(args.ruleset)
     reports = []
     for name in args.files:
         if os.path.isdir(name):
@@ -42,25 +44,17 @@ def run(args: argparse.Namespace) -> int:
             parsed = parse_log(name)
         except OSError as error:
             raise GolfError(f"{name}: cannot read ({error.strerror or error})") from None
-        reports.append(_file_report(name, parsed, precedence, exclude, args.label, args.all_runs))
+        reports.append(_file_report(name, parsed, ruleset, args.label, args.all_runs))
     if args.format == "json":
-        print(json.dumps({"files": reports, "score_rules": precedence is not None}, indent=2))
+        print(json.dumps({"files": reports, "score_rules": True}, indent=2))
     else:
-        _print_human(reports, precedence is not None or args.label is not None)
+        _print_human(reports, True)
     return 0
 
 
-def _label_rules(ruleset_name):
-    """The ruleset's label precedence and exclusions, or (None, None) when no ruleset can be loaded."""
-    try:
-        from golf.rules import load_ruleset
-    except ImportError:
-        return None, None
-    ruleset = load_ruleset(ruleset_name)
-    return list(ruleset.label_precedence), list(ruleset.excluded_labels)
 
 
-def _file_report(name, parsed, precedence, exclude, override, all_runs) -> dict:
+def _file_report(name, parsed, ruleset, override, all_runs) -> dict:
     chosen_run = parsed.run
     runs = parsed.runs if all_runs else ([chosen_run] if chosen_run is not None else [])
     return {
@@ -68,18 +62,16 @@ def _file_report(name, parsed, precedence, exclude, override, all_runs) -> dict:
         "lines": parsed.lines,
         "runs_found": len(parsed.runs),
         "problems": list(parsed.problems),
-        "runs": [_run_report(run, parsed.runs.index(run) + 1, precedence, exclude, override) for run in runs],
+        "runs": [_run_report(run, parsed.runs.index(run) + 1, ruleset, override) for run in runs],
     }
 
 
-def _run_report(run, index, precedence, exclude, override) -> dict:
+def _run_report(run, index, ruleset, override) -> dict:
     from dataclasses import asdict
 
-    from golf.read.logs import choose_score
+    from golf.judge.facts import score_of
 
-    score = None
-    if precedence is not None or override:
-        score = choose_score(run, precedence or [], exclude or [], override)
+    score = score_of(run, ruleset, override=override)
     return {
         "index": index,
         "first_line": run.first_line,

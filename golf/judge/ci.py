@@ -48,6 +48,13 @@ class ChangeSet:
     def passed(self) -> bool:
         return not self.problems and len(self.new_folders) == 1
 
+    @property
+    def findings(self) -> list:
+        """Each problem as a finding of rule G901 (golf.judge.checks.changeset)."""
+        from golf.judge.findings import emit
+
+        return [emit("G901", problem) for problem in self.problems]
+
 
 @dataclass
 class CiResult:
@@ -63,6 +70,7 @@ class CiResult:
         return {"passed": self.passed, "base": cs.base, "head": cs.head, "merge_base": cs.merge_base,
                 "head_commit": cs.head_commit, "changes": [c.to_dict() for c in cs.changes],
                 "new_folders": cs.new_folders, "change_set_passed": cs.passed, "problems": cs.problems,
+                "findings": [f.to_dict() for f in cs.findings],
                 "report": self.report.to_dict() if self.report is not None else None}
 
 

@@ -38,8 +38,8 @@ def render_markdown(result) -> str:
 
 def render_github(result) -> str:
     """One ::error line per change-set problem, then the annotations of the verify report."""
-    lines = [f"::error title={_gh_escape_property('golf ci: change set')}::{_gh_escape_data(problem)}"
-             for problem in result.changeset.problems]
+    lines = [f"::error title={_gh_escape_property(f'{f.code} {f.name}')}::{_gh_escape_data(f.message)}"
+             for f in result.changeset.findings]
     if result.report is None and not lines:
         lines.append(f"::error title={_gh_escape_property('golf ci')}::no new record folder to verify")
     text = "\n".join(lines) + ("\n" if lines else "")

@@ -68,7 +68,19 @@ def render_terminal(report: Report, console) -> None:
     total = len(report.records)
     failed = sum(1 for r in report.records if not r.passed)
     console.print(f"{total} record{'s' if total != 1 else ''} verified, {failed} failed "
-                  f"(ruleset {escape(report.ruleset)}, golf {report.golf_version})")
+                  f"(ruleset {escape(report.ruleset)}, golf {report.golf_version})"
+                  f"{escape(_rules_note(report, ''))}")
+
+
+def _rules_note(report: Report, quote: str) -> str:
+    """' Rules ignored: G301 size-over-cap.' (and those selected), or nothing: a verdict without them may differ."""
+    parts = []
+    if report.selected is not None:
+        parts.append(f" Only rules {', '.join(f'{quote}{c}{quote}' for c in report.selected)} ran.")
+    if report.ignored:
+        parts.append(" Rules ignored: " + ", ".join(f"{quote}{r['code']} {r['name']}{quote}" for r in report.ignored)
+                     + ".")
+    return "".join(parts)
 
 
 def _md_cell(text: str) -> str:
@@ -80,7 +92,7 @@ def render_markdown(report: Report) -> str:
     icon = {"pass": "✅", "fail": "❌"}
     sev_icon = {"error": "❌", "warning": "⚠️", "info": "ℹ️"}
     lines = ["## golf verify", "",
-             f"Ruleset `{report.ruleset}`, golf {report.golf_version}.", "",
+             f"Ruleset `{report.ruleset}`, golf {report.golf_version}.{_rules_note(report, '`')}", "",
              "| Record | Verdict | Runs | val_bpb (mean ± sd) | Max bytes | Errors | Warnings |",
              "|---|---|---|---|---|---|---|"]
     for r in report.records:
