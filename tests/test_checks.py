@@ -492,3 +492,17 @@ def test_per_run_claims_and_log_hashes_written_by_golf_submit(tmp_path):
     assert any("runs[0].val_bpb 1.2 is not the score of train_seed42.log (1.101)" in m for m in messages)
     assert any("runs[2] names log train_seed7.log, which is not in the folder" in m for m in messages)
     assert [f.file for f in found["log-hash-mismatch"]] == ["train_seed1337.log"]
+
+
+def test_required_files_come_from_the_ruleset(tmp_path):
+    from importlib import resources
+
+    root = make_record(tmp_path)
+    (root / "README.md").unlink()
+    assert "missing-readme" in names(verify(root))
+    text = (resources.files("golf.rules") / "parameter_golf_2026.toml").read_text("utf-8")
+    old = 'required = ["README.md", "submission.json", "train_gpt.py"]'
+    assert old in text
+    rules = tmp_path / "rules.toml"
+    rules.write_text(text.replace(old, 'required = ["submission.json", "train_gpt.py"]'))
+    assert "missing-readme" not in names(verify(root, ruleset=str(rules)))

@@ -256,6 +256,10 @@ def _submit_agrees_with_verify(folder: Path) -> None:
     result = build_submission(folder, identity)
     errors = blocking(report.findings, allow=("claim",))
     assert result.ok == (not errors), (folder, [f.code for f in errors], result.failures)
+    argv = ["submit", str(folder), "--dry-run", "--format", "json", "--author", identity.author,
+            "--github-id", identity.github_id, "--name", identity.name, "--track", identity.track,
+            "--date", identity.date]
+    assert main(argv) == (0 if result.ok else 1)
     if not result.ok:
         assert all(any(f.startswith(e.code) for f in result.failures) for e in errors)
         return

@@ -30,13 +30,18 @@ def unreadable_record(ctx):
 
 @rule("G101", "missing-readme", "error", "A record must explain itself in README.md.")
 def missing_readme(ctx):
-    if ctx.record.readme_path is None:
+    """The ruleset's [files] required list names README.md: it explains the submission, how to run it and
+    what it scored. Fix: add a README.md (golf verify finds it case-insensitively)."""
+    if "README.md" in ctx.ruleset.required_files and ctx.record.readme_path is None:
         yield Hit("no README.md: add one explaining the submission, its command and its results")
 
 
 @rule("G102", "missing-submission", "error", "submission.json carries the claim that is verified.", group="claim")
 def missing_submission(ctx):
-    if ctx.record.submission is None and not ctx.record.submission_problems:
+    """The ruleset's [files] required list names submission.json: the claim that is verified. Fix: run
+    `golf submit RECORD_DIR`, which writes it from what golf verify verified."""
+    if "submission.json" in ctx.ruleset.required_files and ctx.record.submission is None \
+            and not ctx.record.submission_problems:
         yield Hit("no submission.json (nor submission_*.json): write one with `golf submit`")
 
 
@@ -78,8 +83,11 @@ def _json_file(problem: str) -> str | None:
 
 @rule("G104", "missing-script", "error", "The score cannot be reproduced or its code bytes counted without the script.")
 def missing_script(ctx):
+    """The ruleset's [files] required list names the script whose bytes count as code (train_gpt.py): without
+    it the logs cannot be compared with the code, the code bytes cannot be counted and the record cannot be
+    rerun. Fix: ship the exact script that wrote the logs."""
     wanted = ctx.ruleset.code_bytes_policy.script
-    if ctx.script_name is None:
+    if wanted in ctx.ruleset.required_files and ctx.script_name is None:
         others = [s for s in (ctx.record.scripts or []) if s != wanted]
         hint = f" (other scripts: {', '.join(others)})" if others else ""
         yield Hit(f"no {wanted} in the folder{hint}: the record's code cannot be counted, compared with the "
