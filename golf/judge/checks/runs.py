@@ -27,7 +27,7 @@ def seed_mismatch(ctx):
             yield Hit(f"{r.log}: {said}", r.log)
 
 
-@rule("G209", "seeds-claim-mismatch", "error",
+@rule("G211", "seeds-claim-mismatch", "error",
       "The seeds submission.json lists must be the seeds its scored logs ran.", group="claim")
 def seeds_claim_mismatch(ctx):
     """submission.json's `seeds` must name only seeds that a scored log ran.
