@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "golf.cli.verify",
     "golf.cli.ci",
     "golf.cli.leaderboard",
+    "golf.cli.train",
 ]
 
 
@@ -41,10 +42,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """Parse the command line. A command that sets `trailing` (golf train's KEY=VALUE settings) also gets
+    the words argparse left over when they come after its options; any other leftover is a usage error."""
+    args, extra = parser.parse_known_args(argv)
+    trailing = getattr(args, "trailing", None)
+    if extra and trailing is not None:
+        trailing(args, extra)
+    elif extra:
+        parser.parse_args(argv)  # prints argparse's own "unrecognized arguments" message and exits 2
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = _parse(parser, argv)
     except SystemExit as exit_:  # --help (0) or a usage error argparse has already printed (2)
         return exit_.code if isinstance(exit_.code, int) else 2
     handler = getattr(args, "handler", None)

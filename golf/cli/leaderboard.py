@@ -13,17 +13,19 @@ def register(subparsers) -> None:
         description="Statically verify every record folder under --records and print one table per track, "
                     "sorted by score: the verified mean val_bpb of each record's logs (4 decimals), not the "
                     "claimed number; records that fail verification are marked with the rules they fail. "
-                    "--write updates a README between the markers <!-- golf:leaderboard:start --> and "
-                    "<!-- golf:leaderboard:end --> (the previous file is kept as .bak); --check exits 1 when "
-                    "that section is stale.")
+                    "--write updates a file (LEADERBOARD.md) between the markers <!-- golf:leaderboard:start --> "
+                    "and <!-- golf:leaderboard:end -->, leaving everything around them as it is; --check exits 1 "
+                    "when that section is stale. Record pull requests never touch the file: "
+                    ".github/workflows/leaderboard.yml rewrites it on main after each merge.")
     parser.add_argument("--records", default="records", metavar="DIR",
                         help="the records folder: records/<track>/<folder>/ (default: ./records)")
     parser.add_argument("--track", metavar="T", help="only this track (a name or an alias, e.g. 10min_16mb)")
     options.add_format(parser, ("markdown", "json"), default="markdown")
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--write", metavar="README", help="update the table between the markers in this file")
-    group.add_argument("--check", metavar="README", nargs="?", const="README.md",
-                       help="exit 1 (printing a diff) when this file's table is stale (default: README.md)")
+    group.add_argument("--write", metavar="FILE", nargs="?", const="LEADERBOARD.md",
+                       help="update the table between the markers in this file (default: LEADERBOARD.md)")
+    group.add_argument("--check", metavar="FILE", nargs="?", const="LEADERBOARD.md",
+                       help="exit 1 (printing a diff) when this file's table is stale (default: LEADERBOARD.md)")
     options.add_ruleset(parser)
     parser.set_defaults(handler=run)
 
@@ -41,8 +43,7 @@ def run(args: argparse.Namespace) -> int:
     if args.write:
         changed, backup = write_readme(args.write, rows)
         if changed:
-            kept = f" (previous version kept as {backup})" if backup else ""
-            print(f"updated the leaderboard in {args.write}{kept}", file=sys.stderr)
+            print(f"updated the leaderboard in {args.write}", file=sys.stderr)
         else:
             print(f"the leaderboard in {args.write} is already up to date", file=sys.stderr)
         return 0

@@ -40,7 +40,8 @@ def register(subparsers) -> None:
     rerun = parser.add_argument_group("rerun (runs the record's own command with torchrun)")
     rerun.add_argument("--rerun", action="store_true",
                        help="rerun the record once per seed in fresh copies, then verify the new logs and artifacts")
-    rerun.add_argument("--nproc", type=int, default=8, help="processes per node (torchrun --nproc_per_node)")
+    rerun.add_argument("--nproc", type=int, help="processes per node (torchrun --nproc_per_node; default: the "
+                                                  "record command's, else the track's from the ruleset)")
     rerun.add_argument("--seeds", nargs="+", type=int, metavar="SEED",
                        help="seeds to rerun (default: the record's own seeds)")
     options.add_data_paths(rerun)
@@ -76,7 +77,7 @@ def _torchrun_args(args: argparse.Namespace) -> list[str]:
 def _check_options(args: argparse.Namespace) -> None:
     from golf.errors import GolfError
 
-    rerun_only = {"--seeds": args.seeds, "--data-path": args.data_path, "--tokenizer-path": args.tokenizer_path,
+    rerun_only = {"--nproc": args.nproc, "--seeds": args.seeds, "--data-path": args.data_path, "--tokenizer-path": args.tokenizer_path,
                   "--timeout-per-seed": args.timeout_per_seed, "--workdir": args.workdir,
                   "--write-submission": args.write_submission or None, "--dry-run": args.dry_run or None}
     rerun_only.update({flag: getattr(args, flag[2:].replace("-", "_")) for flag, _ in TORCHRUN_OPTIONS})

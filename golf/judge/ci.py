@@ -152,6 +152,24 @@ def _folder_of(path: str) -> str | None:
     return None
 
 
+# What trainers and golf leave next to a record: never part of one (weights are counted from the logs).
+ARTIFACT_SUFFIXES = (".pt", ".ptz", ".pth", ".ckpt", ".safetensors", ".npz")
+OUTPUT_FOLDERS = ("logs", "__pycache__", ".golf-rerun", ".golf-train")
+
+
+def not_a_record_file(path: str) -> str | None:
+    """Why a file inside a record folder should not be committed (a backup, a model artifact), or None."""
+    parts = path.split("/")
+    name = parts[-1]
+    if name.endswith((".bak", "~")) or ".bak." in name:
+        return "a backup copy"
+    if name.startswith("final_model.") or name.endswith(ARTIFACT_SUFFIXES):
+        return "a model artifact (a record ships its logs, which state the compressed size, not its weights)"
+    if any(part in OUTPUT_FOLDERS for part in parts[3:-1]):
+        return "output of a run (logs/ is the trainer's scratch; file each log as train_seed<SEED>.log)"
+    return None
+
+
 def classify(changes: list[Change], repo: Path, merge_base_commit: str, ruleset) -> tuple[list[str], list[str]]:
     """(new record folders, problems): every change must add a file inside one new record folder."""
     problems: list[str] = []
@@ -169,6 +187,9 @@ def classify(changes: list[Change], repo: Path, merge_base_commit: str, ruleset)
             problems.append(f"adds `{change.path}` outside a record folder `{RECORDS}/<track>/<folder>/`"
                             if change.status in ("A", "C") else f"changes `{change.path}` ({change.status})")
             continue
+        if why := not_a_record_file(change.path):
+            problems.append(f"adds `{change.path}`: {why}; remove it from the pull request "
+                            f"(`{RECORDS}/.gitignore` from `golf new` keeps such files out)")
         folders.setdefault(folder)
     new = []
     for folder in folders:
@@ -317,4 +338,4 @@ def _verify_folders(repo: Path, head_commit: str, folders: list[str], rules):
 
 
 __all__ = ["Change", "ChangeSet", "CiResult", "run_ci", "diff_changes", "classify",
-           "extract_tree"]
+           "extract_tree", "not_a_record_file"]

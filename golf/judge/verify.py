@@ -64,6 +64,19 @@ def verify_paths(paths: Iterable, *, ruleset=None, sota=None, sota_record=None, 
     return report
 
 
+
+def _one_cause(findings: list, ctx) -> list:
+    """A rerun seed that crashed is reported once, by the rerun rules (G801, G802, with its first error);
+    what follows from the crash (no score line, no size, no time in its log) is not reported again."""
+    failed = {r.log for r in ctx.runs if r.rerun is not None
+              and (r.rerun.timed_out or r.rerun.returncode not in (0, None))}
+    if not failed:
+        return findings
+    rerun_codes = {f.code for f in findings if f.code.startswith("G8")}
+    # With no run left to score, "no score" is the crash again, not a question of score labels.
+    consequences = {"G201"} if all(r.log in failed for r in ctx.runs) else set()
+    return [f for f in findings if f.code in rerun_codes or (f.file not in failed and f.code not in consequences)]
+
 class Verifier:
     """Verifies records against one ruleset; remembers what it learnt about each folder (for SOTA lookups)."""
 
@@ -116,7 +129,7 @@ class Verifier:
         except Exception as error:  # a bug in golf must not stop the other folders from being reported
             return None, RecordReport(path=shown, findings=[emit("G000", f"golf failed on this folder: "
                                                                          f"{where_of(error)}")])
-        findings = run_rules(ctx, self.rules)
+        findings = _one_cause(run_rules(ctx, self.rules), ctx)
         if reruns is None and submission is None:
             # Remember this folder's scores: a later record of the same track may take it as SOTA.
             passing = not blocking(findings, allow=("significance",))

@@ -73,6 +73,7 @@ class RerunResult:
     elapsed_s: float
     command: list[str]
     resumed: bool
+    error: str | None = None      # the first exception the ranks printed, when the seed failed
 
 
 @dataclass
@@ -83,6 +84,7 @@ class LaunchSpec:
     script_args: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     source: str = ""
+    nproc: int | None = None      # the command's --nproc_per_node, when it gives one
 
 
 # ---------------------------------------------------------------------------------------------
@@ -147,11 +149,16 @@ def parse_command_line(line: str, variables: dict[str, str] | None = None) -> La
     if start is None:
         return None
     i = start
+    nproc = None
     while i < len(words) and words[i].startswith("-"):
         option = words[i]
         i += 1
+        name, _, value = option.partition("=")
         if option not in TORCHRUN_FLAGS and "=" not in option:
+            value = words[i] if i < len(words) else ""
             i += 1  # the option's value is the next word
+        if name.replace("_", "-") == "--nproc-per-node" and value.isdigit():
+            nproc = int(value)
     if i >= len(words) or not words[i].endswith(".py"):
         return None
     script = words[i]
@@ -160,7 +167,7 @@ def parse_command_line(line: str, variables: dict[str, str] | None = None) -> La
         if word and set(word) <= set("();<>|&"):
             break  # a redirection or a pipe ends the command
         args.append(_expand(word, {**variables, **env}))
-    return LaunchSpec(script=script, script_args=args, env=env)
+    return LaunchSpec(script=script, script_args=args, env=env, nproc=nproc)
 
 
 def _fenced_blocks(text: str) -> list[str]:
@@ -516,7 +523,20 @@ def _run_seed(command, env, cwd: Path, log_path: Path, timeout_s, status, label:
 # The entry point
 
 
-def rerun_record(record_dir, *, seeds=None, nproc=8, data_path=None, tokenizer_path=None,
+def default_nproc(record, spec: LaunchSpec, ruleset) -> tuple[int, str]:
+    """Processes per node for a rerun, and where the number came from: the record's command, else its track."""
+    if spec.nproc:
+        return spec.nproc, f"the {spec.source}"
+    submission = getattr(record, "submission", None)
+    for name in (getattr(record, "track_dir", None), getattr(submission, "track", None)):
+        track = ruleset.find_track(name) if name else None
+        if track is not None:
+            return track.processes, f"track {track.name} in ruleset {ruleset.name}"
+    track = ruleset.track()
+    return track.processes, f"the default track {track.name}"
+
+
+def rerun_record(record_dir, *, seeds=None, nproc=None, data_path=None, tokenizer_path=None,
                  timeout_per_seed=None, workdir=None, dry_run=False, torchrun_args=(), console=None,
                  ruleset=None) -> list[RerunResult]:
     """Rerun the record's own command once per seed; see the module docstring for the layout."""
@@ -527,7 +547,7 @@ def rerun_record(record_dir, *, seeds=None, nproc=8, data_path=None, tokenizer_p
     record_dir = Path(record_dir).resolve()
     if not record_dir.is_dir():
         raise GolfError(f"{record_dir}: not a record folder")
-    if nproc < 1:
+    if nproc is not None and nproc < 1:
         raise GolfError(f"--nproc must be at least 1 (got {nproc})")
     if timeout_per_seed is not None and timeout_per_seed <= 0:
         raise GolfError(f"--timeout-per-seed must be positive (got {timeout_per_seed})")
@@ -537,6 +557,9 @@ def rerun_record(record_dir, *, seeds=None, nproc=8, data_path=None, tokenizer_p
         ruleset = load_ruleset(None)
     record = load_record(record_dir)
     spec = launch_spec(record)
+    nproc_source = "--nproc"
+    if nproc is None:
+        nproc, nproc_source = default_nproc(record, spec, ruleset)
     seeds = [int(s) for s in seeds] if seeds else default_seeds(record, ruleset)
     if len(set(seeds)) != len(seeds):
         raise GolfError(f"seeds must be distinct (got {seeds})")
@@ -569,8 +592,8 @@ def rerun_record(record_dir, *, seeds=None, nproc=8, data_path=None, tokenizer_p
     workdir.mkdir(parents=True, exist_ok=True)
     _save_state(state_path, state)
 
-    _say(console, f"rerun of {record_dir} ({spec.source}): {len(seeds)} seed(s), nproc {nproc}, "
-                  f"work directory {workdir}")
+    _say(console, f"rerun of {record_dir} ({spec.source}): {len(seeds)} seed(s), nproc {nproc} (from "
+                  f"{nproc_source}), work directory {workdir}")
     results = []
     try:
         with _terminate_as_interrupt():
@@ -622,6 +645,8 @@ def _run_plans(plans, record_dir, workdir, state, state_path, timeout_per_seed, 
                                  timed_out=timed_out, elapsed_s=elapsed, command=command, resumed=False)
             results.append(result)
             completed = returncode == 0 and result.log_path is not None and _has_score(result.log_path, ruleset, submission)
+            if not completed:
+                result.error = first_error(seed_dir / RERUN_LOG)
             if completed:
                 state["completed"][str(seed)] = {
                     "log": result.log_path.relative_to(workdir).as_posix(),
@@ -682,8 +707,36 @@ def _report_seed(console, label, result: RerunResult, completed: bool, tail, tim
     else:
         why = "its log has no score line"
     _say(console, f"{label}: FAILED, {why}; output in {result.workdir / RERUN_LOG}")
-    for line in tail[-15:]:
-        _say(console, f"    {line}")
+    if result.error:
+        _say(console, f"    first error: {result.error}")
+    else:
+        for line in tail[-15:]:
+            _say(console, f"    {line}")
+
+
+# `[rank0]: RuntimeError: ...` or `RuntimeError: ...`: the line naming an exception, as Python prints it.
+_RANK_PREFIX = re.compile(r"^(?:\[(?:rank|default)\d*\]:\s*)+")
+_EXCEPTION = re.compile(r"^(?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception|Exit|Interrupt)(?::\s.*)?$")
+# torchrun's own summary names the failure after the cause; it is never the cause.
+_LAUNCHER_ERRORS = ("torch.distributed.elastic.multiprocessing.errors.ChildFailedError", "ChildFailedError")
+
+
+def first_error(output: Path | None, limit_bytes: int = 64 * 1024 * 1024) -> str | None:
+    """The first exception line the ranks printed (`RuntimeError: NOT_FOUND: ...`), or None."""
+    if output is None:
+        return None
+    try:
+        with open(output, "rb") as handle:
+            for raw in handle:
+                limit_bytes -= len(raw)
+                if limit_bytes < 0:
+                    break
+                line = _RANK_PREFIX.sub("", raw.decode("utf-8", "replace").strip())
+                if _EXCEPTION.match(line) and not line.startswith(_LAUNCHER_ERRORS):
+                    return line[:500]
+    except OSError:
+        return None
+    return None
 
 
 def _say(console, text: str) -> None:

@@ -22,6 +22,7 @@ from golf import __version__
 from golf.errors import GolfError
 from golf.io import atomic_write_text
 from golf.read.records import IDENTITY_FIELDS, REQUIRED_IDENTITY, normalise_submission, read_submission
+from golf.read.runenv import derive_env, disagreements, script_defaults
 
 SCHEMA_VERSION = "2"
 SCHEMA_FILE = "submission.schema.json"
@@ -176,7 +177,7 @@ def _submission(ctx, report, identity: dict, raw: dict, options: SubmitOptions, 
                   "val_bpb": {"mean": agg.val_bpb_mean, "std": agg.val_bpb_std},
                   "val_loss": {"mean": agg.val_loss_mean, "std": agg.val_loss_std}},
         "runs": runs, "sizes": sizes, "significance": _significance(report),
-        "run": _run_block(options, raw, ctx.track, ruleset),
+        "run": _run_block(options, raw, ctx, ruleset, result),
         "environment": _environment(counted, result),
         "generator": {"tool": "golf", "version": __version__, "ruleset": ruleset.name,
                       "ruleset_version": ruleset.version}})
@@ -203,12 +204,40 @@ def _significance(report) -> dict:
     return sig
 
 
-def _run_block(options: SubmitOptions, raw: dict, track, ruleset) -> dict:
+def _run_block(options: SubmitOptions, raw: dict, ctx, ruleset, result: SubmitResult) -> dict:
     old = raw.get("run") if isinstance(raw.get("run"), dict) else {}
-    command = options.command or old.get("command") or track.command(ruleset.code_bytes_policy.script)
+    command = options.command or old.get("command") or ctx.track.command(ruleset.code_bytes_policy.script)
     env = dict(old.get("env") or {}) if isinstance(old.get("env"), dict) else {}
     env.update(options.env)
-    return {"command": command, "env": {str(k): str(v) for k, v in env.items()}}
+    env = {str(k): str(v) for k, v in env.items()}
+    if not env:
+        env = _env_from_logs(ctx, result)
+    _check_env(ctx, env, result)
+    return {"command": command, "env": env}
+
+
+def _env_from_logs(ctx, result: SubmitResult) -> dict[str, str]:
+    """run.env for a record whose run block has none: the printed settings that differ from the script's
+    defaults. Settings the logs do not print cannot be recovered, which the warning says."""
+    configs = [r.run.config for r in ctx.counted if r.run is not None]
+    if not configs:
+        return {}
+    env = derive_env(configs[0], script_defaults(ctx.script_text))
+    shown = ", ".join(f"{k}={v}" for k, v in env.items()) or "nothing beyond the defaults"
+    result.warnings.append(f"run.env was empty: filled from the logs' printed settings ({shown}). Settings the "
+                           "logs do not print (model shape, data paths) are left at the script's defaults; "
+                           "pass --env KEY=VALUE for any you changed, or run the seeds with `golf train`, "
+                           "which records them")
+    return env
+
+
+def _check_env(ctx, env: dict[str, str], result: SubmitResult) -> None:
+    """G509 for the run block about to be written (verify judged the folder before this block existed)."""
+    defaults = script_defaults(ctx.script_text)
+    for r in ctx.counted:
+        for name, expected, logged in disagreements(r.run.config if r.run else {}, env, defaults):
+            result.failures.append(f"G509 run-env-mismatch: {r.log} ran {name}={logged}, but run.env would run "
+                                   f"{name}={expected}: a rerun would not reproduce it (fix --env)")
 
 
 def _environment(runs, result: SubmitResult) -> dict:

@@ -182,7 +182,10 @@ def write_readme(path, rows: list[Row]) -> tuple[bool, Path | None]:
     new = replace_section(old, render_markdown(rows, path.parent), path)
     if new == old:
         return False, None
-    return True, atomic_write_text(path, new)
+    # Only the generated section between the markers changes; what a person wrote around it is kept as it is,
+    # so no backup is left next to a file that a workflow commits.
+    atomic_write_text(path, new, backup=False)
+    return True, None
 
 
 def check_readme(path, rows: list[Row]) -> str:

@@ -46,9 +46,10 @@ def rerun_failed(ctx):
         result = r.rerun
         if result is None or result.timed_out:
             continue
+        cause = f": {result.error}" if getattr(result, "error", None) else ""
         if result.returncode not in (0, None):
-            yield Hit(f"seed {result.seed}: the command exited with status {result.returncode} "
-                      f"(output in {result.workdir})", r.log)
+            yield Hit(f"seed {result.seed}: the command exited with status {result.returncode}{cause} "
+                      f"(output in {result.workdir}/rerun.log)", r.log)
         elif r.run is None:
             yield Hit(f"seed {result.seed}: no log was written (expected logs/<RUN_ID>.txt in {result.workdir})")
         elif r.score is None:

@@ -1,0 +1,106 @@
+"""`golf new` (a record folder from the reference trainer) and `golf train` (its seeds, on torchrun)."""
+
+from __future__ import annotations
+
+import argparse
+
+from golf.cli import options
+
+
+def register(subparsers) -> None:
+    new = subparsers.add_parser(
+        "new", help="start a record folder: records/<track>/<date>_<name>/ with the reference trainer",
+        description="Creates records/<track>/<date>_<NAME>/ holding a copy of golf's reference trainer "
+                    "(train_gpt.py) and a README template, and records/.gitignore when there is none. "
+                    "Refuses to touch a folder that exists.")
+    new.add_argument("track", metavar="TRACK", help="track name or alias, e.g. 10min_16mb, smoke")
+    new.add_argument("name", metavar="NAME", help="the record's name, e.g. LongerWarmdown")
+    new.add_argument("--date", help="date in the folder name, YYYY-MM-DD (default: today, UTC)")
+    new.add_argument("--records", default="records", metavar="DIR", help="the records folder (default: ./records)")
+    options.add_ruleset(new)
+    options.add_format(new, ("text", "json"))
+    new.set_defaults(handler=run_new)
+
+    train = subparsers.add_parser(
+        "train", help="run a record's seeds with torchrun, file the logs, record the command",
+        description="Runs RECORD_DIR's train_gpt.py once per seed with `torchrun --standalone "
+                    "--nproc_per_node=N` in a fresh copy of the folder (under ./.golf-train/), with SEED and "
+                    "RUN_ID set per seed and the KEY=VALUE settings given, and files each run's log as "
+                    "train_seed<SEED>.log. The command and settings go into submission.json's run block, so "
+                    "`golf submit` needs no --env and `golf verify --rerun` runs the same thing. Ctrl-C kills the "
+                    "seed's processes; running the same command again resumes after the seeds already filed.")
+    train.add_argument("record_dir", metavar="RECORD_DIR", help="the record folder (see `golf new`)")
+    train.add_argument("settings", nargs="*", type=options.env_item, metavar="KEY=VALUE",
+                       help="environment settings of the run, e.g. ITERATIONS=200 NUM_LAYERS=3")
+    train.add_argument("--seeds", nargs="+", type=int, default=[1337, 42, 2025], metavar="SEED",
+                       help="one run per seed (default: 1337 42 2025)")
+    train.add_argument("--nproc", type=int, metavar="N",
+                       help="processes per node (default: the track's, from the ruleset)")
+    train.add_argument("--timeout-per-seed", type=options.positive_float, metavar="S",
+                       help="kill a seed's whole process group after S seconds")
+    train.add_argument("--workdir", metavar="W", help="where the per-seed copies go (default: ./.golf-train/<folder>)")
+    options.add_ruleset(train)
+    options.add_format(train, ("text", "json"))
+    train.set_defaults(handler=run_train, trailing=_trailing_settings, command_parser=train)
+
+
+def _trailing_settings(args: argparse.Namespace, words: list[str]) -> None:
+    """KEY=VALUE settings written after the options (`--nproc 2 ITERATIONS=60`) join those before them."""
+    for word in words:
+        try:
+            args.settings.append(options.env_item(word))
+        except argparse.ArgumentTypeError as error:
+            args.command_parser.error(f"{word!r}: {error}")
+
+
+def run_new(args: argparse.Namespace) -> int:
+    import json
+
+    from golf.produce.scaffold import new_record
+    from golf.rules import load_ruleset
+
+    ruleset = load_ruleset(args.ruleset)
+    folder = new_record(args.track, args.name, records=args.records, date=args.date, ruleset=ruleset)
+    track = ruleset.find_track(args.track)
+    if args.format == "json":
+        print(json.dumps({"record": folder.as_posix(), "track": track.name, "processes": track.processes}))
+        return 0
+    print(f"created {folder.as_posix()}/ (train_gpt.py, README.md)")
+    print(f"next: golf train {folder.as_posix()} --seeds 1337 42 2025 --nproc {track.processes} KEY=VALUE ...")
+    return 0
+
+
+def run_train(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    from golf.produce.train import train_record
+    from golf.read.records import load_record
+    from golf.rules import load_ruleset
+
+    ruleset = load_ruleset(args.ruleset)
+    nproc = args.nproc if args.nproc is not None else _track_processes(load_record, args.record_dir, ruleset)
+    results = train_record(Path(args.record_dir), seeds=args.seeds, nproc=nproc, env=dict(args.settings),
+                           script=ruleset.code_bytes_policy.script, timeout_per_seed=args.timeout_per_seed,
+                           workdir=args.workdir, ruleset=ruleset)
+    ok = len(results) == len(args.seeds) and all(r.ok for r in results)
+    if args.format == "json":
+        print(json.dumps({"ok": ok, "nproc": nproc, "seeds": [
+            {"seed": r.seed, "ok": r.ok, "log": str(r.log) if r.log else None, "elapsed_s": round(r.elapsed_s, 3),
+             "resumed": r.resumed, "error": r.why or None} for r in results]}, indent=2))
+    elif ok:
+        print(f"{len(results)} seed{'s' if len(results) != 1 else ''} filed; next: golf submit {args.record_dir} "
+              "--author NAME --github-id USER")
+    return 0 if ok else 1
+
+
+def _track_processes(load_record, record_dir, ruleset) -> int:
+    """The track's process count, for the track the folder sits in (records/<track>/<folder>); else 8."""
+    from golf.errors import GolfError
+
+    try:
+        record = load_record(record_dir)
+    except (GolfError, OSError):
+        return ruleset.track().processes
+    track = ruleset.find_track(record.track_dir) if record.track_dir else None
+    return (track or ruleset.track()).processes
