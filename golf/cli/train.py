@@ -11,7 +11,7 @@ def register(subparsers) -> None:
     new = subparsers.add_parser(
         "new", help="start a record folder: records/<track>/<date>_<name>/ with the reference trainer",
         description="Creates records/<track>/<date>_<NAME>/ holding a copy of golf's reference trainer "
-                    "(train_gpt.py) and a README template, and records/.gitignore when there is none. "
+                    "(train_gpt.py), a README template and a .gitignore keeping run outputs and backups out of git. "
                     "Refuses to touch a folder that exists.")
     new.add_argument("track", metavar="TRACK", help="track name or alias, e.g. 10min_16mb, smoke")
     new.add_argument("name", metavar="NAME", help="the record's name, e.g. LongerWarmdown")
@@ -65,7 +65,7 @@ def run_new(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps({"record": folder.as_posix(), "track": track.name, "processes": track.processes}))
         return 0
-    print(f"created {folder.as_posix()}/ (train_gpt.py, README.md)")
+    print(f"created {folder.as_posix()}/ (train_gpt.py, README.md, .gitignore)")
     print(f"next: golf train {folder.as_posix()} --seeds 1337 42 2025 --nproc {track.processes} KEY=VALUE ...")
     return 0
 

@@ -189,7 +189,7 @@ def classify(changes: list[Change], repo: Path, merge_base_commit: str, ruleset)
             continue
         if why := not_a_record_file(change.path):
             problems.append(f"adds `{change.path}`: {why}; remove it from the pull request "
-                            f"(`{RECORDS}/.gitignore` from `golf new` keeps such files out)")
+                            "(the .gitignore `golf new` puts in a record folder keeps such files out)")
         folders.setdefault(folder)
     new = []
     for folder in folders:

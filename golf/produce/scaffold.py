@@ -3,9 +3,9 @@
     records/<track>/<YYYY-MM-DD>_<NAME>/
         train_gpt.py    a copy of golf's reference trainer
         README.md       a template to fill in
-
-and, when the records tree has none, records/.gitignore, so that what the trainer and golf leave
-next to a record (logs/, final_model.*, *.bak) is not committed by accident.
+        .gitignore      so that what a trainer or golf leaves in the folder (logs/, final_model.*, the .bak
+                        copies golf keeps of files it rewrites) is not committed by accident; it lives in the
+                        record folder because a record pull request may add files only there
 """
 
 from __future__ import annotations
@@ -79,9 +79,7 @@ def new_record(track_name: str, name: str, *, records="records", date: str | Non
     command = track.command(script)
     (folder / "README.md").write_text(README.format(name=name, folder=folder.as_posix(), nproc=track.processes,
                                                     command=command), encoding="utf-8")
-    ignore = records / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text(GITIGNORE, encoding="utf-8")
+    (folder / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
     return folder
 
 
