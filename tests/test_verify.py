@@ -236,7 +236,7 @@ def test_rerun_failures_timeouts_and_mismatches(tmp_path):
     assert any("seed 1337: rerun val_bpb 1.20000000 differs from seed_results[1337] 1.10000000" in m
                for m in found["rerun-mismatch"])
     assert found["rerun-failed"] == [f"seed 42: the command exited with status 1 (output in "
-                                     f"{tmp_path / 'work' / 'seed42'})"]
+                                     f"{tmp_path / 'work' / 'seed42' / 'rerun.log'})"]
     assert "seed 2025: timed out" in found["rerun-timeout"][0]
     assert report.verdict == "fail"
 

@@ -32,7 +32,7 @@ def register(subparsers) -> None:
     train.add_argument("record_dir", metavar="RECORD_DIR", help="the record folder (see `golf new`)")
     train.add_argument("settings", nargs="*", type=options.env_item, metavar="KEY=VALUE",
                        help="environment settings of the run, e.g. ITERATIONS=200 NUM_LAYERS=3")
-    train.add_argument("--seeds", nargs="+", type=int, default=[1337, 42, 2025], metavar="SEED",
+    train.add_argument("--seeds", nargs="+", type=_seed_or_setting, default=[1337, 42, 2025], metavar="SEED",
                        help="one run per seed (default: 1337 42 2025)")
     train.add_argument("--nproc", type=int, metavar="N",
                        help="processes per node (default: the track's, from the ruleset)")
@@ -42,6 +42,17 @@ def register(subparsers) -> None:
     options.add_ruleset(train)
     options.add_format(train, ("text", "json"))
     train.set_defaults(handler=run_train, trailing=_trailing_settings, command_parser=train)
+
+
+def _seed_or_setting(word: str):
+    """A seed, or a KEY=VALUE setting written right after the seeds (`--seeds 1 2 ITERATIONS=60`)."""
+    try:
+        return int(word)
+    except ValueError:
+        pass
+    if "=" in word:
+        return options.env_item(word)
+    raise argparse.ArgumentTypeError(f"a seed is a whole number, not {word!r}")
 
 
 def _trailing_settings(args: argparse.Namespace, words: list[str]) -> None:
@@ -78,6 +89,8 @@ def run_train(args: argparse.Namespace) -> int:
     from golf.read.records import load_record
     from golf.rules import load_ruleset
 
+    args.settings += [item for item in args.seeds if isinstance(item, tuple)]
+    args.seeds = [item for item in args.seeds if not isinstance(item, tuple)]
     ruleset = load_ruleset(args.ruleset)
     nproc = args.nproc if args.nproc is not None else _track_processes(load_record, args.record_dir, ruleset)
     results = train_record(Path(args.record_dir), seeds=args.seeds, nproc=nproc, env=dict(args.settings),

@@ -41,7 +41,8 @@ def _headline(record: RecordReport) -> str:
         parts.append(f"val_bpb {s.val_bpb_mean:.5f}{spread}")
     if s.bytes_total_max is not None:
         parts.append(f"max {s.bytes_total_max:,} bytes")
-    parts.append(f"{record.count('error')} errors, {record.count('warning')} warnings")
+    errors, warnings = record.count("error"), record.count("warning")
+    parts.append(f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}")
     return ", ".join(parts)
 
 
@@ -53,8 +54,16 @@ def render_terminal(report: Report, console) -> None:
     for record in report.records:
         mark = "[bold green]PASS[/]" if record.passed else "[bold red]FAIL[/]"
         track = f" [dim]({escape(record.track)})[/]" if record.track else ""
-        console.print(f"{mark} {escape(record.path)}{track}: {escape(_headline(record))}")
+        console.print(f"{mark} {escape(record.path)}{track}: {escape(_headline(record))}", highlight=False,
+                      soft_wrap=True)
         if not record.findings:
+            continue
+        if not console.is_terminal:
+            # Piped: one finding per line, never wrapped, so paths stay whole for grep and for people.
+            for f in _sorted_findings(record):
+                console.print(f"{f.code}  {f.severity:<8} {f.name}  {_located(f)}", markup=False, highlight=False,
+                              soft_wrap=True)
+            console.print()
             continue
         table = Table(show_header=True, header_style="bold", box=None, pad_edge=False, expand=False)
         for column in ("code", "severity", "rule", "message"):
@@ -69,7 +78,7 @@ def render_terminal(report: Report, console) -> None:
     failed = sum(1 for r in report.records if not r.passed)
     console.print(f"{total} record{'s' if total != 1 else ''} verified, {failed} failed "
                   f"(ruleset {escape(report.ruleset)}, golf {report.golf_version})"
-                  f"{escape(_rules_note(report, ''))}")
+                  f"{escape(_rules_note(report, ''))}", highlight=False, soft_wrap=True)
 
 
 def _rules_note(report: Report, quote: str) -> str:
