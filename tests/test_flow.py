@@ -91,8 +91,14 @@ def test_idea_to_merged_record_without_hand_work(challenge, capsys):
     assert main(["verify", FOLDER]) == 0
     capsys.readouterr()
     # nproc comes from the record's command; one seed is enough to see the rerun reproduce the record.
-    assert main(["verify", FOLDER, "--rerun", "--seeds", "2"]) == 0
-    assert "nproc 2 (from the submission.json run block)" in capsys.readouterr().err
+    assert main(["verify", FOLDER, "--rerun", "--seeds", "2", "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    assert "nproc 2 (from the submission.json run block)" in err
+    (row,) = json.loads(out)["records"][0]["reproduction"]
+    claimed = next(r for r in submission["runs"] if r["seed"] == 2)
+    assert row["seed"] == 2 and row["status"] == "ok"
+    assert row["claimed"]["val_bpb"] == claimed["val_bpb"] and row["reproduced"]["val_bpb"] == claimed["val_bpb"]
+    assert row["reproduced"]["bytes_total"] == claimed["bytes_total"]
 
     git(repo, "add", "-A")
     committed = git(repo, "diff", "--cached", "--name-only").split()

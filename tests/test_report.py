@@ -96,3 +96,33 @@ def test_terminal_shows_a_verdict_line_and_a_findings_table():
     assert "PASS records/track_smoke/ok" in text
     assert "G301" in text and "size-over-cap" in text and "train_seed1.log: too big" in text
     assert "2 records verified, 1 failed" in text
+
+
+def test_a_rerun_shows_claimed_against_reproduced_in_every_format():
+    from golf.judge.report import Reproduced
+
+    record = RecordReport(path="records/track_smoke/r", track="track_smoke", rerun=True, reproduction=[
+        Reproduced(seed=1337, claimed_val_bpb=2.7198, val_bpb=2.7201, claimed_bytes_total=281_502,
+                   bytes_total=281_500, claimed_train_time_ms=12_646.0, train_time_ms=55_400.0),
+        Reproduced(seed=42, claimed_val_bpb=2.73, status="failed")])
+    report = Report(golf_version="0.1.0", ruleset="r", records=[record])
+
+    data = json.loads(render_json(report))
+    jsonschema.validate(data, SCHEMA)
+    first, second = data["records"][0]["reproduction"]
+    assert first["claimed"]["val_bpb"] == 2.7198 and first["reproduced"]["train_time_ms"] == 55_400.0
+    assert first["delta_val_bpb"] == pytest.approx(0.0003) and second["delta_val_bpb"] is None
+
+    markdown = render_markdown(report)
+    assert "| 1337 | ok | 2.719800 | 2.720100 | +0.000300 | 281,502 | 281,500 | 12.6 | 55.4 |" in markdown
+    assert "| 42 | failed | 2.730000 | – | – |" in markdown
+
+    out = io.StringIO()
+    render_terminal(report, Console(file=out, width=60))
+    lines = out.getvalue().splitlines()
+    assert any(line.split() == ["1337", "ok", "2.719800", "2.720100", "+0.000300", "281,502", "281,500", "12.6",
+                                "55.4"] for line in lines)  # one unwrapped row even at 60 columns
+
+    github = render_github(report)
+    assert "::notice title=golf verify --rerun%3A seed 1337::status ok, bpb claimed 2.719800, bpb rerun 2.720100" \
+        in github

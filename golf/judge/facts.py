@@ -253,6 +253,18 @@ def rel(path: os.PathLike | str, root: Path) -> str:
         return str(path)
 
 
+def shown(path: os.PathLike | str, root: Path) -> str:
+    """A path as a reader can use it: relative to the record folder when inside it, else relative to the
+    current directory when below it (a rerun's work directory), else as given."""
+    inside = rel(path, root)
+    if inside != str(path):
+        return inside
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except (ValueError, OSError):
+        return str(path)
+
+
 _TOKENIZER_RE = re.compile(r"fineweb_(\d+)_bpe(.*)$")
 _DATASET_RE = re.compile(r"fineweb10B_(\w+)$")
 
@@ -361,7 +373,7 @@ def rerun_facts(ctx: RecordContext, result) -> RunFacts:
     from golf.read.logs import parse_log
 
     log_path = Path(result.log_path) if getattr(result, "log_path", None) else None
-    f = RunFacts(log=rel(log_path, ctx.root) if log_path else f"(seed {result.seed}: no log)",
+    f = RunFacts(log=shown(log_path, ctx.root) if log_path else f"(seed {result.seed}: no log)",
                  seed=result.seed, rerun=result)
     if log_path is not None and log_path.is_file():
         parse = parse_log(log_path)

@@ -42,6 +42,34 @@ class RunRow:
 
 
 @dataclass
+class Reproduced:
+    """One rerun seed beside what the record claimed for it (its shipped log): score, bytes, train time."""
+
+    seed: int | None
+    claimed_val_bpb: float | None = None
+    val_bpb: float | None = None
+    claimed_bytes_total: int | None = None
+    bytes_total: int | None = None
+    claimed_train_time_ms: float | None = None
+    train_time_ms: float | None = None
+    status: str = "ok"            # ok, failed, timed out
+
+    @property
+    def delta_bpb(self) -> float | None:
+        if self.val_bpb is None or self.claimed_val_bpb is None:
+            return None
+        return self.val_bpb - self.claimed_val_bpb
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"seed": self.seed, "status": self.status,
+                "claimed": {"val_bpb": _num(self.claimed_val_bpb), "bytes_total": self.claimed_bytes_total,
+                            "train_time_ms": _num(self.claimed_train_time_ms)},
+                "reproduced": {"val_bpb": _num(self.val_bpb), "bytes_total": self.bytes_total,
+                               "train_time_ms": _num(self.train_time_ms)},
+                "delta_val_bpb": _num(self.delta_bpb)}
+
+
+@dataclass
 class Summary:
     """Aggregates over the distinct scored runs (duplicates and unscored logs left out)."""
 
@@ -70,6 +98,7 @@ class RecordReport:
     findings: list[Finding] = field(default_factory=list)
     stats: dict[str, Any] = field(default_factory=dict)
     rerun: bool = False
+    reproduction: list[Reproduced] = field(default_factory=list)   # one row per rerun seed (--rerun only)
 
     @property
     def verdict(self) -> str:
@@ -85,7 +114,8 @@ class RecordReport:
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "track": self.track, "date": self.date, "verdict": self.verdict, "rerun": self.rerun,
                 "runs": [r.to_dict() for r in self.runs], "summary": self.summary.to_dict(),
-                "findings": [f.to_dict() for f in self.findings], "stats": _clean(self.stats)}
+                "findings": [f.to_dict() for f in self.findings], "stats": _clean(self.stats),
+                "reproduction": [r.to_dict() for r in self.reproduction]}
 
 
 @dataclass

@@ -137,7 +137,8 @@ class Verifier:
         report = RecordReport(path=shown, track=ctx.track.name if ctx.track else None,
                               date=record_date(ctx.record, ctx.root),
                               runs=[_row(r) for r in ctx.runs], summary=_summary(ctx),
-                              findings=findings, stats=_stats(ctx), rerun=bool(reruns))
+                              findings=findings, stats=_stats(ctx), rerun=bool(reruns),
+                              reproduction=_reproduction(ctx) if reruns else [])
         return ctx, report
 
     def context(self, root: Path, shown: str, *, reruns=None, submission=None) -> RecordContext:
@@ -279,6 +280,27 @@ def _summary(ctx: RecordContext) -> Summary:
     return Summary(n_runs=agg.n_runs, val_bpb_mean=agg.val_bpb_mean, val_bpb_std=agg.val_bpb_std,
                    val_loss_mean=agg.val_loss_mean, val_loss_std=agg.val_loss_std,
                    bytes_total_max=agg.bytes_total_max)
+
+
+def _reproduction(ctx: RecordContext) -> list:
+    """Each rerun seed beside the shipped log of the same seed."""
+    from golf.judge.report import Reproduced
+
+    rows = []
+    for r in ctx.runs:
+        result = r.rerun
+        if result is None:
+            continue
+        claimed = next((s for s in ctx.static_runs if s.counted and (s.seed == r.seed or r.seed in
+                                                                      s.seed_sources.values())), None)
+        status = "timed out" if result.timed_out else ("ok" if r.counted else "failed")
+        rows.append(Reproduced(seed=r.seed, status=status,
+                               claimed_val_bpb=claimed.val_bpb if claimed else None, val_bpb=r.val_bpb,
+                               claimed_bytes_total=claimed.bytes_total if claimed else None,
+                               bytes_total=r.bytes_total,
+                               claimed_train_time_ms=claimed.train_time_ms if claimed else None,
+                               train_time_ms=r.train_time_ms))
+    return rows
 
 
 def _stats(ctx: RecordContext) -> dict[str, Any]:

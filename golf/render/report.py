@@ -56,6 +56,8 @@ def render_terminal(report: Report, console) -> None:
         track = f" [dim]({escape(record.track)})[/]" if record.track else ""
         console.print(f"{mark} {escape(record.path)}{track}: {escape(_headline(record))}", highlight=False,
                       soft_wrap=True)
+        if record.reproduction:
+            _print_reproduction(record, console)
         if not record.findings:
             continue
         if not console.is_terminal:
@@ -92,6 +94,16 @@ def _rules_note(report: Report, quote: str) -> str:
     return "".join(parts)
 
 
+def _print_reproduction(record: RecordReport, console) -> None:
+    rows = [REPRODUCTION_HEADER] + reproduction_rows(record)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(REPRODUCTION_HEADER))]
+    console.print("claimed vs reproduced:", highlight=False)
+    for row in rows:
+        console.print("  " + "  ".join(cell.rjust(w) for cell, w in zip(row, widths)), markup=False,
+                      highlight=False, soft_wrap=True)
+    console.print()
+
+
 def _md_cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -123,12 +135,42 @@ def render_markdown(report: Report) -> str:
                     f"| {'' if run.bytes_total is None else f'{run.bytes_total:,}'} "
                     f"| {_fmt(run.train_time_ms, 0)} | {_fmt(run.eval_time_ms, 0)} |")
             lines.append("")
+        if r.reproduction:
+            lines += ["**Claimed vs reproduced** (the shipped log of each seed against its rerun)", "",
+                      "| Seed | Status | val_bpb claimed | val_bpb rerun | Δ | Bytes claimed | Bytes rerun "
+                      "| Train s claimed | Train s rerun |", "|---|---|---|---|---|---|---|---|---|"]
+            lines += ["| " + " | ".join(row) + " |" for row in reproduction_rows(r)]
+            lines.append("")
         if not r.findings:
             lines.append("No findings.")
             continue
         for f in _sorted_findings(r):
             lines.append(f"- {sev_icon.get(f.severity, '')} **{f.code} {f.name}**: {_md_cell(_located(f))}")
     return "\n".join(lines) + "\n"
+
+
+def reproduction_rows(record: RecordReport) -> list[list[str]]:
+    """The claimed-vs-reproduced table of a rerun, as text cells (seed, status, bpb, Δ, bytes, train s)."""
+    def num(value, digits):
+        return "–" if value is None else f"{value:.{digits}f}"
+
+    def size(value):
+        return "–" if value is None else f"{value:,}"
+
+    def seconds(value):
+        return "–" if value is None else f"{value / 1000:.1f}"
+
+    rows = []
+    for x in record.reproduction:
+        delta = "–" if x.delta_bpb is None else f"{x.delta_bpb:+.6f}"
+        rows.append([str(x.seed) if x.seed is not None else "?", x.status, num(x.claimed_val_bpb, 6),
+                     num(x.val_bpb, 6), delta, size(x.claimed_bytes_total), size(x.bytes_total),
+                     seconds(x.claimed_train_time_ms), seconds(x.train_time_ms)])
+    return rows
+
+
+REPRODUCTION_HEADER = ["seed", "status", "bpb claimed", "bpb rerun", "delta", "bytes claimed", "bytes rerun",
+                       "train s claimed", "train s rerun"]
 
 
 def _gh_escape_data(text: str) -> str:
@@ -153,6 +195,10 @@ def render_github(report: Report) -> str:
                 props.append(f"line={f.line}")
             props.append(f"title={_gh_escape_property(f'{f.code} {f.name}')}")
             lines.append(f"::{command.get(f.severity, 'notice')} {','.join(props)}::{_gh_escape_data(f.message)}")
+        for row in reproduction_rows(r):
+            said = ", ".join(f"{name} {cell}" for name, cell in zip(REPRODUCTION_HEADER[1:], row[1:]))
+            lines.append(f"::notice title={_gh_escape_property(f'golf verify --rerun: seed {row[0]}')}::"
+                         f"{_gh_escape_data(said)}")
         lines.append(f"::notice title={_gh_escape_property('golf verify')}::"
                      f"{_gh_escape_data(f'{base}: {r.verdict} ({_headline(r)})')}")
     return "\n".join(lines) + ("\n" if lines else "")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from golf.judge.findings import Hit, rule
-from golf.judge.facts import claim_literal, decimals_of, finite
+from golf.judge.facts import claim_literal, decimals_of, finite, shown
 
 def _claimed_spread(ctx) -> float | None:
     submission = ctx.submission
@@ -49,9 +51,10 @@ def rerun_failed(ctx):
         cause = f": {result.error}" if getattr(result, "error", None) else ""
         if result.returncode not in (0, None):
             yield Hit(f"seed {result.seed}: the command exited with status {result.returncode}{cause} "
-                      f"(output in {result.workdir}/rerun.log)", r.log)
+                      f"(output in {shown(Path(result.workdir) / 'rerun.log', ctx.root)})", r.log)
         elif r.run is None:
-            yield Hit(f"seed {result.seed}: no log was written (expected logs/<RUN_ID>.txt in {result.workdir})")
+            yield Hit(f"seed {result.seed}: no log was written (expected logs/<RUN_ID>.txt in "
+                      f"{shown(result.workdir, ctx.root)})")
         elif r.score is None:
             yield Hit(f"seed {result.seed}: the new log has no acceptable score line", r.log)
         elif result.artifact_path is None:
