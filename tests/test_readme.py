@@ -37,3 +37,34 @@ def test_leaderboard_lives_outside_the_readme_and_lists_every_record(monkeypatch
     generated = capsys.readouterr().out
     for readme in sorted(REPO.glob("records/*/*/README.md")):
         assert f"[info]({readme.relative_to(REPO).as_posix()})" in generated
+
+
+def _block_after(heading: str) -> list[str]:
+    block = README.split(heading, 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    return [line for line in block.strip().splitlines() if line.strip()]
+
+
+def test_the_readme_examples_run_as_written(monkeypatch, capsys):
+    import shlex
+
+    monkeypatch.chdir(REPO)
+    lines = _block_after("### Examples")
+    assert len(lines) >= 5
+    for line in lines:
+        words = shlex.split(line)
+        assert words[0] == "golf"
+        assert main(words[1:]) == 0, f"README example failed: {line}\n{capsys.readouterr()}"
+        assert "CANNOT TEST" not in capsys.readouterr().out
+
+
+def test_the_participant_quick_start_goes_new_train_submit_verify():
+    """The quick start itself trains for minutes; tests/test_flow.py runs the same steps at a tiny shape."""
+    import shlex
+
+    lines = _block_after("### For participants")
+    commands = [shlex.split(line)[1] for line in lines]
+    assert commands == ["data", "new", "train", "submit", "verify"]
+    folder = shlex.split(lines[2])[2]
+    assert all(folder in line for line in lines[2:])
+    track, name, date = shlex.split(lines[1])[2], shlex.split(lines[1])[3], shlex.split(lines[1])[5]
+    assert folder == f"records/track_{track}/{date}_{name}"

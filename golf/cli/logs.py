@@ -112,10 +112,11 @@ def _fmt(value, spec="") -> str:
 
 def _print_human(reports, have_rules) -> None:
     from rich import box
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    from golf.render.terminal import make_console, print_block
+
+    console = make_console()
     for report in reports:
         if not report["runs"]:
             console.print(f"[bold]{report['file']}[/bold]: no run found ({report['lines']} lines)")
@@ -128,7 +129,7 @@ def _print_human(reports, have_rules) -> None:
             table.add_column("value", overflow="fold")
             for field, value in _human_fields(run):
                 table.add_row(field, value)
-            console.print(table)
+            print_block(console, table)
         for problem in report["problems"]:
             console.print(f"[yellow]{report['file']}: {problem}[/yellow]")
     if not have_rules:

@@ -68,12 +68,12 @@ def _p(value) -> str:
 
 def print_human(result) -> None:
     from rich import box
-    from rich.console import Console
     from rich.table import Table
 
     from golf.judge.stats import SIGN_CONVENTION
+    from golf.render.terminal import make_console, print_block
 
-    console = Console()
+    console = make_console()
     console.print(f"runs: {result.n}  mean: {_num(result.mean)}  sd: {_num(result.sd)}  SOTA: {_num(result.sota)}")
     console.print(f"delta {result.delta} {result.unit} gates ({result.gate}, one-sided, alpha {result.alpha})")
     console.print(f"val_loss/val_bpb ratio: {_num(result.ratio, 4)}")
@@ -94,7 +94,7 @@ def print_human(result) -> None:
             table.add_row(unit + marker, _num(reading.delta_bpb, 6),
                           _num(reading.threshold if test.test == "one-sample" else test.reference, 6),
                           test.test, t, df, _p(test.p), verdict)
-    console.print(table)
+    print_block(console, table)
     console.print("* the reading and test that decide")
     for reason in reasons:
         console.print(f"cannot test: {reason}")

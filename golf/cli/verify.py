@@ -128,7 +128,9 @@ def _verify(args: argparse.Namespace) -> int:
     elif args.format == "github":
         print(render_github(report), end="")
     else:
-        render_terminal(report, Console())
+        from golf.render.terminal import make_console
+
+        render_terminal(report, make_console())
     return 0 if report.passed else 1
 
 
