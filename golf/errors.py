@@ -9,3 +9,9 @@ class GolfError(Exception):
     """
 
     exit_code = 2
+
+
+class NetworkError(GolfError):
+    """The network (or the server) cannot be reached: not the user's input, so its own exit status."""
+
+    exit_code = 3

@@ -111,7 +111,9 @@ def test_small_shards_split_documents_and_flush_at_the_split_change(built, corpu
 
 def test_rebuild_with_bigger_shards_removes_stale_shards(corpus, tmp_path):
     build_dataset(corpus, 400, 3, tmp_path, name="tiny", shard_tokens=5000)
-    result = build_dataset(corpus, 400, 3, tmp_path, name="tiny")
+    with pytest.raises(GolfError, match="already exists: pass --force"):
+        build_dataset(corpus, 400, 3, tmp_path, name="tiny")
+    result = build_dataset(corpus, 400, 3, tmp_path, name="tiny", force=True)
     assert sorted(p.name for p in result.dataset_dir.iterdir()) == ["fineweb_train_000000.bin",
                                                                     "fineweb_val_000000.bin"]
 
@@ -190,3 +192,22 @@ def test_build_command_bad_input(tmp_path, monkeypatch, capsys):
     assert main(["data", "build", "--jsonl", str(FIXTURES / "bad_line.jsonl"), "--vocab-size", "300",
                  "--val-docs", "1", "--out", "o"]) == 2
     assert "bad_line.jsonl:2" in capsys.readouterr().err
+
+
+def test_documents_in_both_splits_are_counted_and_reported(corpus, tmp_path, capsys):
+    docs = list(corpus)
+    leaked = docs[:3] + docs[3:] + [docs[0], docs[1]]  # two train documents copy validation ones
+    result = build_dataset(leaked, 400, 3, tmp_path / "leak", name="tiny")
+    assert result.docs_in_both == 2
+    manifest = json.loads(result.manifest_path.read_text())
+    assert manifest["datasets"][0]["stats"]["docs_in_both_splits"] == 2
+    err = capsys.readouterr().err
+    assert "training the tokenizer" in err and "tokenizer trained in" in err
+    text = tmp_path / "leak.txt"
+    text.write_text("\n\n\n".join(leaked))
+    assert main(["data", "build", "--text", str(text), "--doc-separator", r"\n\n\n", "--vocab-size", "400",
+                 "--val-docs", "3", "--out", str(tmp_path / "cli")]) == 0
+    assert "2 train documents are identical to a validation document" in capsys.readouterr().err
+    assert main(["data", "build", "--text", str(text), "--doc-separator", r"\n\n\n", "--vocab-size", "400",
+                 "--val-docs", "3", "--out", str(tmp_path / "cli")]) == 2
+    assert "pass --force" in capsys.readouterr().err

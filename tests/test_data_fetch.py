@@ -199,6 +199,7 @@ def test_unreachable_hub_is_a_clear_error(tmp_path, monkeypatch):
         raise LocalEntryNotFoundError("cannot connect, and the file is not cached")
 
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", offline)
+    monkeypatch.setattr(fetch_module, "hub_reachable", lambda: True)  # the hub answers, the download fails
     with pytest.raises(GolfError, match="cannot reach the Hugging Face hub to download datasets/manifest.json "
                                         "from willdepueoai/parameter-golf"):
         fetch_dataset("sp1024", 1, tmp_path / "data")
@@ -216,11 +217,37 @@ def test_hub_downloader_links_the_cached_file(tmp_path, monkeypatch):
         return str(cached)
 
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake)
+    monkeypatch.setattr(fetch_module, "hub_reachable", lambda: True)
     fetch_module.hub_downloader("me/repo")("datasets/x.json", tmp_path / "out" / "x.json", True)
     assert seen == {"repo_id": "me/repo", "filename": "datasets/x.json", "repo_type": "dataset",
                     "force_download": True}
     assert (tmp_path / "out" / "x.json").read_bytes() == b"content"
     assert (tmp_path / "out" / "x.json").stat().st_ino == cached.stat().st_ino
+
+
+def test_offline_fails_fast_with_one_line_and_its_own_exit_status(tmp_path, monkeypatch, capsys):
+    """Nothing listens on port 1 of this machine: the probe is refused at once, and the hub client (a stand-in
+    here, so the test needs no huggingface_hub) is never asked to go online and retry."""
+    import time
+    import types
+
+    calls = []
+
+    def hf_hub_download(**kwargs):
+        calls.append(kwargs)
+        raise FileNotFoundError("not in the cache")
+
+    monkeypatch.setitem(sys.modules, "huggingface_hub", types.SimpleNamespace(hf_hub_download=hf_hub_download))
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:1")
+    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    start = time.monotonic()
+    assert main(["data", "fetch", "--train-shards", "1"]) == 3
+    assert time.monotonic() - start < 5
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "cannot reach http://127.0.0.1:1 (offline?)" in err
+    assert [c.get("local_files_only") for c in calls] == [True]  # only the cache was asked
 
 
 # ---------------------------------------------------------------- the command

@@ -4,7 +4,7 @@ Each command group lives in golf/cli/<group>.py and exposes
 `register(subparsers)`. Those modules import only argparse-level things at
 import time, so `golf --help` and the static commands never load torch.
 Exit status: 0 success, 1 a check failed (verify, ci, leaderboard --check),
-2 bad input or usage, 130 interrupted.
+2 bad input or usage, 3 the network cannot be reached (data fetch), 130 interrupted.
 """
 
 from __future__ import annotations

@@ -65,6 +65,8 @@ def register(subparsers) -> None:
     build.add_argument("--val-docs", type=int, required=True, help="number of leading documents for validation")
     build.add_argument("--out", type=Path, required=True, help="output directory")
     build.add_argument("--name", default="custom", help="dataset name prefix (default: custom)")
+    build.add_argument("--force", action="store_true",
+                       help="rebuild over an earlier build in --out (its manifest and tokenizer are kept as .bak)")
     build.add_argument("--shard-tokens", type=int, default=100_000_000,
                        help="tokens per shard (default: 100,000,000)")
     options.add_format(build, ("text", "json"))
@@ -136,11 +138,19 @@ def run_build(args) -> int:
         docs += read_jsonl_documents(path)
         sources.append({"path": path.name, "kind": "jsonl", "sha256": sha256_file(path)})
     result = build_dataset(docs, args.vocab_size, args.val_docs, args.out, name=args.name,
-                           shard_tokens=args.shard_tokens, sources=sources)
+                           shard_tokens=args.shard_tokens, sources=sources, force=args.force)
     summary = {"out": str(result.out), "dataset": str(result.dataset_dir), "tokenizer": str(result.model_path),
                "manifest": str(result.manifest_path), "vocab_size": result.vocab_size,
                "docs_val": result.docs_val, "docs_train": result.docs_train,
-               "tokens_val": result.tokens_val, "tokens_train": result.tokens_train}
+               "tokens_val": result.tokens_val, "tokens_train": result.tokens_train,
+               "docs_in_both_splits": result.docs_in_both}
+    if result.docs_in_both:
+        import sys
+
+        n = result.docs_in_both
+        print(f"golf: warning: {n} train document{'s are' if n != 1 else ' is'} identical to a validation "
+              "document: the score would reward memorising them; remove the duplicates from your text",
+              file=sys.stderr)
     if args.format == "json":
         _print_json(summary)
         return 0

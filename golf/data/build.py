@@ -8,9 +8,12 @@ Same input, same output, byte for byte: training runs on one thread on unshuffle
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import math
+import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,6 +93,25 @@ def _read_text(path: Path) -> str:
 
 # ---------------------------------------------------------------- tokenizer
 
+def say(text: str) -> None:
+    """A progress line on stderr (long steps are announced even when stderr is not a terminal)."""
+    print(f"golf: {text}", file=sys.stderr, flush=True)
+
+
+def _counted(lines: list[str], bar, every: int = 10_000):
+    for i, line in enumerate(lines, 1):
+        if i % every == 0:
+            bar.advance(every)
+        yield line
+    bar.advance(len(lines) % every)
+
+
+def documents_in_both_splits(val: list[str], train: list[str]) -> int:
+    """How many train documents are exact copies of a validation document (a leak the score would reward)."""
+    seen = {hashlib.sha256(doc.encode("utf-8", "surrogatepass")).digest() for doc in val}
+    return sum(1 for doc in train if hashlib.sha256(doc.encode("utf-8", "surrogatepass")).digest() in seen)
+
+
 def train_tokenizer(docs: list[str], vocab_size: int, model_path: Path) -> Path:
     """Train the challenge's BPE tokenizer on `docs`; writes model_path and model_path.with_suffix('.vocab')."""
     import sentencepiece as spm
@@ -107,11 +129,16 @@ def train_tokenizer(docs: list[str], vocab_size: int, model_path: Path) -> Path:
     model = io.BytesIO()
     if hasattr(spm, "set_random_generator_seed"):
         spm.set_random_generator_seed(0)
+    say(f"training the tokenizer: {len(lines):,} lines, vocabulary {vocab_size} (one pass over the text, "
+        "then merges; this is the slow part)")
+    start = time.monotonic()
     try:
-        spm.SentencePieceTrainer.train(sentence_iterator=iter(lines), model_writer=model,
-                                       vocab_size=vocab_size, minloglevel=2, **TRAINER_SETTINGS)
+        with progress_bar("reading text for the tokenizer", total=len(lines)) as bar:
+            spm.SentencePieceTrainer.train(sentence_iterator=_counted(lines, bar), model_writer=model,
+                                           vocab_size=vocab_size, minloglevel=2, **TRAINER_SETTINGS)
     except RuntimeError as error:
         raise GolfError(f"tokenizer training failed: {error}") from None
+    say(f"tokenizer trained in {time.monotonic() - start:.1f} s")
     sp = spm.SentencePieceProcessor(model_proto=model.getvalue())
     vocab = "".join(f"{sp.id_to_piece(i)}\t{sp.get_score(i):g}\n" for i in range(sp.get_piece_size()))
     model_path.parent.mkdir(parents=True, exist_ok=True)
@@ -169,11 +196,12 @@ class BuildResult:
     tokens_val: int
     tokens_train: int
     files: dict[str, dict] = field(default_factory=dict)
+    docs_in_both: int = 0          # train documents identical to a validation document
 
 
 def build_dataset(docs: list[str], vocab_size: int, val_docs: int, out: Path, *, name: str = "custom",
                   shard_tokens: int = DEFAULT_SHARD_TOKENS, sources: list[dict] | None = None,
-                  tokenizer_docs: int | None = None) -> BuildResult:
+                  tokenizer_docs: int | None = None, force: bool = False) -> BuildResult:
     """Train the tokenizer on `docs` (or their first `tokenizer_docs`), export shards and manifest.
 
     The first `val_docs` documents form the validation split, the rest the train split.
@@ -188,6 +216,10 @@ def build_dataset(docs: list[str], vocab_size: int, val_docs: int, out: Path, *,
     out = Path(out)
     dataset_name = f"{name}_sp{vocab_size}"
     model_rel = f"tokenizers/{name}_{vocab_size}_bpe.model"
+    existing = [p for p in (out / "manifest.json", out / model_rel, out / "datasets" / dataset_name) if p.exists()]
+    if existing and not force:
+        raise GolfError(f"{existing[0]} already exists: pass --force to rebuild into {out} (the manifest and "
+                        "tokenizer are kept as .bak; the old shards are replaced)")
     model_path = train_tokenizer(docs[:tokenizer_docs] if tokenizer_docs else docs, vocab_size, out / model_rel)
     sp = spm.SentencePieceProcessor(model_file=str(model_path))
     dataset_dir = out / "datasets" / dataset_name
@@ -195,6 +227,7 @@ def build_dataset(docs: list[str], vocab_size: int, val_docs: int, out: Path, *,
     for stale in dataset_dir.glob("fineweb_*.bin"):
         stale.unlink()  # a rebuild must not leave shards of an earlier, larger build
     splits = {"val": docs[:val_docs], "train": docs[val_docs:]}
+    in_both = documents_in_both_splits(splits["val"], splits["train"])
     tokens = {}
     with progress_bar("tokenizing documents", total=len(docs)) as bar:
         for split, split_docs in splits.items():
@@ -209,7 +242,7 @@ def build_dataset(docs: list[str], vocab_size: int, val_docs: int, out: Path, *,
     result = BuildResult(out=out, dataset_dir=dataset_dir, model_path=model_path,
                          manifest_path=out / "manifest.json", vocab_size=sp.get_piece_size(),
                          docs_val=val_docs, docs_train=len(docs) - val_docs,
-                         tokens_val=tokens["val"], tokens_train=tokens["train"])
+                         tokens_val=tokens["val"], tokens_train=tokens["train"], docs_in_both=in_both)
     manifest = _manifest(result, name, vocab_size, shard_tokens, model_rel, sources or [])
     atomic_write_text(result.manifest_path, json.dumps(manifest, indent=2) + "\n", backup=True)
     result.files = manifest["files"]
@@ -256,6 +289,7 @@ def _manifest(result: BuildResult, name: str, vocab_size: int, shard_tokens: int
                 "files_val": len(val), "files_train": len(train),
                 "tokens_total": result.tokens_val + result.tokens_train,
                 "tokens_val": result.tokens_val, "tokens_train": result.tokens_train,
+                "docs_in_both_splits": result.docs_in_both,
             },
         }],
         "files": files,

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 from golf.data.shards import validate_shard
-from golf.errors import GolfError
+from golf.errors import GolfError, NetworkError
 from golf.io import sha256_file
 from golf.progress import progress_bar
 
@@ -56,15 +56,55 @@ def hub_downloader(repo_id: str) -> Downloader:
         raise GolfError("golf data fetch needs huggingface_hub, which is not installed: "
                         "pip install 'golf[fineweb]'") from None
 
+    online: list[bool | None] = []   # the network probe, made once, only when the cache cannot serve a file
+
     def download(remote: str, dest: Path, force: bool = False) -> None:
-        try:
-            cached = hf_hub_download(repo_id=repo_id, filename=remote, repo_type="dataset",
-                                     force_download=force)
-        except Exception as error:  # the hub client raises many types; all mean "could not get it"
-            raise GolfError(_hub_failure(repo_id, remote, error)) from None
+        cached = None
+        if not force:
+            try:  # the local cache first: no network, no retries
+                cached = hf_hub_download(repo_id=repo_id, filename=remote, repo_type="dataset",
+                                         local_files_only=True)
+            except Exception:
+                cached = None
+        if cached is None:
+            if not online:
+                online.append(hub_reachable())
+            if online[0] is False:
+                raise NetworkError(f"cannot reach {hub_endpoint()} (offline?) to download {remote} from {repo_id}, "
+                                   "and it is not in the local Hugging Face cache")
+            try:
+                cached = hf_hub_download(repo_id=repo_id, filename=remote, repo_type="dataset",
+                                         force_download=force)
+            except Exception as error:  # the hub client raises many types; all mean "could not get it"
+                raise _hub_error(repo_id, remote, error) from None
         place_file(Path(cached), dest, link=True)
 
     return download
+
+
+def hub_endpoint() -> str:
+    return os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
+
+
+def hub_reachable(timeout_s: float = 3.0) -> bool | None:
+    """Whether a TCP connection to the hub opens within `timeout_s`; None when it cannot be told (a proxy)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    if any(os.environ.get(name) for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
+        return None
+    parts = urlsplit(hub_endpoint())
+    port = parts.port or (80 if parts.scheme == "http" else 443)
+    try:
+        with socket.create_connection((parts.hostname or "", port), timeout=timeout_s):
+            return True
+    except OSError:
+        return False
+
+
+def _hub_error(repo_id: str, remote: str, error: Exception) -> GolfError:
+    message = _hub_failure(repo_id, remote, error)
+    return NetworkError(message) if message.startswith("cannot reach") else GolfError(message)
 
 
 def _hub_failure(repo_id: str, remote: str, error: Exception) -> str:
