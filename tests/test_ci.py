@@ -104,7 +104,9 @@ def test_two_new_records_fail(repo, capsys):
     assert "adds 2 record folders" in finding["message"]
     assert main(["ci", "--repo", str(repo), "--base", "main", "--head", "pr", "--format", "github"]) == 1
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("::error title=G901 not-one-new-record::") and "adds 2 record folders" in lines[0]
+    # annotated on the first path the problem names, so GitHub shows it beside that file
+    assert lines[0].startswith("::error file=records/track_smoke/2026-06-01_New,title=G901 not-one-new-record::")
+    assert "adds 2 record folders" in lines[0]
 
 
 def test_a_record_plus_an_edit_elsewhere_fails(repo):

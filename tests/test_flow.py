@@ -114,7 +114,8 @@ def test_idea_to_merged_record_without_hand_work(challenge, capsys):
     git(repo, "commit", "-q", "-m", "weights too")
     assert main(["ci", "--base", "main", "--head", "tiny-with-weights", "--format", "github"]) == 1
     out = capsys.readouterr().out
-    assert out.startswith("::error ") and "final_model.int8.ptz" in out and "model artifact" in out
+    assert out.startswith(f"::error file={FOLDER}/final_model.int8.ptz,title=G901 not-one-new-record::adds `")
+    assert "model artifact" in out.splitlines()[0]
 
     # The merge, then what .github/workflows/leaderboard.yml does on main.
     git(repo, "checkout", "-q", "main")

@@ -2,11 +2,10 @@
 
     python tools/make_smoke_record.py [--date 2026-11-23] [--seeds 1337 42 2025]
 
-Run from the repository root. It materialises the smoke dataset (`golf data smoke`), copies
-golf/reference/train_gpt.py into records/track_smoke/<date>_ReferenceBaseline/, trains one run per seed with
-`torchrun --standalone --nproc_per_node=2` in a scratch copy of the folder, keeps each run's own log as
-train_seed<SEED>.log, writes the README and lets `golf submit` write submission.json from the logs.
-`golf verify <folder> --rerun --nproc 2` must then reproduce it.
+Run from the repository root. It is what a participant does, with golf's own commands:
+`golf data smoke`, `golf new smoke ReferenceBaseline`, `golf train` (one torchrun per seed on 2 CPU
+processes, logs filed as train_seed<SEED>.log, the command and settings recorded in submission.json)
+and `golf submit` (no --env needed). `golf verify <folder> --rerun` must then reproduce it.
 """
 
 from __future__ import annotations
@@ -14,13 +13,14 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-TRACK_DIR = REPO / "records" / "track_smoke"
+sys.path.insert(0, str(REPO))
+
+from golf.cli import main as golf  # noqa: E402
+
 COMMAND = "torchrun --standalone --nproc_per_node=2 train_gpt.py"
 
 # A tiny model that trains and evaluates in well under a minute on 2 CPU processes. No wallclock cap, so a rerun
@@ -63,7 +63,7 @@ golf data smoke
 or let golf do both, per seed, in fresh copies of this folder:
 
 ```bash
-golf data smoke && golf verify {folder} --rerun --nproc 2
+golf data smoke && golf verify {folder} --rerun
 ```
 
 ## Configuration
@@ -75,24 +75,11 @@ the baseline's default. The score is the sliding-window `val_bpb` of the int8+zl
 ## Files
 
 - `train_gpt.py`: a copy of golf's reference trainer.
-- `train_seed<SEED>.log`: each run's own log (`logs/<RUN_ID>.txt`), starting with the script's source.
-- `submission.json`: written by `golf submit` from those logs.
+- `train_seed<SEED>.log`: each run's own log, filed by `golf train`, starting with the script's source.
+- `submission.json`: the run block written by `golf train`, the rest by `golf submit` from the logs.
 
-Made by `python tools/make_smoke_record.py`.
+Made by `python tools/make_smoke_record.py` (`golf new`, `golf train`, `golf submit`).
 """
-
-
-def run_seed(record_dir: Path, seed: int, scratch: Path) -> Path:
-    """Train one seed in a scratch copy of the record folder; return its log."""
-    workdir = scratch / f"seed{seed}"
-    shutil.copytree(record_dir, workdir)
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
-    env.update({k: (str((REPO / v).resolve()) if k.endswith("_PATH") else v) for k, v in RUN_ENV.items()})
-    env.update({"SEED": str(seed), "RUN_ID": f"smoke_seed{seed}", "PYTHONUNBUFFERED": "1"})
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "train_gpt.py"]
-    print(f"seed {seed}: {' '.join(command)}", flush=True)
-    subprocess.run(command, cwd=workdir, env=env, check=True, stdout=subprocess.DEVNULL)
-    return workdir / "logs" / f"smoke_seed{seed}.txt"
 
 
 def main() -> int:
@@ -102,29 +89,21 @@ def main() -> int:
     args = parser.parse_args()
 
     os.chdir(REPO)
-    golf = [sys.executable, "-m", "golf"]
-    subprocess.run(golf + ["data", "smoke"], check=True)
-
-    record_dir = TRACK_DIR / f"{args.date}_ReferenceBaseline"
-    if record_dir.exists():
-        shutil.rmtree(record_dir)
-    record_dir.mkdir(parents=True)
-    shutil.copy2(REPO / "golf" / "reference" / "train_gpt.py", record_dir / "train_gpt.py")
-    folder = record_dir.relative_to(REPO).as_posix()
+    folder = f"records/track_smoke/{args.date}_ReferenceBaseline"
+    if Path(folder).exists():
+        shutil.rmtree(folder)
+    steps = [["data", "smoke"], ["new", "smoke", "ReferenceBaseline", "--date", args.date]]
+    for step in steps:
+        if golf(step) != 0:
+            return 1
     env_line = " ".join(f"{k}={v}" for k, v in RUN_ENV.items())
-    (record_dir / "README.md").write_text(
+    Path(folder, "README.md").write_text(
         README.format(env_line=env_line, command=COMMAND, folder=folder, iterations=RUN_ENV["ITERATIONS"]))
-
-    with tempfile.TemporaryDirectory(prefix="golf-smoke-record-") as scratch:
-        for seed in args.seeds:
-            log = run_seed(record_dir, seed, Path(scratch))
-            shutil.copy2(log, record_dir / f"train_seed{seed}.log")
-
-    submit = golf + ["submit", folder, "--author", "golf", "--github-id", "golf",
-                     "--name", "ReferenceBaseline", "--track", "track_smoke", "--date", args.date,
-                     "--blurb", "The reference trainer at a tiny shape on the bundled smoke dataset, 2 CPU processes.",
-                     "--command", COMMAND, "--env", *(f"{k}={v}" for k, v in RUN_ENV.items())]
-    return subprocess.run(submit).returncode
+    settings = [f"{k}={v}" for k, v in RUN_ENV.items()]
+    if golf(["train", folder, "--seeds", *map(str, args.seeds), "--nproc", "2", *settings]) != 0:
+        return 1
+    return golf(["submit", folder, "--author", "golf", "--github-id", "golf", "--name", "ReferenceBaseline",
+                 "--blurb", "The reference trainer at a tiny shape on the bundled smoke dataset, 2 CPU processes."])
 
 
 if __name__ == "__main__":

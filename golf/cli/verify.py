@@ -29,7 +29,7 @@ def register(subparsers) -> None:
         epilog="Run `golf rules` for the list of checks, their codes and severities.")
     parser.add_argument("paths", nargs="+", metavar="PATH",
                         help="a record folder, or a folder of record folders (e.g. records/)")
-    options.add_format(parser)
+    options.add_format(parser, options.FORMATS + ("html",))
     options.add_ruleset(parser)
     options.add_sota(parser)
     options.add_records_root(parser)
@@ -109,7 +109,8 @@ def _verify(args: argparse.Namespace) -> int:
 
     _check_options(args)
     options = dict(ruleset=args.ruleset, sota=args.sota, sota_record=args.sota_record, select=args.select,
-                   ignore=args.ignore, records_root=args.records_root)
+                   ignore=args.ignore, records_root=args.records_root,
+                   curves=args.format in ("markdown", "html"))  # the formats that draw pictures
     if args.rerun:
         verifier = Verifier(**options)
         record_dir = _single_record(args.paths[0])
@@ -127,6 +128,10 @@ def _verify(args: argparse.Namespace) -> int:
         print(render_markdown(report), end="")
     elif args.format == "github":
         print(render_github(report), end="")
+    elif args.format == "html":
+        from golf.render.html import render_html
+
+        print(render_html(report), end="")
     else:
         from golf.render.terminal import make_console
 

@@ -10,6 +10,7 @@ matters and nothing from the pull request is ever imported or run.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -53,7 +54,13 @@ class ChangeSet:
         """Each problem as a finding of rule G901 (golf.judge.checks.changeset)."""
         from golf.judge.findings import emit
 
-        return [emit("G901", problem) for problem in self.problems]
+        return [emit("G901", problem, _first_path(problem)) for problem in self.problems]
+
+
+def _first_path(problem: str) -> str | None:
+    """The path a change-set problem names first, in backquotes (classify writes them so), for annotations."""
+    found = re.search(r"`([^`]+)`", problem)
+    return found.group(1) if found else None
 
 
 @dataclass
@@ -326,7 +333,7 @@ def _verify_folders(repo: Path, head_commit: str, folders: list[str], rules):
     try:
         # The whole records tree at head: the verifier finds the current SOTA of the track in it.
         extract_tree(repo, head_commit, RECORDS, scratch)
-        verifier = Verifier(ruleset=rules, records_root=scratch / RECORDS)
+        verifier = Verifier(ruleset=rules, records_root=scratch / RECORDS, curves=True)
         report = verifier.new_report()
         for folder in folders:
             record = verifier.verify(scratch / folder)

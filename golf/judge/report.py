@@ -70,6 +70,20 @@ class Reproduced:
 
 
 @dataclass
+class RunCurves:
+    """One run's curves from its log, for the report's pictures: (step, value) pairs."""
+
+    log: str
+    seed: int | None
+    train_loss: list[tuple[int, float]] = field(default_factory=list)
+    val_bpb: list[tuple[int, float]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"log": self.log, "seed": self.seed, "train_loss": [[s, _num(v)] for s, v in self.train_loss],
+                "val_bpb": [[s, _num(v)] for s, v in self.val_bpb]}
+
+
+@dataclass
 class Summary:
     """Aggregates over the distinct scored runs (duplicates and unscored logs left out)."""
 
@@ -99,6 +113,7 @@ class RecordReport:
     stats: dict[str, Any] = field(default_factory=dict)
     rerun: bool = False
     reproduction: list[Reproduced] = field(default_factory=list)   # one row per rerun seed (--rerun only)
+    curves: list[RunCurves] = field(default_factory=list)          # per run, when the report draws pictures
 
     @property
     def verdict(self) -> str:
@@ -115,7 +130,8 @@ class RecordReport:
         return {"path": self.path, "track": self.track, "date": self.date, "verdict": self.verdict, "rerun": self.rerun,
                 "runs": [r.to_dict() for r in self.runs], "summary": self.summary.to_dict(),
                 "findings": [f.to_dict() for f in self.findings], "stats": _clean(self.stats),
-                "reproduction": [r.to_dict() for r in self.reproduction]}
+                "reproduction": [r.to_dict() for r in self.reproduction],
+                "curves": [c.to_dict() for c in self.curves]}
 
 
 @dataclass

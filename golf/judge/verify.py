@@ -35,13 +35,13 @@ def verify_record(path, *, ruleset=None, sota=None, sota_record=None, select=Non
 
 
 def verify_paths(paths: Iterable, *, ruleset=None, sota=None, sota_record=None, select=None, ignore=None,
-                 records_root=None, reruns=None) -> Report:
+                 records_root=None, reruns=None, curves=False) -> Report:
     """Verify every record folder under `paths` (each a record folder or a folder of record folders)."""
     from golf.progress import progress_bar
     from golf.read.records import find_record_dirs
 
     verifier = Verifier(ruleset=ruleset, sota=sota, sota_record=sota_record, select=select, ignore=ignore,
-                        records_root=records_root)
+                        records_root=records_root, curves=curves)
     targets: list[tuple[str, Path]] = []
     for given in paths:
         base = Path(given)
@@ -80,8 +80,11 @@ def _one_cause(findings: list, ctx) -> list:
 class Verifier:
     """Verifies records against one ruleset; remembers what it learnt about each folder (for SOTA lookups)."""
 
-    def __init__(self, *, ruleset=None, sota=None, sota_record=None, select=None, ignore=None, records_root=None):
+    def __init__(self, *, ruleset=None, sota=None, sota_record=None, select=None, ignore=None, records_root=None,
+                 curves=False):
         from golf.rules import load_ruleset
+
+        self.curves = curves  # read each run's train_loss and val_bpb curves for the report's pictures
 
         self.ruleset = ruleset if hasattr(ruleset, "tracks") else load_ruleset(ruleset)
         self.selection = select_rules(select, ignore)
@@ -138,7 +141,8 @@ class Verifier:
                               date=record_date(ctx.record, ctx.root),
                               runs=[_row(r) for r in ctx.runs], summary=_summary(ctx),
                               findings=findings, stats=_stats(ctx), rerun=bool(reruns),
-                              reproduction=_reproduction(ctx) if reruns else [])
+                              reproduction=_reproduction(ctx) if reruns else [],
+                              curves=_curves(ctx) if self.curves else [])
         return ctx, report
 
     def context(self, root: Path, shown: str, *, reruns=None, submission=None) -> RecordContext:
@@ -280,6 +284,20 @@ def _summary(ctx: RecordContext) -> Summary:
     return Summary(n_runs=agg.n_runs, val_bpb_mean=agg.val_bpb_mean, val_bpb_std=agg.val_bpb_std,
                    val_loss_mean=agg.val_loss_mean, val_loss_std=agg.val_loss_std,
                    bytes_total_max=agg.bytes_total_max)
+
+
+def _curves(ctx: RecordContext) -> list:
+    from golf.judge.report import RunCurves
+    from golf.read.curves import read_curves
+
+    out = []
+    for r in ctx.runs:
+        if r.duplicate_of is not None or r.run is None:
+            continue
+        path = Path(r.rerun.log_path) if r.rerun is not None and r.rerun.log_path else ctx.root / r.log
+        curves = read_curves(path)
+        out.append(RunCurves(log=r.log, seed=r.seed, train_loss=curves.train_loss, val_bpb=curves.val_bpb))
+    return out
 
 
 def _reproduction(ctx: RecordContext) -> list:

@@ -37,9 +37,11 @@ def render_markdown(result) -> str:
 
 
 def render_github(result) -> str:
-    """One ::error line per change-set problem, then the annotations of the verify report."""
-    lines = [f"::error title={_gh_escape_property(f'{f.code} {f.name}')}::{_gh_escape_data(f.message)}"
-             for f in result.changeset.findings]
+    """One ::error line per change-set problem (on the file it names), then the annotations of the verify report."""
+    lines = []
+    for f in result.changeset.findings:
+        where = f"file={_gh_escape_property(f.file)}," if f.file else ""
+        lines.append(f"::error {where}title={_gh_escape_property(f'{f.code} {f.name}')}::{_gh_escape_data(f.message)}")
     if result.report is None and not lines:
         lines.append(f"::error title={_gh_escape_property('golf ci')}::no new record folder to verify")
     text = "\n".join(lines) + ("\n" if lines else "")

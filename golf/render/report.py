@@ -135,6 +135,12 @@ def render_markdown(report: Report) -> str:
                     f"| {'' if run.bytes_total is None else f'{run.bytes_total:,}'} "
                     f"| {_fmt(run.train_time_ms, 0)} | {_fmt(run.eval_time_ms, 0)} |")
             lines.append("")
+        if r.curves:
+            from golf.render.charts import mermaid_lines, mermaid_scores, train_series, val_series
+
+            lines += mermaid_lines("train_loss by step", "train_loss", train_series(r))
+            lines += mermaid_lines("val_bpb by step", "val_bpb", val_series(r))
+            lines += mermaid_scores(r)
         if r.reproduction:
             lines += ["**Claimed vs reproduced** (the shipped log of each seed against its rerun)", "",
                       "| Seed | Status | val_bpb claimed | val_bpb rerun | Δ | Bytes claimed | Bytes rerun "
