@@ -127,3 +127,31 @@ def test_train_refuses_per_seed_settings_and_bad_words(smoke, capsys):
     assert main(["train", str(smoke), "--seeds", "1", "--nproc", "2", "not-a-setting"]) == 2
     assert "expected KEY=VALUE" in capsys.readouterr().err
     assert main(["train", str(smoke.parent / "nothing-here"), "--seeds", "1"]) == 2
+
+
+def test_new_submit_verify_html_and_ci_rules_never_import_torch(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys; from golf.cli import main; "
+            "assert main(['new', 'smoke', 'Idea', '--date', '2026-12-01', '--records', 'records']) == 0; "
+            f"assert main(['verify', {str(SMOKE)!r}, '--format', 'html']) == 0; "
+            f"assert main(['verify', {str(SMOKE)!r}, '--format', 'markdown']) == 0; "
+            "assert main(['rules', 'G509']) == 0; "
+            "bad = [m for m in sys.modules if m == 'torch' or m.startswith('torch.')]; "
+            "assert not bad, bad; print('NO_TORCH')")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.rstrip().endswith("NO_TORCH")
+    assert (tmp_path / "records" / "track_smoke" / "2026-12-01_Idea" / ".gitignore").is_file()
+
+
+def test_a_command_that_needs_torch_says_how_to_install_it(monkeypatch, capsys):
+    import golf.cli.train as train_cli
+
+    def needs_torch(args):
+        raise ModuleNotFoundError("No module named 'torch'", name="torch")
+
+    monkeypatch.setattr(train_cli, "run_train", needs_torch)
+    assert main(["train", str(SMOKE), "--seeds", "1"]) == 2
+    assert "pip install 'golf[train]'" in capsys.readouterr().err

@@ -70,6 +70,13 @@ def main(argv: list[str] | None = None) -> int:
     except GolfError as error:
         print(f"golf: error: {error}", file=sys.stderr)
         return error.exit_code
+    except ModuleNotFoundError as error:
+        if error.name != "torch":
+            raise
+        # torch is the `train` extra: verify, submit, ci and the leaderboard never need it.
+        print("golf: error: this command runs the model and needs torch, which is not installed: "
+              "pip install 'golf[train]'", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("golf: interrupted", file=sys.stderr)
         return 130

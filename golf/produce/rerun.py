@@ -659,8 +659,8 @@ def _run_plans(plans, record_dir, workdir, state, state_path, timeout_per_seed, 
 def _check_inputs(env: dict[str, str], record_dir: Path) -> None:
     """Fail before copying anything when the run cannot start: no torch, or data that is not there."""
     if importlib.util.find_spec("torch") is None:
-        raise GolfError("a rerun launches torchrun, but torch is not installed in this Python "
-                        f"({sys.executable}); install it first (see the README)")
+        raise GolfError("training and reruns launch torchrun, but torch is not installed in this Python "
+                        f"({sys.executable}): pip install 'golf[train]' (see the README)")
     for key, hint in (("DATA_PATH", "--data-path"), ("TOKENIZER_PATH", "--tokenizer-path")):
         value = env.get(key)
         # A relative path that is not made absolute is looked up inside the record folder's copy.
