@@ -506,3 +506,16 @@ def test_required_files_come_from_the_ruleset(tmp_path):
     rules = tmp_path / "rules.toml"
     rules.write_text(text.replace(old, 'required = ["submission.json", "train_gpt.py"]'))
     assert "missing-readme" not in names(verify(root, ruleset=str(rules)))
+
+
+def test_run_env_that_would_not_reproduce_the_logs(tmp_path):
+    """The logs print iterations:20000 and world_size:8; the fixture script reads no environment, so only run.env
+    itself and the command can disagree with them."""
+    sub = default_submission((1337, 42, 2025), (1.1, 1.101, 1.099))
+    sub["run"] = {"command": "torchrun --standalone --nproc_per_node=8 train_gpt.py", "env": {"ITERATIONS": "20000"}}
+    assert "run-env-mismatch" not in names(verify(make_record(tmp_path / "a", submission=sub)))
+    sub["run"] = {"command": "torchrun --standalone --nproc_per_node=4 train_gpt.py", "env": {"ITERATIONS": "500"}}
+    found = names(verify(make_record(tmp_path / "b", submission=sub)))["run-env-mismatch"]
+    assert [f.code for f in found] == ["G509"] * 2  # one finding per cause, naming every log it concerns
+    assert "ran ITERATIONS=20000 (run.env sets 500)" in found[0].message
+    assert "world_size 8 but the run command launches --nproc_per_node=4" in found[1].message

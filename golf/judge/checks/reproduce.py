@@ -41,8 +41,11 @@ def run_env_mismatch(ctx):
             by_diff.setdefault(said, []).append(r.log)
     for said, logs in by_diff.items():
         yield Hit(f"{', '.join(logs)} ran {said}; a rerun of {where}'s run block would not", where)
+    by_world: dict[str, list[str]] = {}
     for r in ctx.logged_counted:
-        config = r.run.config if r.run is not None else {}
-        world = config.get("world_size")
+        world = (r.run.config if r.run is not None else {}).get("world_size")
         if nproc is not None and world is not None and world.isdigit() and int(world) != nproc:
-            yield Hit(f"{r.log} ran world_size {world} but the run command launches --nproc_per_node={nproc}", where)
+            by_world.setdefault(world, []).append(r.log)
+    for world, logs in by_world.items():
+        yield Hit(f"{', '.join(logs)} ran world_size {world} but the run command launches "
+                  f"--nproc_per_node={nproc}", where)
