@@ -516,6 +516,6 @@ def test_run_env_that_would_not_reproduce_the_logs(tmp_path):
     assert "run-env-mismatch" not in names(verify(make_record(tmp_path / "a", submission=sub)))
     sub["run"] = {"command": "torchrun --standalone --nproc_per_node=4 train_gpt.py", "env": {"ITERATIONS": "500"}}
     found = names(verify(make_record(tmp_path / "b", submission=sub)))["run-env-mismatch"]
-    assert [f.code for f in found] == ["G509"] * 2  # one finding per cause, naming every log it concerns
+    assert [f.code for f in found] == ["G512"] * 2  # one finding per cause, naming every log it concerns
     assert "ran ITERATIONS=20000 (run.env sets 500)" in found[0].message
     assert "world_size 8 but the run command launches --nproc_per_node=4" in found[1].message

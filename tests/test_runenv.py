@@ -1,4 +1,4 @@
-"""run.env against what the logs printed (G509), submit filling run.env, and the small rules around a record's
+"""run.env against what the logs printed (G512), submit filling run.env, and the small rules around a record's
 run: rerun options, the first error of a failed seed, files a record pull request must not commit."""
 
 from __future__ import annotations
@@ -54,24 +54,24 @@ def test_the_smoke_logs_give_back_the_settings_that_differ_from_the_defaults():
 
 
 def test_an_edited_run_env_fails_static_verification(smoke, capsys):
-    assert main(["verify", str(smoke), "--select", "G509"]) == 0
+    assert main(["verify", str(smoke), "--select", "G512"]) == 0
     edit_run(smoke, env={**json.loads((smoke / "submission.json").read_text())["run"]["env"], "ITERATIONS": "60"})
     capsys.readouterr()
-    assert main(["verify", str(smoke), "--select", "G509", "--format", "json"]) == 1
+    assert main(["verify", str(smoke), "--select", "G512", "--format", "json"]) == 1
     (finding,) = json.loads(capsys.readouterr().out)["records"][0]["findings"]
-    assert finding["code"] == "G509" and "ITERATIONS=120 (run.env sets 60)" in finding["message"]
+    assert finding["code"] == "G512" and "ITERATIONS=120 (run.env sets 60)" in finding["message"]
     assert "train_seed1337.log, train_seed2025.log, train_seed42.log" in finding["message"]  # one finding
 
 
 def test_an_empty_run_env_fails_and_submit_fills_it_from_the_logs(smoke, capsys):
     edit_run(smoke, env={})
-    assert main(["verify", str(smoke), "--select", "G509"]) == 1
+    assert main(["verify", str(smoke), "--select", "G512"]) == 1
     capsys.readouterr()
     assert main(["submit", str(smoke)]) == 0
     err = capsys.readouterr().err
     assert "run.env was empty: filled from the logs" in err and "NUM_LAYERS" not in err.split("(")[1]
     assert json.loads((smoke / "submission.json").read_text())["run"]["env"]["ITERATIONS"] == "120"
-    assert main(["verify", str(smoke), "--select", "G509"]) == 0
+    assert main(["verify", str(smoke), "--select", "G512"]) == 0
 
 
 def test_submit_refuses_an_env_that_contradicts_the_logs(smoke, capsys):
@@ -81,7 +81,7 @@ def test_submit_refuses_an_env_that_contradicts_the_logs(smoke, capsys):
 
 def test_the_command_must_launch_as_many_processes_as_the_logs_ran(smoke, capsys):
     edit_run(smoke, command="torchrun --standalone --nproc_per_node=8 train_gpt.py")
-    assert main(["verify", str(smoke), "--select", "G509"]) == 1
+    assert main(["verify", str(smoke), "--select", "G512"]) == 1
     assert "world_size 2 but the run command launches --nproc_per_node=8" in capsys.readouterr().out
 
 
@@ -137,7 +137,7 @@ def test_new_submit_verify_html_and_ci_rules_never_import_torch(tmp_path):
             "assert main(['new', 'smoke', 'Idea', '--date', '2026-12-01', '--records', 'records']) == 0; "
             f"assert main(['verify', {str(SMOKE)!r}, '--format', 'html']) == 0; "
             f"assert main(['verify', {str(SMOKE)!r}, '--format', 'markdown']) == 0; "
-            "assert main(['rules', 'G509']) == 0; "
+            "assert main(['rules', 'G512']) == 0; "
             "bad = [m for m in sys.modules if m == 'torch' or m.startswith('torch.')]; "
             "assert not bad, bad; print('NO_TORCH')")
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)

@@ -232,11 +232,11 @@ def _env_from_logs(ctx, result: SubmitResult) -> dict[str, str]:
 
 
 def _check_env(ctx, env: dict[str, str], result: SubmitResult) -> None:
-    """G509 for the run block about to be written (verify judged the folder before this block existed)."""
+    """G512 for the run block about to be written (verify judged the folder before this block existed)."""
     defaults = script_defaults(ctx.script_text)
     for r in ctx.counted:
         for name, expected, logged in disagreements(r.run.config if r.run else {}, env, defaults):
-            result.failures.append(f"G509 run-env-mismatch: {r.log} ran {name}={logged}, but run.env would run "
+            result.failures.append(f"G512 run-env-mismatch: {r.log} ran {name}={logged}, but run.env would run "
                                    f"{name}={expected}: a rerun would not reproduce it (fix --env)")
 
 

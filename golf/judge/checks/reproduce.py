@@ -1,4 +1,4 @@
-"""G509: the record's `run` block must reproduce what its logs ran (checked statically, from the printed configuration)."""
+"""G512: the record's `run` block must reproduce what its logs ran (checked statically, from the printed configuration)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ def run_block(ctx) -> dict | None:
     return run if isinstance(run, dict) else None
 
 
-@rule("G509", "run-env-mismatch", "error",
+@rule("G512", "run-env-mismatch", "error",
       "A rerun launches submission.json's run command with its run.env; settings that differ from what the "
       "logs printed reproduce a different run.")
 def run_env_mismatch(ctx):
