@@ -101,12 +101,17 @@ def test_golf_eval_human_output_and_explicit_stride(trained_record, tiny_data, c
     record, scores = trained_record
     data, tokenizer = tiny_data
     code, out, err = run_cli(["eval", str(record), "--data-path", str(data), "--tokenizer-path", str(tokenizer),
-                              "--stride", str(SEQ_LEN)], capsys)
+                              "--stride", str(SEQ_LEN), "--standard"], capsys)
     assert code == 0, err
     _, loss, _ = scores["final_int8_zlib_roundtrip_exact"]
     assert "standard" in out and f"sliding, stride {SEQ_LEN}" in out
     # stride == seq_len scores exactly the standard sequences
     assert out.count(f"{loss:.6f}") == 2
+    # an explicit --stride alone runs the sliding pass only
+    code, out, err = run_cli(["eval", str(record), "--data-path", str(data), "--tokenizer-path", str(tokenizer),
+                              "--stride", str(SEQ_LEN), "--json"], capsys)
+    assert code == 0, err
+    assert [r["mode"] for r in json.loads(out)["results"]] == ["sliding"]
 
 
 def test_env_knobs_reach_the_script(trained_record, tiny_data, capsys):
@@ -139,8 +144,13 @@ def test_script_without_the_interface_is_refused_without_running_it(tmp_path, ti
     code, _, err = run_cli(["eval", str(record), "--data-path", str(data), "--tokenizer-path", str(tokenizer)],
                            capsys)
     assert code == 2
-    assert "refusing to evaluate" in err and "load_model_for_eval" in err and "forward_logits" in err
+    assert "refusing to evaluate: line 2 does work at import time" in err and "Nothing was run" in err
     assert not marker.exists()
+    # an inert script without the interface or the conventions golf's loaders need: one clear line
+    (record / "train_gpt.py").write_text("import os\nX = int(os.environ.get('X', 1))\n\ndef main():\n    pass\n")
+    code, _, err = run_cli(["eval", str(record), "--data-path", str(data), "--tokenizer-path", str(tokenizer)],
+                           capsys)
+    assert code == 2 and "neither load_model_for_eval" in err and "Hyperparameters class" in err
 
 
 def test_syntax_error_script_is_refused(tmp_path, capsys):

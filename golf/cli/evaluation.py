@@ -11,30 +11,47 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "eval", help="score a record's artifact with golf's trusted evaluator (runs the record's code)",
         description=(
-            "Load RECORD_DIR's artifact through the record's own script (its load_model_for_eval and "
-            "model.forward_logits, the interface documented in golf's README) in a separate process, and "
-            "compute val_loss and val_bpb with golf's evaluator: the standard score, and the sliding-window "
-            "score when a stride is given (--stride, else the record's EVAL_STRIDE). This executes code from "
-            "the record folder; it is never part of static verification. A script without the interface is "
-            "refused without being run."))
+            "Load RECORD_DIR's artifact through the record's own script in a separate process and compute "
+            "val_loss and val_bpb with golf's evaluator. The script's load_model_for_eval and "
+            "model.forward_logits (golf's evaluator interface) are used when present; otherwise golf's "
+            "built-in loaders build the script's GPT from its Hyperparameters and dequantize the artifact "
+            "with the script's own function (zlib, lzma, zstd or brotli), in the record's numerics (cast as "
+            "its main() casts the model) and in float32. Shapes come from submission.json run.env, else the "
+            "log's hyperparameter lines, else the script's defaults; --env overrides them. golf's scores are "
+            "set beside the record's printed exact lines (a difference beyond the ruleset's tolerance that is "
+            "not a known window convention is a finding: exit status 1). This executes code from the record "
+            "folder, never part of static verification; a script that does work at import time is refused "
+            "without being run."))
     parser.add_argument("record_dir", metavar="RECORD_DIR", help="the record folder (holds the script and the artifact)")
     parser.add_argument("--artifact", metavar="PATH",
                         help="the artifact to score (default: RECORD_DIR/final_model.int8.ptz)")
     parser.add_argument("--script", metavar="NAME", default="train_gpt.py",
                         help="the record's script, relative to RECORD_DIR (default: train_gpt.py)")
     parser.add_argument("--stride", type=int, metavar="S",
-                        help="also compute the sliding-window score with this stride (default: EVAL_STRIDE, if set)")
+                        help="the sliding-window score with this stride, alone unless --standard is given "
+                             "(default: the script's EVAL_STRIDE, with the standard score too)")
+    parser.add_argument("--standard", action="store_true", help="with --stride, also the standard score")
     parser.add_argument("--seq-len", type=int, metavar="L",
-                        help="evaluation sequence length (default: EVAL_SEQ_LEN, else TRAIN_SEQ_LEN, else 1024)")
+                        help="evaluation sequence length (default: the script's EVAL_SEQ_LEN, else TRAIN_SEQ_LEN)")
     parser.add_argument("--batch-seqs", type=int, metavar="B",
-                        help="sequences or windows per forward pass (default: EVAL_BATCH_SEQS, else 32)")
+                        help="sequences or windows per forward pass (default: 65,536 tokens' worth on CPU, "
+                             "1,048,576 on CUDA; scores do not depend on it)")
+    parser.add_argument("--numerics", choices=("both", "record", "float32"), default="both",
+                        help="built-in loaders: the record's numerics, float32 (golf's reference), or both "
+                             "(default)")
+    parser.add_argument("--log", metavar="NAME",
+                        help="the record's log to compare with (default: the one whose model bytes are the "
+                             "artifact's size, else the only log)")
     parser.add_argument("--data-path", metavar="DIR",
                         help="folder with fineweb_val_*.bin (default: DATA_PATH, else the smoke dataset)")
     parser.add_argument("--tokenizer-path", metavar="FILE",
                         help="SentencePiece .model of that data (default: TOKENIZER_PATH, else the smoke tokenizer)")
     options.add_env(parser, "an environment knob for the record's script (model shape, ...); repeatable; "
-                            "overrides the record's submission.json run.env and the current environment")
-    parser.add_argument("--device", default="cpu", help="torch device for the evaluation (default: cpu)")
+                            "overrides the log's hyperparameter lines and the record's submission.json run.env")
+    parser.add_argument("--device", default="cpu",
+                        help="torch device (default: cpu, where a script's flash_attn_interface import gets a "
+                             "CPU stand-in on scaled_dot_product_attention; cuda uses the real kernels)")
+    options.add_ruleset(parser)
     options.add_format(parser, ("text", "json"))
     parser.set_defaults(handler=run_eval)
 
@@ -53,12 +70,16 @@ def register(subparsers) -> None:
 
 
 def run_eval(args: argparse.Namespace) -> int:
+    from golf.produce.eval.compare import compare
     from golf.produce.eval.runner import EvalRequest, print_results, run_eval_worker
+    from golf.rules import load_ruleset
 
+    ruleset = load_ruleset(getattr(args, "ruleset", None))
     request = EvalRequest.from_args(args)
-    results = run_eval_worker(request)
-    print_results(request, results, as_json=args.format == "json")
-    return 0
+    loaded, results = run_eval_worker(request)
+    report = compare(results, request.log, ruleset.tolerances.eval_score_bpb)
+    print_results(request, loaded, results, report, as_json=args.format == "json")
+    return 1 if report.findings else 0
 
 
 def run_size(args: argparse.Namespace) -> int:

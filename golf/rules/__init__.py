@@ -66,6 +66,7 @@ class RerunPolicy:
 @dataclass(frozen=True)
 class Tolerances:
     val_tokens_relative: float
+    eval_score_bpb: float = 1e-5   # golf eval: printed exact line vs golf's re-score in the record's numerics
 
 
 @dataclass(frozen=True)
@@ -166,8 +167,7 @@ def _parse(data: bytes, where: str) -> Ruleset:
         excluded_labels=labels.texts("excluded"),
         significance=_significance(_Reader(reader.table("significance"), f"{where} [significance]")),
         reruns=_reruns(_Reader(reader.table("reruns"), f"{where} [reruns]")),
-        tolerances=Tolerances(val_tokens_relative=_Reader(reader.table("tolerances"), f"{where} [tolerances]")
-                              .number("val_tokens_relative")),
+        tolerances=_tolerances(_Reader(reader.table("tolerances"), f"{where} [tolerances]")),
         path=where,
     )
 
@@ -186,6 +186,11 @@ def _track(name: str, table: "_Reader") -> Track:
         description=table.text("description", ""),
         hardware_pattern=table.text("hardware_pattern", None),
     )
+
+
+def _tolerances(table: "_Reader") -> Tolerances:
+    return Tolerances(val_tokens_relative=table.number("val_tokens_relative"),
+                      eval_score_bpb=table.number("eval_score_bpb", 1e-5))
 
 
 def _reruns(table: "_Reader") -> RerunPolicy:

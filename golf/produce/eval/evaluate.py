@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 import numpy as np
@@ -37,13 +37,14 @@ class EvalResult:
     stride: int | None
     seq_len: int
     eval_time_ms: float
+    conventions: dict = field(default_factory=dict)  # name -> scores under another evaluator's windows
 
     @property
     def tokens(self) -> int:
         return self.targets
 
     def to_dict(self) -> dict:
-        return dict(self.__dict__)
+        return {**self.__dict__, "conventions": dict(self.conventions)}
 
 
 @dataclass(frozen=True)
@@ -88,9 +89,14 @@ class _Totals:
         self.targets = 0
         self.bytes = 0
 
+    def add(self, nll: np.ndarray, counted: np.ndarray, mask: np.ndarray) -> None:
+        self.nll += float(nll[mask].sum())
+        self.targets += int(mask.sum())
+        self.bytes += int(counted[mask].sum())
 
-def _score(logits_fn, x_np: np.ndarray, y_np: np.ndarray, offsets: np.ndarray, tables, device, totals: _Totals):
-    """Add the NLL and bytes of the targets y[b, offsets[b]:] given inputs x (both [B, T])."""
+
+def _score(logits_fn, x_np: np.ndarray, y_np: np.ndarray, tables, device) -> tuple[np.ndarray, np.ndarray]:
+    """Per-target NLL (float64, from float32 logits) and byte counts for inputs x and targets y [B, T]."""
     import torch
     import torch.nn.functional as F
 
@@ -104,21 +110,21 @@ def _score(logits_fn, x_np: np.ndarray, y_np: np.ndarray, offsets: np.ndarray, t
                         f"{tuple(x.shape)}; expected [B, T, V]")
     logits = logits.float()
     nll = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), reduction="none")
-    scored = np.arange(x_np.shape[1])[None, :] >= offsets[:, None]
-    mask = torch.from_numpy(scored).to(device)
-    totals.nll += float(torch.where(mask, nll.reshape(y.shape).double(), 0.0).sum().item())
-    totals.targets += int(scored.sum())
-    counted = target_bytes(tables, x_np, y_np).astype(np.int64)
-    totals.bytes += int(counted[scored].sum())
+    nll = nll.reshape(y.shape).double().cpu().numpy()
+    return nll, target_bytes(tables, x_np, y_np).astype(np.int64)
 
 
-def _result(totals: _Totals, mode: str, stride, seq_len: int, started: float) -> EvalResult:
+def _result(totals: _Totals, mode: str, stride, seq_len: int, started: float, conventions=None) -> EvalResult:
     if totals.targets == 0 or totals.bytes <= 0:
         raise GolfError(f"nothing to score: {totals.targets} targets, {totals.bytes} bytes")
-    val_loss = totals.nll / totals.targets
-    val_bpb = val_loss / math.log(2.0) * (totals.targets / totals.bytes)
+    val_loss, val_bpb = _scores(totals)
     return EvalResult(val_loss, val_bpb, totals.targets, totals.bytes, mode, stride, seq_len,
-                      (time.perf_counter() - started) * 1000.0)
+                      (time.perf_counter() - started) * 1000.0, conventions or {})
+
+
+def _scores(totals: _Totals) -> tuple[float, float]:
+    val_loss = totals.nll / totals.targets
+    return val_loss, val_loss / math.log(2.0) * (totals.targets / totals.bytes)
 
 
 def _check_tokens(tokens, seq_len: int) -> np.ndarray:
@@ -147,42 +153,85 @@ def evaluate_standard(logits_fn, tokens, tables, seq_len: int, batch_seqs: int, 
             chunk = tokens[first * seq_len: last * seq_len + 1]
             x = chunk[:-1].reshape(-1, seq_len)
             y = chunk[1:].reshape(-1, seq_len)
-            _score(logits_fn, x, y, np.zeros(x.shape[0], dtype=np.int64), tables, device, totals)
+            nll, counted = _score(logits_fn, x, y, tables, device)
+            totals.add(nll, counted, np.ones(nll.shape, dtype=bool))
             advance(last - first)
     return _result(totals, "standard", None, seq_len, started)
 
 
-def _batches(windows: Iterator[Window], batch_seqs: int) -> Iterator[list[Window]]:
-    """Consecutive windows of one length, at most `batch_seqs` per batch (a short window runs alone)."""
-    batch: list[Window] = []
-    for window in windows:
-        if batch and (len(batch) == batch_seqs or window.end - window.start != batch[0].end - batch[0].start):
-            yield batch
-            batch = []
-        batch.append(window)
-    if batch:
-        yield batch
+def window_arrays(num_targets: int, seq_len: int, stride: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """plan_windows as arrays: starts, ends and score starts."""
+    count = count_windows(num_targets, seq_len, stride)
+    starts = np.arange(count, dtype=np.int64) * stride
+    ends = np.minimum(starts + seq_len, num_targets)
+    score_starts = np.concatenate([[0], ends[:-1]]) if count else ends
+    return starts, ends, score_starts
+
+
+def _gather(tokens: np.ndarray, starts: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
+    index = starts[:, None] + np.arange(length)[None, :]
+    return tokens[index], tokens[index + 1]
+
+
+# The window conventions of other evaluators, as differences from golf's plan (where every target is
+# scored once, with the longest context its window allows):
+#   head_skipped: every window scores only its last `stride` targets, the first included, so the first
+#                 L - S targets are never scored;
+#   tail_twice:   one more full window ends at N and scores its last `stride` targets again (windows at
+#                 0, S, ... up to N - L, plus a final one at N - L that repeats the last when S divides N - L).
+CONVENTIONS = {"head_skipped": "the first L - S targets are not scored",
+               "tail_twice": "the last window's S targets are scored twice"}
 
 
 def evaluate_sliding(logits_fn, tokens, tables, seq_len: int, stride: int, batch_seqs: int, *,
                      device="cpu", progress: bool | ProgressFn = True) -> EvalResult:
-    """Sliding-window scores: windows of `seq_len` every `stride` tokens, each target scored once."""
+    """Sliding-window scores: windows of `seq_len` every `stride` tokens, each target scored once.
+
+    Also scores the known conventions of other evaluators (CONVENTIONS) from the same forward passes,
+    plus one extra window for `tail_twice`.
+    """
     import torch
 
     tokens = _check_tokens(tokens, seq_len)
     num_targets = tokens.size - 1
-    windows = plan_windows(num_targets, seq_len, stride)
-    total = count_windows(num_targets, seq_len, stride)
+    if not 0 < stride <= seq_len:
+        raise GolfError(f"stride must satisfy 0 < stride <= seq_len ({seq_len}), got {stride}")
+    starts, ends, score_starts = window_arrays(num_targets, seq_len, stride)
+    total = starts.size
     batch_seqs = max(1, int(batch_seqs))
-    totals, started = _Totals(), time.perf_counter()
+    totals, head, tail = _Totals(), _Totals(), _Totals()
+    started = time.perf_counter()
+    positions = None
     with _Progress(progress, f"eval sliding stride {stride}", total) as advance, torch.inference_mode():
-        for batch in _batches(windows, batch_seqs):
-            x = np.stack([tokens[w.start:w.end] for w in batch])
-            y = np.stack([tokens[w.start + 1:w.end + 1] for w in batch])
-            offsets = np.array([w.score_start - w.start for w in batch], dtype=np.int64)
-            _score(logits_fn, x, y, offsets, tables, device, totals)
-            advance(len(batch))
-    return _result(totals, "sliding", stride, seq_len, started)
+        full = int(np.count_nonzero(ends - starts == seq_len))
+        groups = [(i, min(i + batch_seqs, full), seq_len) for i in range(0, full, batch_seqs)]
+        groups += [(i, i + 1, int(ends[i] - starts[i])) for i in range(full, total)]  # a short last window
+        for first, last, length in groups:
+            x, y = _gather(tokens, starts[first:last], length)
+            nll, counted = _score(logits_fn, x, y, tables, device)
+            positions = np.arange(length)[None, :]
+            totals.add(nll, counted, positions >= (score_starts[first:last] - starts[first:last])[:, None])
+            if first == 0 and num_targets > seq_len:
+                head_mask = np.zeros(nll.shape, dtype=bool)
+                head_mask[0, : seq_len - stride] = True
+                head.add(nll, counted, head_mask)
+            advance(last - first)
+        conventions = {}
+        if num_targets > seq_len:
+            x, y = _gather(tokens, np.array([num_targets - seq_len]), seq_len)
+            nll, counted = _score(logits_fn, x, y, tables, device)
+            tail.add(nll, counted, np.arange(seq_len)[None, :] >= seq_len - stride)
+            conventions = {"head_skipped": _convention(totals, head, -1), "tail_twice": _convention(totals, tail, 1)}
+    return _result(totals, "sliding", stride, seq_len, started, conventions)
+
+
+def _convention(totals: _Totals, part: _Totals, sign: int) -> dict:
+    changed = _Totals()
+    changed.nll = totals.nll + sign * part.nll
+    changed.targets = totals.targets + sign * part.targets
+    changed.bytes = totals.bytes + sign * part.bytes
+    val_loss, val_bpb = _scores(changed)
+    return {"val_loss": val_loss, "val_bpb": val_bpb, "targets": changed.targets, "bytes": changed.bytes}
 
 
 def evaluate(logits_fn, tokens, tables, seq_len: int, batch_seqs: int, stride: int | None = None, *,

@@ -8,7 +8,6 @@ results as JSON lines on a pipe of its own, so the record's prints never mix wit
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import subprocess
@@ -19,12 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from golf.errors import GolfError
+from golf.produce.eval.compare import log_knobs, pick_log
+from golf.produce.eval.script_check import ScriptInfo, describe_script, loadable_problem
 
-INTERFACE_FUNCTION = "load_model_for_eval"
-INTERFACE_METHOD = "forward_logits"
 ARTIFACT_NAME = "final_model.int8.ptz"
-DEFAULT_SEQ_LEN = 1024
-DEFAULT_BATCH_SEQS = 32
 STDERR_TAIL_LINES = 12
 
 
@@ -35,12 +32,17 @@ class EvalRequest:
     artifact: Path
     data_path: Path
     tokenizer_path: Path
-    seq_len: int
-    batch_seqs: int
-    stride: int | None
+    seq_len: int | None          # None: the script's own (EVAL_SEQ_LEN / TRAIN_SEQ_LEN defaults)
+    batch_seqs: int | None       # None: golf's default batch for the device
+    stride: int | None           # an explicit --stride; else the script's EVAL_STRIDE
     device: str
     env: dict[str, str] = field(default_factory=dict)   # the full environment of the worker
-    knobs: dict[str, str] = field(default_factory=dict)  # what came from the record and --env
+    knobs: dict[str, str] = field(default_factory=dict)  # what came from the record, its log and --env
+    knob_sources: dict[str, str] = field(default_factory=dict)
+    standard: bool = False       # with an explicit --stride, also the standard pass
+    numerics: str = "both"
+    info: ScriptInfo | None = None
+    log: object = None           # the RecordLog compared with, when one was found
 
     @classmethod
     def from_args(cls, args) -> "EvalRequest":
@@ -51,28 +53,47 @@ class EvalRequest:
         script = record_dir / args.script
         if not script.is_file():
             raise GolfError(f"{record_dir}: no {args.script} to load the model with")
-        check_interface(script)
+        info = describe_script(script)
+        problem = loadable_problem(info)
+        if problem:
+            raise GolfError(problem)
         artifact = Path(args.artifact).resolve() if args.artifact else record_dir / ARTIFACT_NAME
         if not artifact.is_file():
             hint = "" if args.artifact else " (run the record's script first, or pass --artifact)"
             raise GolfError(f"{artifact}: no such artifact file{hint}")
-        knobs = record_env(record_dir)
-        knobs.update(dict(args.env))  # (KEY, VALUE) pairs checked by golf.cli.options.env_item
+        log = _record_log(record_dir, artifact, getattr(args, "log", None))
+        knobs, sources = {}, {}
+        for source, values in (("log", log_knobs(log.run if log else None, info.env_names)),
+                               ("run.env", record_env(record_dir)), ("--env", dict(args.env))):
+            knobs.update(values)
+            sources.update({key: source for key in values})
         env = dict(os.environ)
         env.update(knobs)
         data_path, tokenizer_path = resolve_data(args.data_path, args.tokenizer_path, env, record_dir)
         env["DATA_PATH"], env["TOKENIZER_PATH"] = str(data_path), str(tokenizer_path)
-        seq_len = args.seq_len or _env_int(env, "EVAL_SEQ_LEN") or _env_int(env, "TRAIN_SEQ_LEN") or DEFAULT_SEQ_LEN
-        batch_seqs = args.batch_seqs or _env_int(env, "EVAL_BATCH_SEQS") or DEFAULT_BATCH_SEQS
-        stride = args.stride if args.stride is not None else _env_int(env, "EVAL_STRIDE")
-        if seq_len <= 0 or batch_seqs <= 0:
-            raise GolfError(f"--seq-len and --batch-seqs must be positive (got {seq_len}, {batch_seqs})")
-        if stride is not None and stride <= 0:
-            stride = None  # EVAL_STRIDE=0 means no sliding window, as in the reference script
-        if stride is not None and stride > seq_len:
-            raise GolfError(f"--stride {stride} must not exceed the sequence length {seq_len}")
-        return cls(record_dir, script, artifact, data_path, tokenizer_path, seq_len, batch_seqs, stride,
-                   args.device, env, knobs)
+        for name, value in (("--seq-len", args.seq_len), ("--batch-seqs", args.batch_seqs), ("--stride", args.stride)):
+            if value is not None and value <= 0:
+                raise GolfError(f"{name} must be positive (got {value})")
+        if args.stride is not None and args.seq_len is not None and args.stride > args.seq_len:
+            raise GolfError(f"--stride {args.stride} must not exceed the sequence length {args.seq_len}")
+        return cls(record_dir, script, artifact, data_path, tokenizer_path, args.seq_len, args.batch_seqs,
+                   args.stride, args.device, env, knobs, sources, bool(getattr(args, "standard", False)),
+                   getattr(args, "numerics", "both"), info, log)
+
+
+def _record_log(record_dir: Path, artifact: Path, wanted: str | None):
+    """The record's log that wrote this artifact (see compare.pick_log); None without a readable one."""
+    from golf.read.records import load_record
+
+    try:
+        record = load_record(record_dir)
+    except GolfError:
+        return None
+    log = pick_log(record, artifact.stat().st_size, wanted)
+    if wanted and log is None:
+        raise GolfError(f"{record_dir}: no log {wanted!r} in the record (logs: "
+                        f"{', '.join(l.path for l in record.logs) or 'none'})")
+    return log
 
 
 def _env_int(env: dict, key: str) -> int | None:
@@ -83,35 +104,6 @@ def _env_int(env: dict, key: str) -> int | None:
         return int(value)
     except ValueError:
         raise GolfError(f"environment knob {key}={value!r} is not an integer") from None
-
-
-def check_interface(script: Path) -> None:
-    """Refuse a script without the evaluator interface, reading it with ast only (never running it)."""
-    try:
-        tree = ast.parse(script.read_bytes(), filename=str(script))
-    except SyntaxError as error:
-        raise GolfError(f"{script}: cannot evaluate: the script does not parse "
-                        f"(line {error.lineno}: {error.msg})") from None
-    except (OSError, ValueError) as error:
-        raise GolfError(f"{script}: cannot read the script ({error})") from None
-    top_level = set()
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            top_level.add(node.name)
-        elif isinstance(node, ast.Assign):
-            top_level.update(t.id for t in node.targets if isinstance(t, ast.Name))
-        elif isinstance(node, ast.ImportFrom):  # e.g. `from helpers import load_model_for_eval`
-            top_level.update(alias.asname or alias.name for alias in node.names)
-    methods = {node.name for node in ast.walk(tree) if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
-    missing = []
-    if INTERFACE_FUNCTION not in top_level:
-        missing.append(f"a top-level {INTERFACE_FUNCTION}(artifact_path, device)")
-    if INTERFACE_METHOD not in methods:
-        missing.append(f"a model method {INTERFACE_METHOD}(input_ids)")
-    if missing:
-        raise GolfError(f"{script}: refusing to evaluate: the script does not follow golf's evaluator interface "
-                        f"(it lacks {' and '.join(missing)}; see README, 'The evaluator interface'). "
-                        f"Nothing was run.")
 
 
 def record_env(record_dir: Path) -> dict[str, str]:
@@ -166,10 +158,15 @@ def worker_command(request: EvalRequest, events_fd: int) -> list[str]:
     command = [sys.executable, "-m", "golf.produce.eval.worker",
                "--script", str(request.script), "--artifact", str(request.artifact),
                "--data-path", str(request.data_path), "--tokenizer-path", str(request.tokenizer_path),
-               "--seq-len", str(request.seq_len), "--batch-seqs", str(request.batch_seqs),
-               "--device", request.device, "--events-fd", str(events_fd)]
-    if request.stride:
-        command += ["--stride", str(request.stride)]
+               "--device", request.device, "--numerics", request.numerics, "--events-fd", str(events_fd)]
+    for option, value in (("--seq-len", request.seq_len), ("--batch-seqs", request.batch_seqs),
+                          ("--stride", request.stride)):
+        if value is not None:
+            command += [option, str(value)]
+    if request.stride is not None:
+        command.append("--explicit-stride")
+    if request.standard:
+        command.append("--standard")
     vocab = _env_int(request.env, "VOCAB_SIZE")
     if vocab:
         command += ["--vocab-size", str(vocab)]
@@ -182,8 +179,8 @@ def _drain(stream, tail: deque) -> None:
     stream.close()
 
 
-def run_eval_worker(request: EvalRequest, *, progress: bool | None = None) -> list[dict]:
-    """Run the worker, show its progress, and return its results (one dict per mode)."""
+def run_eval_worker(request: EvalRequest, *, progress: bool | None = None) -> tuple[dict, list[dict]]:
+    """Run the worker, show its progress, and return what it loaded and its results (one per mode and numerics)."""
     from golf.progress import progress_bar
 
     read_fd, write_fd = os.pipe()
@@ -205,7 +202,7 @@ def run_eval_worker(request: EvalRequest, *, progress: bool | None = None) -> li
               threading.Thread(target=_drain, args=(process.stdout, out_tail), daemon=True)]
     for thread in drains:
         thread.start()
-    results, error = [], None
+    results, error, loaded = [], None, {}
     try:
         with os.fdopen(read_fd, "r", encoding="utf-8") as events:
             bar_context, bar, done = None, None, 0
@@ -219,11 +216,14 @@ def run_eval_worker(request: EvalRequest, *, progress: bool | None = None) -> li
                     if bar_context is not None:
                         bar_context.__exit__(None, None, None)
                     label = event["mode"] + (f" stride {event['stride']}" if event.get("stride") else "")
+                    label += f" ({event['numerics']})" if event.get("numerics") else ""
                     bar_context = progress_bar(f"eval {label}", total=event["total"], enabled=progress)
                     bar, done = bar_context.__enter__(), 0
                 elif kind == "progress" and bar is not None:
                     bar.advance(event["done"] - done)
                     done = event["done"]
+                elif kind == "loaded":
+                    loaded = event.get("info", {})
                 elif kind == "result":
                     results.append(event["result"])
                 elif kind == "error":
@@ -241,29 +241,66 @@ def run_eval_worker(request: EvalRequest, *, progress: bool | None = None) -> li
         lines = [line for line in tail if line.strip()] or [line for line in out_tail if line.strip()]
         detail = "\n  ".join(lines[-STDERR_TAIL_LINES:]) or "(no output)"
         headline = error.strip().splitlines()[0] if error and error.strip() else "no result"
+        if error and "Traceback" not in "\n".join(tail):  # golf's own one-line explanation
+            raise GolfError(f"evaluating {request.artifact.name} through {request.script} failed: {headline}")
         raise GolfError(f"evaluating {request.artifact.name} through {request.script} failed "
                         f"(worker exit status {returncode}): {headline}\n  its last lines:\n  {detail}")
-    return results
+    return loaded, results
 
 
-def print_results(request: EvalRequest, results: list[dict], *, as_json: bool) -> None:
+def eval_payload(request: EvalRequest, loaded: dict, results: list[dict], report) -> dict:
+    return {"record_dir": str(request.record_dir), "script": str(request.script),
+            "artifact": str(request.artifact), "data_path": str(request.data_path),
+            "tokenizer_path": str(request.tokenizer_path), "seq_len": loaded.get("seq_len"),
+            "batch_seqs": loaded.get("batch_seqs"), "env": request.knobs, "env_sources": request.knob_sources,
+            "loaded": loaded, "results": results, "comparison": report.to_dict()}
+
+
+def print_results(request: EvalRequest, loaded: dict, results: list[dict], report, *, as_json: bool) -> None:
     if as_json:
-        payload = {"record_dir": str(request.record_dir), "script": str(request.script),
-                   "artifact": str(request.artifact), "data_path": str(request.data_path),
-                   "tokenizer_path": str(request.tokenizer_path), "seq_len": request.seq_len,
-                   "batch_seqs": request.batch_seqs, "env": request.knobs, "results": results}
-        print(json.dumps(payload, indent=2))
+        print(json.dumps(eval_payload(request, loaded, results, report), indent=2))
         return
     from rich import box
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=f"golf eval {request.record_dir.name}: {request.artifact.name}, seq_len {request.seq_len}",
+    console = Console()
+    console = Console(width=max(console.width, 120))  # the score table has seven columns
+    seq_len = loaded.get("seq_len", request.seq_len)
+    for key in ("loader", "logits", "shape"):
+        if loaded.get(key):
+            console.print(f"{key}: {escape(str(loaded[key]))}")
+    for name, text in loaded.get("numerics", {}).items():
+        console.print(f"numerics {name}: {escape(text)}")
+    for note in loaded.get("notes", []):
+        console.print(f"note: {escape(note)}")
+    if request.knobs:
+        console.print("env: " + escape(" ".join(f"{k}={v} ({request.knob_sources.get(k, '?')})"
+                                                for k, v in request.knobs.items())))
+    table = Table(title=f"golf eval {request.record_dir.name}: {request.artifact.name}, seq_len {seq_len}",
                   box=box.SIMPLE_HEAD)
-    for column in ("score", "val_loss", "val_bpb", "targets", "bytes", "eval time"):
-        table.add_column(column, justify="left" if column == "score" else "right", no_wrap=True)
+    for column in ("score", "numerics", "val_loss", "val_bpb", "targets", "bytes", "eval time"):
+        table.add_column(column, justify="left" if column in ("score", "numerics") else "right", no_wrap=True)
     for r in results:
         label = r["mode"] + (f", stride {r['stride']}" if r["stride"] else "")
-        table.add_row(label, f"{r['val_loss']:.8f}", f"{r['val_bpb']:.8f}", f"{r['targets']:,}", f"{r['bytes']:,}",
-                      f"{r['eval_time_ms']:.0f}ms")
-    Console().print(table)
+        table.add_row(label, r.get("numerics", ""), f"{r['val_loss']:.8f}", f"{r['val_bpb']:.8f}",
+                      f"{r['targets']:,}", f"{r['bytes']:,}", f"{r['eval_time_ms']:.0f}ms")
+    console.print(table)
+    _print_differences(console, results)
+    for c in report.comparisons:
+        golf = f"{c.golf_bpb:.8f}" if c.golf_bpb is not None else "-"
+        console.print(f"{escape(c.log)}:{c.line} {escape(c.label)} val_bpb {c.printed_bpb:.8f} | golf {golf} | "
+                      f"difference {c.difference:+.2e}: {escape(c.explanation)}")
+    for note in report.notes:
+        console.print(f"note: {escape(note)}")
+    for finding in report.findings:
+        console.print(f"[bold red]finding:[/] {escape(finding)}")
+
+
+def _print_differences(console, results: list[dict]) -> None:
+    by_key = {(r["mode"], r.get("numerics")): r for r in results}
+    for mode in ("standard", "sliding"):
+        record, f32 = by_key.get((mode, "record")), by_key.get((mode, "float32"))
+        if record and f32:
+            console.print(f"{mode}: record numerics - float32 = {record['val_bpb'] - f32['val_bpb']:+.2e} bpb")
