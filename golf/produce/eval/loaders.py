@@ -251,8 +251,10 @@ class Numerics:
 
 
 def record_numerics(info: ScriptInfo) -> Numerics:
-    main = _main_source(info)
-    return Numerics("record", ".bfloat16()" in main, "autocast" in main and "bfloat16" in main)
+    """The model cast as main() casts it; bf16 autocast when the script evaluates under it anywhere."""
+    autocast = any(isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "autocast"
+                   and "bfloat16" in ast.unparse(node) for node in ast.walk(ast.parse(info.source)))
+    return Numerics("record", ".bfloat16()" in _main_source(info), autocast)
 
 
 def cast_like_main(model, module, numerics: Numerics):

@@ -116,7 +116,7 @@ def _logits_functions(args, module, info, hp) -> tuple[list, dict]:
     wanted = {"both": ("record", "float32"), "record": ("record",), "float32": ("float32",)}[args.numerics]
     functions, logits_from = [], None
     for name in wanted:
-        numerics = loaders.record_numerics(info) if name == "record" else loaders.Numerics("float32", True, False)
+        numerics = loaders.record_numerics(info) if name == "record" else loaders.Numerics("float32", False, False)
         fn, logits_from = loaders.logits_function(model, module, numerics, args.device)
         functions.append((name, fn, numerics.describe()))
     how.update(loader="golf's built-in loader (the script's GPT, Hyperparameters and dequantizer)",
