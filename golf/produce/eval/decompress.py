@@ -28,7 +28,10 @@ def _zlib(data: bytes, where: str, limit: int) -> bytes:
     out = stream.decompress(data, limit + 1)
     if len(out) > limit or stream.unconsumed_tail:
         raise _too_big(where, "zlib")
-    return out + stream.flush()
+    out += stream.flush()
+    if not stream.eof:
+        raise GolfError(f"{where}: truncated zlib data; corrupt or not an artifact")
+    return out
 
 
 def _lzma(data: bytes, where: str, limit: int) -> bytes:
@@ -36,6 +39,8 @@ def _lzma(data: bytes, where: str, limit: int) -> bytes:
     out = stream.decompress(data, max_length=limit + 1)
     if len(out) > limit or not stream.eof and not stream.needs_input:
         raise _too_big(where, "lzma")
+    if not stream.eof:
+        raise GolfError(f"{where}: truncated lzma data; corrupt or not an artifact")
     return out
 
 
