@@ -205,3 +205,42 @@ def test_plan_examples():
     assert list(plan_windows(0, 8, 2)) == []
     with pytest.raises(GolfError):
         list(plan_windows(10, 4, 0))
+
+
+# --- the window conventions of other evaluators ----------------------------------------------------
+
+def convention_nll(table, tokens, seq_len, stride, position_gain, convention):
+    """Sum of NLL and count of targets as another evaluator scores them, window by window."""
+    n = tokens.size - 1
+    starts = list(range(0, n - seq_len + 1, stride))
+    if convention == "tail_twice":
+        starts.append(n - seq_len)
+    total, count, scored = 0.0, 0, []
+    for s in starts:
+        first = 0 if (s == 0 and convention == "tail_twice") else seq_len - stride
+        for p in range(first, seq_len):
+            scored.append(s + p)
+            row = table[tokens[s + p]].astype(np.float64)
+            row[5] += position_gain * p
+            m = row.max()
+            total += m + math.log(np.exp(row - m).sum()) - row[tokens[s + p + 1]]
+            count += 1
+    return total, count, scored
+
+
+@pytest.mark.parametrize("convention", ["tail_twice", "head_skipped"])
+def test_conventions_are_scored_as_those_evaluators_score(convention):
+    seq_len, stride = 32, 8
+    tables, table = make_tables(5), bigram_table(6)
+    tokens = truncated(make_tokens(32 * 20 + 1, seed=11), seq_len)   # S divides N - L
+    result = evaluate(bigram_fn(table, 0.2), tokens, tables, seq_len=seq_len, batch_seqs=7, stride=stride,
+                      progress=False)
+    nll, count, scored = convention_nll(table, tokens, seq_len, stride, 0.2, convention)
+    got = result.conventions[convention]
+    assert got["targets"] == count
+    assert got["val_loss"] == pytest.approx(nll / count, rel=1e-6)
+    nbytes = sum(int(tables.base_bytes[tokens[i + 1]]) + int(tables.has_leading_space[tokens[i + 1]]
+                 and not tables.is_boundary[tokens[i]]) for i in scored)
+    assert got["bytes"] == nbytes
+    assert got["val_bpb"] == pytest.approx(nll / count / math.log(2) * count / nbytes, rel=1e-6)
+    assert got["val_bpb"] != pytest.approx(result.val_bpb, rel=1e-6)
