@@ -147,3 +147,31 @@ def test_a_printed_score_golf_cannot_reproduce_is_a_finding(records, tiny_data, 
     code, out, err = golf_eval(record, artifact, tiny_data, capsys, "--numerics", "record")
     assert code == 1, err
     assert "finding:" in out and "final_int8_zlib_roundtrip_exact" in out and "not a known window convention" in out
+
+
+def test_rerun_seeds_are_rescored(records, tiny_data, capsys):
+    from golf.produce.eval.rescore import rescore_failed, rescore_lines, rescore_reruns
+    from golf.produce.rerun import RerunResult
+    from golf.rules import load_ruleset
+
+    record, artifact, printed = records("sliding_tail")
+    data, tokenizer = tiny_data
+    seeds = [RerunResult(seed=1337, workdir=record, log_path=record / "logs" / "seed1337.txt",
+                         artifact_path=artifact, returncode=0, timed_out=False, elapsed_s=1.0, command=[],
+                         resumed=False),
+             RerunResult(seed=42, workdir=record, log_path=None, artifact_path=None, returncode=1,
+                         timed_out=False, elapsed_s=1.0, command=[], resumed=False)]
+    rescored = rescore_reruns(seeds, load_ruleset(), data_path=str(data), tokenizer_path=str(tokenizer))
+    lines = rescore_lines(rescored)
+    assert any(line.startswith("eval seed 1337: final_int8_zlib_roundtrip_exact") and ": matches" in line
+               for line in lines)
+    assert any("eval seed 1337: final_int8_zlib_sliding_window_exact" in line and "tail_twice" in line
+               for line in lines)
+    assert "eval seed 42: not re-scored: the rerun wrote no artifact" in lines
+    assert rescore_failed(rescored)          # a seed without an artifact is not a pass
+    assert not rescore_failed(rescored[:1])
+
+
+def test_eval_needs_rerun(capsys):
+    assert main(["verify", ".", "--eval"]) == 2
+    assert "--eval only apply with --rerun" in capsys.readouterr().err

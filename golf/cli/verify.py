@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from golf.cli import options
 
@@ -51,6 +52,9 @@ def register(subparsers) -> None:
     rerun.add_argument("--write-submission", action="store_true",
                        help="when the rerun passes, keep its logs in the record folder as train_seed<SEED>.log and "
                             "write submission.json from them (files replaced are kept as .bak)")
+    rerun.add_argument("--eval", action="store_true",
+                       help="also re-score each rerun seed's artifact with golf eval and compare it with the rerun's "
+                            "log (a difference beyond the ruleset's tolerance fails the verification)")
     rerun.add_argument("--dry-run", action="store_true", help="print every command of the rerun and stop")
     for flag, text in TORCHRUN_OPTIONS:
         rerun.add_argument(flag, metavar="VALUE", help=f"torchrun {flag}: {text}")
@@ -82,6 +86,8 @@ def _check_options(args: argparse.Namespace) -> None:
                   "--write-submission": args.write_submission or None, "--dry-run": args.dry_run or None}
     rerun_only.update({flag: getattr(args, flag[2:].replace("-", "_")) for flag, _ in TORCHRUN_OPTIONS})
     given = [flag for flag, value in rerun_only.items() if value is not None]
+    if args.eval and not args.rerun:
+        given.append("--eval")
     if given and not args.rerun:
         raise GolfError(f"{', '.join(given)} only apply with --rerun")
     if args.rerun and len(args.paths) != 1:
@@ -118,6 +124,7 @@ def _verify(args: argparse.Namespace) -> int:
         if args.dry_run:
             return 0
         report = verifier.new_report([verifier.verify(record_dir, shown=args.paths[0], reruns=results)])
+        rescored = _rescore(args, results, verifier.ruleset) if args.eval else None
         if args.write_submission:
             _write_submission(record_dir, results, verifier, report)
     else:
@@ -136,7 +143,22 @@ def _verify(args: argparse.Namespace) -> int:
         from golf.render.terminal import make_console
 
         render_terminal(report, make_console())
+    if args.rerun and rescored is not None:
+        from golf.produce.eval.rescore import rescore_failed, rescore_lines
+
+        # The report's own formats stay machine-readable: the eval lines go to stderr with them.
+        stream = sys.stdout if not (args.json or args.markdown or args.github) else sys.stderr
+        for line in rescore_lines(rescored):
+            print(line, file=stream)
+        if rescore_failed(rescored):
+            return 1
     return 0 if report.passed else 1
+
+
+def _rescore(args, results, ruleset):
+    from golf.produce.eval.rescore import rescore_reruns
+
+    return rescore_reruns(results, ruleset, data_path=args.data_path, tokenizer_path=args.tokenizer_path)
 
 
 def _single_record(path: str):

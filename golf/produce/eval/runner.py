@@ -82,8 +82,16 @@ class EvalRequest:
 
 
 def _record_log(record_dir: Path, artifact: Path, wanted: str | None):
-    """The record's log that wrote this artifact (see compare.pick_log); None without a readable one."""
+    """The record's log that wrote this artifact (see compare.pick_log); None without a readable one.
+    `wanted` may also be the path of a log outside the record (a rerun's)."""
     from golf.read.records import load_record
+
+    if wanted and Path(wanted).is_absolute() and Path(wanted).is_file():
+        from types import SimpleNamespace
+
+        from golf.read.logs import parse_log
+
+        return SimpleNamespace(path=wanted, run=parse_log(wanted).run)
 
     try:
         record = load_record(record_dir)
