@@ -8,7 +8,16 @@ artifact that run wrote, on the same machine with the same thread count, and rep
 The ratio golf / script per pass is printed for each repetition, and the medians.
 
     python benchmarks/eval_bench.py                  # 3 repetitions, all cores
-    python benchmarks/eval_bench.py --repeats 5 --threads 2
+    python benchmarks/eval_bench.py --repeats 3 --threads 1 --val-tokens 131073
+
+Measured on the shared 2-core development machine (6 engineers at work, so noisy; medians of pairs run
+one after the other), smoke record shape (2 layers, dim 64, L 128, stride 64), golf via the script's
+load_model_for_eval, golf's default batch (65,536 tokens), the script's VAL_BATCH_SIZE 32,768 and
+EVAL_BATCH_SEQS 64:
+    --threads 1 --val-tokens 131073, 3 repeats: standard golf/script 0.86 (0.83-1.22),
+                                                sliding  golf/script 0.77 (0.73-0.93)
+    default threads, whole smoke validation set, 1 repeat: standard 0.28 (47.5 s vs 170.2 s),
+                                                sliding 0.56 (137.5 s vs 246.4 s)
 """
 
 from __future__ import annotations
