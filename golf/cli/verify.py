@@ -125,7 +125,7 @@ def _verify(args: argparse.Namespace) -> int:
             return 0
         report = verifier.new_report([verifier.verify(record_dir, shown=args.paths[0], reruns=results)])
         rescored = _rescore(args, results, verifier.ruleset) if args.eval else None
-        if args.write_submission:
+        if args.write_submission and not _rescore_failed(rescored):
             _write_submission(record_dir, results, verifier, report)
     else:
         report = verify_paths(args.paths, **options)
@@ -147,12 +147,20 @@ def _verify(args: argparse.Namespace) -> int:
         from golf.produce.eval.rescore import rescore_failed, rescore_lines
 
         # The report's own formats stay machine-readable: the eval lines go to stderr with them.
-        stream = sys.stdout if not (args.json or args.markdown or args.github) else sys.stderr
+        stream = sys.stdout if args.format == "text" else sys.stderr
         for line in rescore_lines(rescored):
             print(line, file=stream)
         if rescore_failed(rescored):
             return 1
     return 0 if report.passed else 1
+
+
+def _rescore_failed(rescored) -> bool:
+    if not rescored:
+        return False
+    from golf.produce.eval.rescore import rescore_failed
+
+    return rescore_failed(rescored)
 
 
 def _rescore(args, results, ruleset):

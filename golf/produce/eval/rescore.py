@@ -40,7 +40,7 @@ def rescore_reruns(results, ruleset, *, data_path=None, tokenizer_path=None, dev
         except GolfError as error:
             done.append(Rescore(result.seed, None, [], str(error).splitlines()[0]))
             continue
-        done.append(Rescore(result.seed, compare(scores, request.log, ruleset.eval_score_tolerance_bpb), scores))
+        done.append(Rescore(result.seed, compare(scores, request.log, ruleset.tolerances.eval_score_bpb), scores))
     return done
 
 
