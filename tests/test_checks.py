@@ -103,7 +103,7 @@ def test_missing_readme_submission_script_and_logs(tmp_path):
     found = names(verify(bare))
     assert {"missing-readme", "missing-submission", "missing-script"} <= set(found)
     assert "no train_gpt.py" in found["missing-script"][0].message
-    empty = make_record(tmp_path, "2026-05-02_NoLogs", seeds=(), bpbs=())
+    empty = make_record(tmp_path, "2026-04-07_NoLogs", seeds=(), bpbs=())
     found = names(verify(empty))
     assert "missing-logs" in found and "missing-readme" not in found and "missing-script" not in found
 
@@ -115,7 +115,7 @@ def test_invalid_submission_json_and_missing_fields(tmp_path):
     assert "missing-submission" not in found
     sub = default_submission((1337, 42, 2025), (1.1, 1.101, 1.099))
     del sub["github_id"]
-    lacking = make_record(tmp_path, "2026-05-02_NoId", submission=sub)
+    lacking = make_record(tmp_path, "2026-04-07_NoId", submission=sub)
     assert "lacks github_id" in names(verify(lacking))["invalid-submission"][0].message
 
 
@@ -124,7 +124,7 @@ def test_submission_oddity_for_a_string_number(tmp_path):
     sub["val_bpb"] = "1.1"
     found = names(verify(make_record(tmp_path, submission=sub)))
     assert "`val_bpb` is a string" in found["submission-oddity"][0].message
-    assert "submission-oddity" not in names(verify(make_record(tmp_path, "2026-05-02_Ok")))
+    assert "submission-oddity" not in names(verify(make_record(tmp_path, "2026-04-07_Ok")))
 
 
 def test_script_syntax_error_and_empty_script(tmp_path):
@@ -132,7 +132,7 @@ def test_script_syntax_error_and_empty_script(tmp_path):
     found = names(verify(bad))
     assert found["script-syntax-error"][0].file == "train_gpt.py"
     assert found["script-syntax-error"][0].line == 1
-    empty = make_record(tmp_path, "2026-05-02_Empty", script="")
+    empty = make_record(tmp_path, "2026-04-07_Empty", script="")
     found = names(verify(empty))
     assert "empty-script" in found and "script-syntax-error" not in found
 
@@ -142,7 +142,7 @@ def test_unreadable_file_for_a_fifo(tmp_path):
     os.mkfifo(root / "pipe.log")
     found = names(verify(root))
     assert "pipe.log" in found["unreadable-file"][0].message
-    assert "unreadable-file" not in names(verify(make_record(tmp_path, "2026-05-02_Ok")))
+    assert "unreadable-file" not in names(verify(make_record(tmp_path, "2026-04-07_Ok")))
 
 
 def test_symlink_outside_is_reported_and_not_followed(tmp_path):
@@ -183,7 +183,7 @@ def test_no_score_unscored_log_and_incomplete_run(tmp_path):
     none = make_record(tmp_path, log_kwargs=[{"complete": False}] * 3)
     found = names(verify(none))
     assert "no-score" in found and "unscored-log" not in found
-    one = make_record(tmp_path, "2026-05-02_One", log_kwargs=[{}, {}, {"complete": False}],
+    one = make_record(tmp_path, "2026-04-07_One", log_kwargs=[{}, {}, {"complete": False}],
                       submission=default_submission((1337, 42), (1.1, 1.101)))
     found = names(verify(one))
     assert "no-score" not in found
@@ -221,7 +221,7 @@ def test_claim_is_judged_at_its_own_precision(tmp_path):
     sub["val_bpb"] = 1.10004  # 5 decimals: the mean 1.1 is 1.10000, off by 4 in the last place
     assert "claim-mismatch" in names(verify(make_record(tmp_path, submission=sub)))
     text = json.dumps(sub).replace("1.10004", "1.1000")  # 4 decimals, written with a trailing zero
-    assert "claim-mismatch" not in names(verify(make_record(tmp_path, "2026-05-02_Round", submission=text)))
+    assert "claim-mismatch" not in names(verify(make_record(tmp_path, "2026-04-07_Round", submission=text)))
 
 
 def test_claim_of_a_subset_mean(tmp_path):
@@ -262,7 +262,7 @@ def test_size_over_cap_from_real_bytes_even_when_the_log_says_it_fits(tmp_path):
     assert len(found["size-over-cap"]) >= 3
     assert "16,000,001 bytes" in found["size-over-cap"][0].message
     assert "code-size-mismatch" in found and "100 bytes" in found["code-size-mismatch"][0].message
-    fits = make_record(tmp_path, "2026-05-02_Fits", model_bytes=model - 1,
+    fits = make_record(tmp_path, "2026-04-07_Fits", model_bytes=model - 1,
                        submission=default_submission((1337, 42, 2025), (1.1, 1.101, 1.099), model_bytes=model - 1))
     assert "size-over-cap" not in names(verify(fits))
 
@@ -282,7 +282,7 @@ def test_json_size_excludes_code_and_size_claim_mismatch(tmp_path):
     assert "json-size-excludes-code" in found and "size-claim-mismatch" not in found
     sub["bytes_total"] = 15_900_000
     sub["bytes_code"] = 999
-    found = names(verify(make_record(tmp_path, "2026-05-02_Rounded", submission=sub)))
+    found = names(verify(make_record(tmp_path, "2026-04-07_Rounded", submission=sub)))
     messages = " ".join(f.message for f in found["size-claim-mismatch"])
     assert "15,900,000 (a rounded figure)" in messages and "bytes_code 999" in messages
     assert "json-size-excludes-code" not in found
@@ -355,7 +355,7 @@ def test_nonstandard_world_size_wallclock_and_hardware(tmp_path):
     assert [f.file for f in found["nonstandard-wallclock"]] == ["train_seed42.log"]
     assert "2400 s" in found["nonstandard-wallclock"][0].message
     assert "A100" in found["nonstandard-hardware"][0].message
-    h100 = make_record(tmp_path, "2026-05-02_H100", log_kwargs=[{"gpus": ("NVIDIA H100 80GB HBM3",) * 8}] * 3)
+    h100 = make_record(tmp_path, "2026-04-07_H100", log_kwargs=[{"gpus": ("NVIDIA H100 80GB HBM3",) * 8}] * 3)
     assert "nonstandard-hardware" not in names(verify(h100))
 
 
@@ -391,13 +391,18 @@ def test_time_unverifiable(tmp_path):
 
 # ---- G7xx significance ---------------------------------------------------------------
 
-def test_too_few_and_few_seeds_need_a_sota(tmp_path):
+def test_too_few_seeds_with_or_without_a_sota_and_few_seeds(tmp_path):
     single = make_record(tmp_path, seeds=(1337,), bpbs=(1.1,))
-    found = names(verify(single))
-    assert "too-few-seeds" not in found and "significance-not-applicable" in found
+    assert "too-few-seeds" not in names(verify(single))      # the track's first record: nothing to beat
+    make_record(tmp_path, "2026-03-01_Unscored", seeds=(), bpbs=())
+    [finding] = names(verify(single))["too-few-seeds"]      # an earlier record exists, but has no score
+    assert "a record on a record track" in finding.message
+    assert "too-few-seeds" not in names(verify(make_record(tmp_path / "nr", track="track_non_record_16mb",
+                                                           seeds=(1,), bpbs=(1.1,))))
     make_record(tmp_path, "2026-04-01_Base", bpbs=(1.1200, 1.1210, 1.1190))
-    assert "too-few-seeds" in names(verify(single))
-    two = make_record(tmp_path, "2026-05-02_Two", seeds=(1, 2), bpbs=(1.1, 1.101))
+    [finding] = names(verify(single))["too-few-seeds"]
+    assert "beating the SOTA" in finding.message
+    two = make_record(tmp_path, "2026-04-07_Two", seeds=(1, 2), bpbs=(1.1, 1.101))
     found = names(verify(two))
     assert "few-seeds" in found and "too-few-seeds" not in found
 
@@ -442,12 +447,12 @@ def test_val_tokens_differ_within_a_record_and_against_the_sota(tmp_path):
     assert "12,400,000 to 62,021,632 tokens" in finding.message
     make_record(tmp_path, "2026-04-01_Base", bpbs=(1.1200, 1.1210, 1.1190),
                 log_kwargs=[{"val_tokens": 63_779_840}] * 3)
-    later = make_record(tmp_path, "2026-05-02_Later")
+    later = make_record(tmp_path, "2026-04-07_Later")
     [finding] = names(verify(later))["val-tokens-differ"]
     assert "the SOTA record evaluated 63,779,840" in finding.message
     make_record(tmp_path / "two", "2026-04-01_Base", bpbs=(1.1200, 1.1210, 1.1190),
                 log_kwargs=[{"val_tokens": 63_779_840}] * 3)
-    close = make_record(tmp_path / "two", "2026-05-03_Close", log_kwargs=[{"val_tokens": 63_700_000}] * 3)
+    close = make_record(tmp_path / "two", "2026-04-08_Close", log_kwargs=[{"val_tokens": 63_700_000}] * 3)
     assert "val-tokens-differ" not in names(verify(close))
 
 
@@ -519,3 +524,354 @@ def test_run_env_that_would_not_reproduce_the_logs(tmp_path):
     assert [f.code for f in found] == ["G512"] * 2  # one finding per cause, naming every log it concerns
     assert "ran ITERATIONS=20000 (run.env sets 500)" in found[0].message
     assert "world_size 8 but the run command launches --nproc_per_node=4" in found[1].message
+
+
+# ---- the practice ruleset: packed code bytes, by-date choice, the frontier ----------------
+
+PRACTICE = "parameter_golf_2026_practice"
+# The kit's script plus comments and a docstring that minifying removes: readable, and far
+# larger than its packed wrapper.
+READABLE = '"""A readable training script."""\n' + "".join(f"# note {i}: {'x' * 60}\n" for i in range(300)) + SCRIPT
+
+
+def pyminify_wrapper_size(source: str) -> int:
+    """The records' own `_compressed_code_size`: the pyminify command line, lzma, base85, the wrapper."""
+    import base64
+    import lzma
+    import subprocess
+    import sys
+
+    pyminify = Path(sys.executable).with_name("pyminify")
+    minified = subprocess.run([str(pyminify), "--no-rename-locals", "--no-hoist-literals",
+                               "--remove-literal-statements", "-"], input=source.encode(), capture_output=True,
+                              check=True).stdout
+    payload = base64.b85encode(lzma.compress(minified)).decode()
+    return len(f'import lzma as L,base64 as B\nexec(L.decompress(B.b85decode("{payload}")))\n'.encode())
+
+
+def packed_log(packed: int | None, *, model_bytes: int, **kwargs) -> str:
+    """A late-style log: `Code size (uncompressed)` and `(compressed)`, and a total that counts the packed code."""
+    text = log_text(model_bytes=model_bytes, source=READABLE, **kwargs)
+    shipped = len(READABLE.encode())
+    text = text.replace(f"Code size: {shipped} bytes",
+                        f"Code size (uncompressed): {shipped} bytes\nCode size (compressed): {packed} bytes")
+    return text.replace(f"Total submission size int8+zlib: {model_bytes + shipped} bytes",
+                        f"Total submission size int8+zlib: {model_bytes + packed} bytes")
+
+
+def packed_record(parent: Path, name: str, packed: int, model_bytes: int = 15_990_000) -> Path:
+    seeds, bpbs = (1337, 42, 2025), (1.1000, 1.1010, 1.0990)
+    submission = default_submission(seeds, bpbs, model_bytes=model_bytes, script=READABLE)
+    submission.update(bytes_total=model_bytes + packed, bytes_code=packed, date=name[:10])
+    root = make_record(parent, name, script=READABLE, seeds=seeds, bpbs=bpbs, submission=submission)
+    for seed, bpb in zip(seeds, bpbs):
+        (root / f"train_seed{seed}.log").write_text(packed_log(packed, model_bytes=model_bytes, seed=seed,
+                                                               val_bpb=bpb), encoding="utf-8")
+    return root
+
+
+def test_packed_wrapper_size_equals_the_size_the_log_prints(tmp_path):
+    expected = pyminify_wrapper_size(READABLE)
+    root = packed_record(tmp_path, "2026-04-12_Packed", expected)
+    report = verify(root)
+    assert report.stats["ruleset"]["name"] == PRACTICE          # chosen by date: on or after 2026-04-10
+    assert report.stats["code_bytes"]["packed"] == expected
+    assert report.stats["code_bytes"]["shipped"] == len(READABLE.encode())
+    assert {r.bytes_code for r in report.runs} == {expected} and {r.size_basis for r in report.runs} == {"packed"}
+    found = names(report)
+    assert "size-over-cap" not in found and "packed-size-mismatch" not in found and "code-size-mismatch" not in found
+    # the written rules count the shipped readable file: over the cap by the same folder
+    written = names(verify(root, ruleset="parameter_golf_2026"))
+    assert "size-over-cap" in written and "code-size-mismatch" in written
+
+
+def test_packed_size_mismatch_when_the_log_counts_something_else(tmp_path):
+    real = pyminify_wrapper_size(READABLE)
+    root = packed_record(tmp_path, "2026-04-12_Packed", real - 500)
+    [finding, *_] = names(verify(root))["packed-size-mismatch"]
+    assert f"{real - 500:,}" in finding.message and f"{real:,}" in finding.message
+
+
+def test_a_shipped_wrapper_is_counted_as_shipped(tmp_path):
+    from golf.read.packed import minify, wrap
+
+    wrapper = wrap(minify(SCRIPT)).decode()
+    root = make_record(tmp_path, "2026-04-12_Wrapper", script=wrapper, log_kwargs=[{"source": None}] * 3)
+    report = verify(root)
+    assert report.stats["code_bytes"]["already_packed"] and report.stats["code_bytes"]["counted"] == len(wrapper)
+    assert "script-syntax-error" not in names(report)
+
+
+def test_exec_stub_is_counted_with_the_file_it_runs(tmp_path):
+    stub = 'exec(open("train_gpt_decode.py").read())\n'
+    root = make_record(tmp_path, "2026-04-12_Stub", script=stub, model_bytes=15_950_000,
+                       log_kwargs=[{"source": None, "code_bytes": len(stub)}] * 3)
+    decode = "# the real trainer, not counted by the stub\n" + "x = 1\n" * 12_000
+    (root / "train_gpt_decode.py").write_text(decode, encoding="utf-8")
+    found = names(verify(root))
+    [uses] = found["code-uses-other-files"]
+    assert "train_gpt_decode.py" in uses.message and "counted as code" in uses.message
+    assert any(f"{15_950_000 + len(stub) + len(decode):,} bytes" in f.message for f in found["size-over-cap"])
+    assert "code-uses-other-files" not in names(verify(make_record(tmp_path, "2026-04-13_Plain")))
+
+
+def test_ruleset_by_date_and_override_are_named_with_the_reason(tmp_path, capsys):
+    from golf.cli import main
+
+    early = make_record(tmp_path, "2026-04-06_Early")
+    late = make_record(tmp_path, "2026-04-11_Late")
+    assert verify(early).stats["ruleset"]["name"] == "parameter_golf_2026"
+    chosen = verify(late).stats["ruleset"]
+    assert chosen["name"] == PRACTICE and "2026-04-11" in chosen["reason"] and chosen["applies_from"] == "2026-04-10"
+    forced = verify(late, ruleset="parameter_golf_2026").stats["ruleset"]
+    assert forced["name"] == "parameter_golf_2026" and "--ruleset" in forced["reason"]
+    main(["verify", str(late), "--format", "json"])
+    record = json.loads(capsys.readouterr().out)["records"][0]
+    assert record["stats"]["ruleset"]["name"] == PRACTICE
+    assert record["stats"]["sota"]["reference"] == "frontier"
+    assert record["stats"]["sota"]["path"] == str(early)
+
+
+def frontier_tree(tmp_path):
+    base = make_record(tmp_path, "2026-04-11_Base", bpbs=(1.1200, 1.1210, 1.1190))
+    worse = make_record(tmp_path, "2026-04-12_Worse", bpbs=(1.1300, 1.1310, 1.1290))
+    broken = make_record(tmp_path, "2026-04-12_OverCap", bpbs=(1.0500, 1.0510, 1.0490), model_bytes=16_500_000)
+    new = make_record(tmp_path, "2026-04-13_New", bpbs=(1.1185, 1.1195, 1.1190))
+    return base, worse, broken, new
+
+
+def test_frontier_sota_and_welch_without_margin(tmp_path):
+    base, worse, broken, new = frontier_tree(tmp_path)
+    report = verify(new)
+    assert report.stats["sota"]["path"] == str(base) and "previous frontier row" in report.stats["sota"]["source"]
+    sig = report.stats["significance"]
+    assert sig["gate"] == "welch" and sig["alpha"] == 0.25 and sig["delta"] == 0
+    assert sig["passed"] and sig["gating"]["test"] == "welch" and sig["gating"]["p"] < 0.25
+    # the written reading stays visible, and fails: 0.001 bpb is below the 0.005-nat margin
+    other = report.stats["significance_other"]
+    assert other["ruleset"].startswith("parameter_golf_2026 ") and other["passed"] is False
+    assert "not-significant" not in names(report)
+    assert "not-significant" in names(verify(new, ruleset="parameter_golf_2026", sota_record=base))
+
+
+def test_frontier_rows_and_excluded_rows_with_reasons(tmp_path):
+    from golf.judge.frontier import build_frontier
+    from golf.judge.verify import Verifier
+    from golf.rules import load_ruleset
+
+    base, worse, broken, new = frontier_tree(tmp_path)
+    frontier = build_frontier(Verifier(), tmp_path / "track_10min_16mb", load_ruleset(PRACTICE))
+    assert [r.name for r in frontier.rows] == [base.name, new.name]
+    reasons = {r.name: r.reason for r in frontier.excluded}
+    assert "not a frontier progression over 2026-04-11_Base" in reasons[worse.name]
+    assert "size-over-cap" in reasons[broken.name]
+
+
+def test_one_run_without_a_stated_seed_is_not_a_seed_clash(tmp_path):
+    one = make_record(tmp_path, "2026-04-06_One", seeds=(None,), bpbs=(1.1,), log_names=["train.log"])
+    assert "seeds-not-distinct" not in names(verify(one))
+    two = make_record(tmp_path, "2026-04-07_Two", seeds=(None, None), bpbs=(1.1, 1.101),
+                      log_names=["a.log", "b.log"])
+    assert "no seed stated" in names(verify(two))["seeds-not-distinct"][0].message
+
+
+def test_leaderboard_frontier_lists_rows_and_excluded_records_with_reasons(tmp_path, capsys):
+    from golf.cli import main
+
+    base, worse, broken, new = frontier_tree(tmp_path)
+    assert main(["leaderboard", "--records", str(tmp_path), "--frontier"]) == 0
+    text = capsys.readouterr().out
+    assert "| 1 | 2026-04-11 | 2026-04-11_Base |" in text and "| 2 | 2026-04-13 | 2026-04-13_New |" in text
+    assert f"{worse.name} (1.1300): not a frontier progression" in text
+    assert f"{broken.name} (1.0500): not valid: G301 size-over-cap" in text
+    assert main(["leaderboard", "--records", str(tmp_path), "--frontier", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)["frontiers"][0]
+    assert [r["record"] for r in data["rows"]] == [base.name, new.name]
+
+
+def test_syntax_of_a_newer_python_is_a_note_not_an_error(tmp_path):
+    import sys
+
+    newer = f"{sys.version_info[0]}.{sys.version_info[1] + 1}.0"
+    script = SCRIPT + 'x = f"{"nested"}"\n'   # 3.12 syntax; on 3.12+ it compiles and neither rule fires
+    compiles = sys.version_info >= (3, 12)
+    ran_newer = make_record(tmp_path, "2026-04-06_Newer", script=script)
+    for log in ran_newer.glob("*.log"):
+        log.write_text(log.read_text().replace("Running Python 3.11.9", f"Running Python {newer}"))
+    found = names(verify(ran_newer))
+    assert "script-syntax-error" not in found
+    assert ("syntax-newer-python" in found) is not compiles
+    same = make_record(tmp_path, "2026-04-07_Same", script=script)
+    for log in same.glob("*.log"):
+        log.write_text(log.read_text().replace("Running Python 3.11.9", "Running Python 3.10.12"))
+    assert ("script-syntax-error" in names(verify(same))) is not compiles
+
+
+def with_extra_score(root: Path, line: str) -> Path:
+    for log in root.glob("*.log"):
+        log.write_text(log.read_text() + line + "\n")
+    return root
+
+
+def test_unknown_score_label_is_named_with_the_line_golf_scored_from(tmp_path):
+    root = with_extra_score(make_record(tmp_path, "2026-04-06_New"),
+                            "final_brand_new_eval_exact val_loss:1.50000000 val_bpb:0.90000000")
+    report = verify(root)
+    [first, *_] = names(report)["unknown-score-label"]
+    assert "final_brand_new_eval_exact" in first.message and "final_int8_zlib_roundtrip_exact" in first.message
+    assert {r.label for r in report.runs} == {"final_int8_zlib_roundtrip_exact"}
+    assert "unknown-score-label" not in names(verify(make_record(tmp_path, "2026-04-07_Plain")))
+
+
+def test_ttt_at_a_temperature_is_a_known_score_family(tmp_path):
+    root = with_extra_score(make_record(tmp_path, "2026-04-06_TTT"),
+                            "final_ttt_T0.98_exact val_loss:1.80000000 val_bpb:1.05000000")
+    report = verify(root, sota=1.2)
+    assert "unknown-score-label" not in names(report)
+    assert {r.label for r in report.runs} == {"final_ttt_T0.98_exact"} and {r.val_bpb for r in report.runs} == {1.05}
+
+
+def test_ppm_mixture_scores_are_flagged_and_never_chosen(tmp_path):
+    root = with_extra_score(make_record(tmp_path, "2026-04-06_PPM"),
+                            "quantized_sliding_window_ppm_mixer val_loss:1.50000000 val_bpb:0.90000000")
+    report = verify(root)
+    flagged = names(report)["flagged-score-label"]
+    assert len(flagged) == 3 and "normalised distribution" in flagged[0].message   # one per log and "unknown-score-label" not in names(report)
+    assert 0.9 not in {r.val_bpb for r in report.runs}
+
+
+def test_eval_time_counts_phases_before_scoring_and_the_claimed_time(tmp_path):
+    root = make_record(tmp_path, "2026-04-06_PreTTT", log_kwargs=[{"eval_time_ms": 300_000}] * 3)
+    assert "eval-time-over" not in names(verify(root))
+    for log in root.glob("*.log"):
+        text = log.read_text()
+        epochs = "".join(f"prequant_ttt:epoch {i}/3 loss:2.7 elapsed:{110.0 * i:.1f}s\n" for i in (1, 2, 3))
+        log.write_text(text.replace("Serialized model:", epochs + "Serialized model:", 1))
+    [first, *_] = names(verify(root))["eval-time-over"]
+    assert "630,000 ms" in first.message and "prequant_ttt (before scoring) 330,000" in first.message
+    claimed = make_record(tmp_path, "2026-04-07_Claimed")
+    data = json.loads((claimed / "submission.json").read_text())
+    data["eval_time_seconds"] = 688
+    (claimed / "submission.json").write_text(json.dumps(data))
+    [finding] = names(verify(claimed))["eval-time-over"]
+    assert "eval_time_seconds = 688.0 s" in finding.message
+
+
+# ---- provenance: copied logs, data exports, tokenizer identity ---------------------------
+
+def rewrite_logs(root: Path, old: str, new: str) -> Path:
+    for log in root.glob("*.log"):
+        text = log.read_text()
+        assert old in text
+        log.write_text(text.replace(old, new))
+    return root
+
+
+def test_copied_log_by_bytes_and_by_numbers(tmp_path):
+    first = make_record(tmp_path, "2026-04-06_First")
+    copier = make_record(tmp_path, "2026-04-07_Copier", bpbs=(1.2, 1.21, 1.19))
+    shutil.copy(first / "train_seed1337.log", copier / "train_seed1337.log")
+    edited = (first / "train_seed42.log").read_text().replace("Running PyTorch 2.4.0", "Running PyTorch 2.5.1")
+    (copier / "train_seed42.log").write_text(edited)
+    found = names(verify(copier))["copied-log"]
+    messages = sorted(f.message for f in found)
+    assert len(found) == 2
+    assert "byte-identical to train_seed1337.log of 2026-04-06_First by golf-tests" in messages[0]
+    assert "the same numbers, line for line, as train_seed42.log of 2026-04-06_First" in messages[1]
+    assert "copied-log" not in names(verify(first))       # the earlier record is the original
+    assert "copied-log" not in names(verify(make_record(tmp_path, "2026-04-08_Own", bpbs=(1.3, 1.31, 1.29))))
+
+
+CASEOPS = "fineweb10B_sp8192_lossless_caps_caseops_v1_reserved"
+
+
+def test_train_val_overlap_from_the_logs_data_fingerprint(tmp_path):
+    canonical = make_record(tmp_path, "2026-04-06_Canonical", log_kwargs=[{"dataset": CASEOPS,
+                                                                            "val_tokens": 47_851_520}] * 3)
+    rewrite_logs(canonical, "train_shards:10", "train_shards:80")
+    found = names(verify(canonical))
+    assert "train-val-overlap" not in found and "nonstandard-data-export" not in found
+    leaky = make_record(tmp_path, "2026-04-07_Leaky", log_kwargs=[{"dataset": CASEOPS, "val_tokens": 9_570_304}] * 3)
+    rewrite_logs(leaky, "train_shards:10", "train_shards:1499")
+    [first, *_] = names(verify(leaky))["train-val-overlap"]
+    assert "train_shards 1,499, but the canonical sp8192_lossless_caps_caseops_v1_reserved export has 80" \
+        in first.message
+    assert "9,570,304 validation tokens, fewer than the full split's 47,851,520" in first.message
+
+
+def test_doubled_datasets_path_is_a_nonstandard_export(tmp_path):
+    root = make_record(tmp_path, "2026-04-06_Doubled")
+    rewrite_logs(root, "./data/datasets/fineweb10B_sp1024", "./data/datasets/datasets/fineweb10B_sp1024")
+    [first, *_] = names(verify(root))["nonstandard-data-export"]
+    assert "doubled datasets/datasets path (pattern)" in first.message
+    assert "train-val-overlap" not in names(verify(root))
+
+
+def test_tokenizer_identity_comes_from_the_tokenizer_the_log_loaded(tmp_path):
+    make_record(tmp_path, "2026-04-01_Base", bpbs=(1.1200, 1.1210, 1.1190))
+    root = make_record(tmp_path, log_kwargs=[{"dataset": "my_local_export"}] * 3)
+    rewrite_logs(root, "val_bpb:enabled tokenizer_kind=sentencepiece",
+                 "val_bpb:enabled tokenizer_kind=sentencepiece tokenizer_path=./tok/custom_4000.model")
+    [finding] = names(verify(root))["tokenizer-changed"]
+    assert "custom_4000" in finding.message and "sp1024" in finding.message
+
+
+# ---- G404: score-first test-time training, read from the script's syntax tree ------------
+
+TTT_LEGAL = '''
+import torch
+
+def eval_val_ttt(model, opt, val_chunks):
+    loss_sum = 0.0
+    for chunk in val_chunks:
+        with torch.no_grad():
+            loss_sum += model(chunk).sum().item()
+        loss = model(chunk).mean()
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+    return loss_sum
+'''
+
+TTT_UPDATE_FIRST = '''
+import torch
+
+def eval_val_ttt(model, opt, val_chunks):
+    loss_sum = 0.0
+    for chunk in val_chunks:
+        loss = model(chunk).mean()
+        loss.backward()
+        opt.step()
+        with torch.no_grad():
+            loss_sum += model(chunk).sum().item()
+    return loss_sum
+'''
+
+PREQUANT_TTT = '''
+def prequant_ttt(model, optimizer, val_tokens, epochs):
+    for epoch in range(epochs):
+        for batch in val_tokens.split(4096):
+            model(batch).mean().backward()
+            optimizer.step()
+'''
+
+
+@pytest.mark.parametrize("script, expected", [
+    (TTT_UPDATE_FIRST, "updates the model (line 8) before it scores the tokens (line 10)"),
+    (PREQUANT_TTT, "takes gradient steps on validation data (line 5) and scores nothing"),
+])
+def test_val_trained_before_scored(tmp_path, script, expected):
+    root = make_record(tmp_path, "2026-04-06_TTT", script=SCRIPT + script, log_kwargs=[{"source": None}] * 3)
+    [finding] = names(verify(root))["val-trained-before-scored"]
+    assert expected.split(" (line")[0] in finding.message and finding.file == "train_gpt.py"
+
+
+def test_score_first_ttt_and_ordinary_training_are_legal(tmp_path):
+    from golf.judge.legality import check_source
+
+    root = make_record(tmp_path, "2026-04-06_Legal", script=SCRIPT + TTT_LEGAL, log_kwargs=[{"source": None}] * 3)
+    assert "val-trained-before-scored" not in names(verify(root))
+    reference = (Path(__file__).resolve().parents[1] / "golf" / "reference" / "train_gpt.py").read_text()
+    assert check_source(reference) == []   # trains on train shards, scores validation under no_grad
+    problems = check_source(TTT_UPDATE_FIRST)
+    assert [(p.kind, p.line, p.function) for p in problems] == [("update-before-score", 6, "eval_val_ttt")]

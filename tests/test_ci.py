@@ -17,7 +17,7 @@ from test_leaderboard import write_record
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
-EXISTING = "records/track_smoke/2026-05-01_Existing"
+EXISTING = "records/track_smoke/2026-04-06_Existing"
 NEW = "records/track_smoke/2026-06-01_New"
 
 
@@ -47,7 +47,7 @@ def repo(tmp_path) -> Path:
     root.mkdir()
     git(root, "init", "-q", "-b", "main")
     (root / "README.md").write_text("# Challenge\n")
-    write_record(root / EXISTING, {1337: 1.71, 42: 1.72, 2025: 1.715}, name="Existing", date="2026-05-01")
+    write_record(root / EXISTING, {1337: 1.71, 42: 1.72, 2025: 1.715}, name="Existing", date="2026-04-06")
     commit(root, "base")
     git(root, "checkout", "-q", "-b", "pr")
     return root

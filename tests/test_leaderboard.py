@@ -48,7 +48,7 @@ def log_text(script: str, seed: int, bpb: float, ratio: float = 1.69) -> str:
 
 
 def write_record(folder: Path, scores: dict[int, float], *, name: str = "Tiny", author: str = "Ada",
-                 date: str = "2026-05-01", track: str = "smoke", claim: float | None = None,
+                 date: str = "2026-04-06", track: str = "smoke", claim: float | None = None,
                  blurb: str = "A tiny test record.") -> Path:
     """A record folder: script, one baseline-format log per seed, submission.json, README."""
     folder = Path(folder)
@@ -68,14 +68,14 @@ def write_record(folder: Path, scores: dict[int, float], *, name: str = "Tiny", 
 def make_tree(root: Path) -> Path:
     """records/ with two smoke records that pass, one whose claim the logs contradict, one non-record."""
     records = root / "records"
-    write_record(records / "track_smoke" / "2026-05-01_Slow", {1337: 1.71, 42: 1.72, 2025: 1.715},
-                 name="Slow | steady", author="Ada", date="2026-05-01", blurb="Baseline\nat tiny size.")
-    write_record(records / "track_smoke" / "2026-05-03_Fast", {1337: 1.61, 42: 1.62, 2025: 1.615},
-                 name="Fast", author="Bo", date="2026-05-03", blurb="Better schedule.")
-    write_record(records / "track_smoke" / "2026-05-02_Claims Too Much", {1337: 1.66, 42: 1.67, 2025: 1.665},
-                 name="Claims too much", author="Cy", date="2026-05-02", claim=1.50, blurb="Optimistic.")
-    write_record(records / "track_non_record_16mb" / "2026-05-04_Study", {7: 1.9, 8: 1.91},
-                 name="Study", author="Di", date="2026-05-04", track="non-record-16mb", blurb="x" * 300)
+    write_record(records / "track_smoke" / "2026-04-06_Slow", {1337: 1.71, 42: 1.72, 2025: 1.715},
+                 name="Slow | steady", author="Ada", date="2026-04-06", blurb="Baseline\nat tiny size.")
+    write_record(records / "track_smoke" / "2026-04-08_Fast", {1337: 1.61, 42: 1.62, 2025: 1.615},
+                 name="Fast", author="Bo", date="2026-04-08", blurb="Better schedule.")
+    write_record(records / "track_smoke" / "2026-04-07_Claims Too Much", {1337: 1.66, 42: 1.67, 2025: 1.665},
+                 name="Claims too much", author="Cy", date="2026-04-07", claim=1.50, blurb="Optimistic.")
+    write_record(records / "track_non_record_16mb" / "2026-04-09_Study", {7: 1.9, 8: 1.91},
+                 name="Study", author="Di", date="2026-04-09", track="non-record-16mb", blurb="x" * 300)
     return records
 
 
@@ -105,10 +105,10 @@ def test_markdown_table(tmp_path):
     assert "| Run | Score | Author | Summary | Date | Info |" in text
     smoke = text[text.index("### track_smoke"):]
     lines = [line for line in smoke.splitlines() if line.startswith("| ") and "Run | Score" not in line]
-    assert lines[0] == ("| Fast | 1.6150 | Bo | Better schedule. | 2026-05-03 | "
-                        "[info](records/track_smoke/2026-05-03_Fast/README.md) |")
+    assert lines[0] == ("| Fast | 1.6150 | Bo | Better schedule. | 2026-04-08 | "
+                        "[info](records/track_smoke/2026-04-08_Fast/README.md) |")
     assert lines[1].startswith("| Claims too much | 1.6650 ✗ | Cy |")
-    assert "[info](records/track_smoke/2026-05-02_Claims%20Too%20Much/README.md)" in lines[1]
+    assert "[info](records/track_smoke/2026-04-07_Claims%20Too%20Much/README.md)" in lines[1]
     assert "✗ Claims too much: fails verification (`claim-mismatch`" in smoke
     assert text.index("### track_non_record_16mb") < text.index("### track_smoke")   # ruleset order
 
@@ -122,7 +122,7 @@ def test_track_filter_and_json(tmp_path, capsys, monkeypatch):
     assert {row["track"] for row in data["rows"]} == {"track_smoke"}
     fast = data["rows"][0]
     assert fast["score"] == pytest.approx(1.615) and fast["verdict"] == "pass" and fast["failing_rules"] == []
-    assert fast["info"] == "records/track_smoke/2026-05-03_Fast/README.md"
+    assert fast["info"] == "records/track_smoke/2026-04-08_Fast/README.md"
     assert main(["leaderboard", "--track", "nonsense"]) == 2
     assert "unknown track" in capsys.readouterr().err
 
@@ -140,7 +140,7 @@ def test_write_and_check_the_readme_section(tmp_path, capsys):
     text = readme.read_text()
     assert text.startswith("# Project\n\nIntro.\n\n## Leaderboard\n\n" + MARK_START)
     assert text.endswith(MARK_END + "\n\n## After\n") and "old table" not in text
-    assert "[info](records/track_smoke/2026-05-03_Fast/README.md)" in text
+    assert "[info](records/track_smoke/2026-04-08_Fast/README.md)" in text
     # Only the generated section changed, so no backup is left for a workflow to commit by accident.
     assert not (tmp_path / "README.md.bak").exists() and original.split(MARK_START)[0] in text
 

@@ -9,7 +9,7 @@ from golf.errors import GolfError
 from golf.read.records import filename_seed, find_record_dirs, load_record, normalise_submission
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "records"
-GOOD = FIXTURES / "track_10min_16mb" / "2026-05-01_Good Record"
+GOOD = FIXTURES / "track_10min_16mb" / "2026-04-06_Good Record"
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "parameter-golf"
 
 
@@ -65,7 +65,7 @@ def test_good_record_seeds_from_log_filename_and_json():
 def test_good_record_submission_is_normalised():
     sub = load_record(GOOD).submission
     assert (sub.author, sub.github_id, sub.name, sub.track, sub.date) == (
-        "Ada Lovelace", "ada", "Good Record", "10min_16mb", "2026-05-01")
+        "Ada Lovelace", "ada", "Good Record", "10min_16mb", "2026-04-06")
     assert sub.seeds == [42, 1337, 2025] and set(sub.seed_results) == {42, 1337, 2025}
     assert sub.bytes_code == (GOOD / "train_gpt.py").stat().st_size
     assert sub.raw["run"]["command"].startswith("torchrun")
@@ -159,7 +159,7 @@ def test_find_record_dirs_recurses_through_track_folders():
     found = [p.relative_to(FIXTURES).as_posix() for p in find_record_dirs(FIXTURES)]
     assert found == ["empty_files", "legacy/2026-03-20_bpb_under_val_loss", "legacy/2026-03-24_alt_names",
                      "legacy/invalid_json", "legacy/not_an_object", "legacy/wrong_types", "no_score",
-                     "seeds_disagree", "track_10min_16mb/2026-05-01_Good Record"]
+                     "seeds_disagree", "track_10min_16mb/2026-04-06_Good Record"]
     assert find_record_dirs(GOOD) == [GOOD]
     with pytest.raises(GolfError, match="not a folder"):
         find_record_dirs(FIXTURES / "nope")

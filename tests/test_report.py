@@ -19,7 +19,7 @@ SCHEMA = json.loads((Path(__file__).resolve().parents[1] / "schemas" / "report.s
 
 def sample() -> Report:
     failing = RecordReport(
-        path="records/track_10min_16mb/2026-05-01_A b",
+        path="records/track_10min_16mb/2026-04-06_A b",
         track="track_10min_16mb",
         runs=[RunRow(log="train_seed1.log", seed=1, label="final_int8_zlib_roundtrip_exact", val_bpb=1.2,
                      val_loss=2.03, bytes_total=15_990_000, bytes_code=50_000, bytes_model=15_940_000,
@@ -37,7 +37,8 @@ def sample() -> Report:
 def test_json_has_the_documented_shape_and_validates():
     data = json.loads(render_json(sample()))
     jsonschema.validate(data, SCHEMA)
-    assert set(data) == {"schema_version", "golf_version", "ruleset", "rules", "records"}
+    assert set(data) == {"schema_version", "golf_version", "ruleset", "config", "rules", "records"}
+    assert data["schema_version"] == 3 and set(data["rules"]) == {"selected", "ignored", "waivers"}
     record = data["records"][0]
     assert record["verdict"] == "fail" and data["records"][1]["verdict"] == "pass"
     assert set(record["summary"]) >= {"n_runs", "val_bpb_mean", "val_bpb_std", "val_loss_mean", "bytes_total_max"}
@@ -71,17 +72,17 @@ def test_verdict_follows_error_findings_only():
 def test_github_annotations_escape_and_map_severities():
     text = render_github(sample())
     lines = text.splitlines()
-    assert lines[0] == ("::error file=records/track_10min_16mb/2026-05-01_A b/train_seed1.log,"
+    assert lines[0] == ("::error file=records/track_10min_16mb/2026-04-06_A b/train_seed1.log,"
                         "title=G301 size-over-cap::too big, 100%25 over: a,b%0Anext line")
-    assert lines[1].startswith("::warning file=records/track_10min_16mb/2026-05-01_A b/train.log,")
-    assert lines[2].startswith("::notice file=records/track_10min_16mb/2026-05-01_A b,title=G704")
+    assert lines[1].startswith("::warning file=records/track_10min_16mb/2026-04-06_A b/train.log,")
+    assert lines[2].startswith("::notice file=records/track_10min_16mb/2026-04-06_A b,title=G704")
     assert any(line.startswith("::notice title=golf verify::records/track_smoke/ok: pass") for line in lines)
 
 
 def test_markdown_is_a_pull_request_comment():
     text = render_markdown(sample())
     assert text.startswith("## golf verify")
-    assert "| `records/track_10min_16mb/2026-05-01_A b` | ❌ fail | 1 |" in text
+    assert "| `records/track_10min_16mb/2026-04-06_A b` | ❌ fail | 1 |" in text
     assert "| `records/track_smoke/ok` | ✅ pass |" in text
     assert "**G301 size-over-cap**: train_seed1.log: too big" in text
     assert "next line" in text and "too big, 100% over: a,b\nnext" not in text  # one line per finding
@@ -92,7 +93,7 @@ def test_terminal_shows_a_verdict_line_and_a_findings_table():
     buffer = io.StringIO()
     render_terminal(sample(), Console(file=buffer, width=200, force_terminal=False, color_system=None))
     text = buffer.getvalue()
-    assert "FAIL records/track_10min_16mb/2026-05-01_A b (track_10min_16mb): 1 run, val_bpb 1.20000" in text
+    assert "FAIL records/track_10min_16mb/2026-04-06_A b (track_10min_16mb): 1 run, val_bpb 1.20000" in text
     assert "PASS records/track_smoke/ok" in text
     assert "G301" in text and "size-over-cap" in text and "train_seed1.log: too big" in text
     assert "2 records verified, 1 failed" in text

@@ -93,8 +93,9 @@ def test_welch_gate_and_missing_sota_values():
     result = significance(EXAMPLE, EXAMPLE_SOTA, 0.005, "bpb", 0.01, sota_values=[1.2161, 1.2162, 1.2160],
                           gate="welch")
     assert result.gating.test == "welch" and result.gating.testable
+    # a SOTA known by one value (a single-run row, or --sota) is compared one-sample, as the frontier did
     alone = significance(EXAMPLE, EXAMPLE_SOTA, 0.005, "bpb", 0.01, gate="welch")
-    assert alone.passed is None and "SOTA" in alone.gating.reason
+    assert alone.gating.test == "one-sample" and alone.gating.reference == pytest.approx(EXAMPLE_SOTA - 0.005)
 
 
 @pytest.mark.parametrize("values", [[], [1.2]])

@@ -16,7 +16,7 @@ from golf.produce.submit import (SubmitOptions, build_submission, load_schema, r
                          write_submission)
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "records"
-GOOD = FIXTURES / "track_10min_16mb" / "2026-05-01_Good Record"
+GOOD = FIXTURES / "track_10min_16mb" / "2026-04-06_Good Record"
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "parameter-golf"
 SCORE_RE = re.compile(r"^final_int8_zlib_roundtrip_exact val_loss:([0-9.]+) val_bpb:([0-9.]+)$", re.M)
 MODEL_RE = re.compile(r"^Serialized model int8\+zlib: (\d+) bytes", re.M)
@@ -24,7 +24,7 @@ MODEL_RE = re.compile(r"^Serialized model int8\+zlib: (\d+) bytes", re.M)
 
 @pytest.fixture
 def record(tmp_path):
-    folder = tmp_path / "records" / "track_10min_16mb" / "2026-05-01_Good Record"
+    folder = tmp_path / "records" / "track_10min_16mb" / "2026-04-06_Good Record"
     shutil.copytree(GOOD, folder)
     return folder
 

@@ -27,6 +27,10 @@ def register(subparsers) -> None:
     group.add_argument("--check", metavar="FILE", nargs="?", const="LEADERBOARD.md",
                        help="exit 1 (printing a diff) when this file's table is stale (default: LEADERBOARD.md)")
     options.add_ruleset(parser)
+    parser.add_argument("--frontier", action="store_true",
+                        help="print the chronological frontier of each record track instead: the rows that each "
+                             "beat the previous row under the ruleset's significance test (by default the ruleset "
+                             "in force on the latest record's date), and every record left out with the reason")
     parser.set_defaults(handler=run)
 
 
@@ -39,6 +43,14 @@ def run(args: argparse.Namespace) -> int:
 
     if args.format == "json" and (args.write or args.check):
         raise GolfError("--format json prints the rows; --write and --check work on the markdown table")
+    if args.frontier:
+        from golf.render import frontier
+
+        if args.write or args.check:
+            raise GolfError("--frontier prints the frontier; --write and --check work on the leaderboard table")
+        found = frontier.build_frontiers(args.records, ruleset=args.ruleset, track=args.track)
+        print(frontier.render_json(found) if args.format == "json" else frontier.render_markdown(found), end="")
+        return 0
     rows = build_rows(args.records, track=args.track, ruleset=args.ruleset)
     if args.write:
         changed, backup = write_readme(args.write, rows)

@@ -113,9 +113,13 @@ def _verify(args: argparse.Namespace) -> int:
     from golf.render.report import render_github, render_json, render_markdown, render_terminal
     from golf.judge.verify import Verifier, verify_paths
 
+    from golf.config import load_config
+
     _check_options(args)
-    options = dict(ruleset=args.ruleset, sota=args.sota, sota_record=args.sota_record, select=args.select,
-                   ignore=args.ignore, records_root=args.records_root,
+    config = load_config()
+    options = dict(ruleset=args.ruleset or config.ruleset, sota=args.sota, sota_record=args.sota_record,
+                   select=args.select or config.select, ignore=args.ignore or config.ignore,
+                   records_root=args.records_root or config.records_root, config=config,
                    curves=args.format in ("markdown", "html"))  # the formats that draw pictures
     if args.rerun:
         verifier = Verifier(**options)

@@ -105,6 +105,8 @@ class RecordContext:
     root: Path
     record: Any                     # golf.read.records.Record
     ruleset: Any                    # golf.rules.Ruleset
+    ruleset_reason: str = ""        # why this ruleset judges the record (given, or in force on its date)
+    code_count: Any = None          # golf.judge.code_bytes.CodeCount | None: shipped and packed script sizes
     track: Any = None               # golf.rules.Track | None
     track_source: str = ""          # where the track came from ("folder", "submission.json", "default")
     track_conflict: str | None = None
@@ -120,6 +122,9 @@ class RecordContext:
     sota_problem: str | None = None
     significance: Any = None        # golf.judge.stats.Significance | None, filled by golf.judge.verify
     significance_skip: str | None = None
+    copies: list[Any] = field(default_factory=list)  # golf.judge.copies.Copy: logs found in other records
+    first_of_track: bool = False    # no record of the track is dated before it: nothing to beat
+    other_significance: Any = None  # (ruleset label, Significance): the reading of the ruleset's `also_report`
     reruns: list[Any] | None = None
 
     @property
@@ -270,7 +275,9 @@ _DATASET_RE = re.compile(r"fineweb10B_(\w+)$")
 
 
 def tokenizer_of(run) -> str | None:
-    """A short name for the tokenizer a run used (sp1024, sp8192, byte260, ...), from its printed config."""
+    """A short name for the tokenizer a run used (sp1024, sp8192, byte260, ...), from its log's content:
+    the tokenizer file it loaded, else the dataset folder it read (train or validation shards), else
+    its vocabulary size."""
     if run is None:
         return None
     config = run.config
@@ -279,13 +286,22 @@ def tokenizer_of(run) -> str | None:
         stem = path.replace("\\", "/").rsplit("/", 1)[-1].removesuffix(".model").removesuffix(".json")
         match = _TOKENIZER_RE.match(stem)
         return f"sp{match.group(1)}{match.group(2)}" if match else stem
-    for key in ("train_loader", "data_path"):
-        value = (config.get(key) or "").strip().removeprefix("dataset:").rstrip("/").rsplit("/", 1)[-1]
+    for key in ("train_loader", "data_path", "datasets_dir", "pattern"):
+        value = (config.get(key) or "").strip().removeprefix("dataset:").replace("\\", "/")
+        if key == "pattern":
+            value = value.rsplit("/", 1)[0]   # .../<dataset>/fineweb_val_*.bin
+        value = value.rstrip("/").rsplit("/", 1)[-1]
         match = _DATASET_RE.match(value)
         if match:
             return match.group(1)
     vocab = (config.get("vocab_size") or "").strip()
-    return f"vocab{vocab}" if vocab.isdigit() else None
+    if vocab.isdigit():
+        return f"vocab{vocab}"
+    for key in ("train_loader", "data_path", "datasets_dir"):
+        value = (config.get(key) or "").strip().removeprefix("dataset:").rstrip("/").rsplit("/", 1)[-1]
+        if value:
+            return f"dataset:{value}"
+    return None
 
 
 def tokenizers_of(runs: list[RunFacts]) -> set[str]:
@@ -325,23 +341,33 @@ def score_of(run, ruleset, submission=None, override: str | None = None):
     from golf.read.logs import choose_score
 
     label = override or (getattr(submission, "score_label", None) if submission is not None else None)
-    return choose_score(run, ruleset.label_precedence, ruleset.excluded_labels, override=label)
+    excluded = [*ruleset.excluded_labels, *ruleset.flagged_labels]  # flagged labels are never chosen silently
+    return choose_score(run, ruleset.label_precedence, excluded, override=label)
 
 
-def build_context(root: Path, ruleset, *, shown: str | None = None, reruns=None, submission=None) -> RecordContext:
+def build_context(root: Path, ruleset, *, shown: str | None = None, reruns=None, submission=None,
+                  choose_ruleset=None) -> RecordContext:
     """Every fact of the record folder at `root` (and of its rerun results, when given).
 
     `submission` replaces the folder's submission.json (golf submit judges the file it is about to write).
+    `choose_ruleset(record, root) -> (ruleset, reason)` picks the ruleset once the record is read
+    (golf.judge.verify: the one given, or the one in force on the record's date).
     """
+    from golf.judge.code_bytes import count_code
     from golf.read.records import load_record
 
     record = load_record(root)
     if submission is not None:
         record.submission = submission
         record.submission_problems = list(submission.problems)
-    ctx = RecordContext(path=str(root) if shown is None else shown, root=root, record=record, ruleset=ruleset)
+    reason = "given"
+    if choose_ruleset is not None:
+        ruleset, reason = choose_ruleset(record, root)
+    ctx = RecordContext(path=str(root) if shown is None else shown, root=root, record=record, ruleset=ruleset,
+                        ruleset_reason=reason)
     resolve_track(ctx)
     read_script(ctx)
+    ctx.code_count = count_code(ctx)
     read_claim_text(ctx)
     ctx.runs = static_runs(ctx)
     if reruns is not None:
@@ -389,7 +415,8 @@ def rerun_facts(ctx: RecordContext, result) -> RunFacts:
     artifact = getattr(result, "artifact_path", None)
     if artifact is not None and Path(artifact).is_file() and ctx.script_size is not None:
         f.bytes_model = Path(artifact).stat().st_size
-        f.bytes_code = ctx.script_size
+        packed = ctx.code_count.counted if ctx.code_count is not None else None
+        f.bytes_code = packed if ctx.ruleset.code_bytes_policy.policy == "packed" and packed else ctx.script_size
         f.bytes_total = f.bytes_model + f.bytes_code
         f.size_basis = "measured"
     return f
@@ -436,6 +463,10 @@ def run_sizes(ctx: RecordContext, f: RunFacts, run) -> None:
         f.bytes_code_logged = run.code_bytes
         f.bytes_total_logged = run.total_bytes
     policy = ctx.ruleset.code_bytes_policy.policy
+    if policy == "packed":
+        from golf.judge.code_bytes import packed_sizes
+
+        return packed_sizes(ctx, f, run)
     if policy != "shipped_script":
         raise GolfError(f"ruleset {ctx.ruleset.name}: unknown code-bytes policy {policy!r}")
     if ctx.script_size is not None and f.bytes_model is not None:

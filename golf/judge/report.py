@@ -12,7 +12,7 @@ from typing import Any
 
 from golf.judge.findings import Finding
 
-REPORT_SCHEMA_VERSION = 2
+REPORT_SCHEMA_VERSION = 3
 
 
 @dataclass
@@ -114,6 +114,7 @@ class RecordReport:
     rerun: bool = False
     reproduction: list[Reproduced] = field(default_factory=list)   # one row per rerun seed (--rerun only)
     curves: list[RunCurves] = field(default_factory=list)          # per run, when the report draws pictures
+    waived: list[dict[str, Any]] = field(default_factory=list)   # findings a waiver set aside, with its reason
 
     @property
     def verdict(self) -> str:
@@ -129,7 +130,8 @@ class RecordReport:
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "track": self.track, "date": self.date, "verdict": self.verdict, "rerun": self.rerun,
                 "runs": [r.to_dict() for r in self.runs], "summary": self.summary.to_dict(),
-                "findings": [f.to_dict() for f in self.findings], "stats": _clean(self.stats),
+                "findings": [f.to_dict() for f in self.findings], "waived": list(self.waived),
+                "stats": _clean(self.stats),
                 "reproduction": [r.to_dict() for r in self.reproduction],
                 "curves": [c.to_dict() for c in self.curves]}
 
@@ -141,6 +143,8 @@ class Report:
     records: list[RecordReport] = field(default_factory=list)
     selected: list[str] | None = None          # rule codes named by --select (None: every rule)
     ignored: list[dict[str, str]] = field(default_factory=list)   # {"code", "name"} of each rule --ignore removed
+    waivers: list[dict[str, str]] = field(default_factory=list)   # {"record", "code", "reason"} of each waiver given
+    config: str | None = None                                     # the configuration file used, if any
 
     @property
     def passed(self) -> bool:
@@ -148,7 +152,8 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         return {"schema_version": REPORT_SCHEMA_VERSION, "golf_version": self.golf_version,
-                "ruleset": self.ruleset, "rules": {"selected": self.selected, "ignored": self.ignored},
+                "ruleset": self.ruleset, "config": self.config,
+                "rules": {"selected": self.selected, "ignored": self.ignored, "waivers": self.waivers},
                 "records": [r.to_dict() for r in self.records]}
 
 

@@ -92,9 +92,8 @@ class Significance:
     def gating(self) -> TestResult:
         reading = self.readings[self.unit]
         if self.gate == "welch":
-            if reading.welch is None:
-                return _cannot("welch", self.n, self.alpha, "no per-run SOTA values to compare with (Welch test)")
-            return reading.welch
+            # A SOTA known by one value (a single-run record, or --sota) is compared one-sample.
+            return reading.welch if reading.welch is not None else reading.one_sample
         return reading.one_sample
 
     @property

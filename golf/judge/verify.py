@@ -27,21 +27,21 @@ class SotaError(GolfError):
 
 
 def verify_record(path, *, ruleset=None, sota=None, sota_record=None, select=None, ignore=None,
-                  records_root=None, reruns=None) -> RecordReport:
+                  records_root=None, reruns=None, config=None) -> RecordReport:
     """Verify one record folder (static checks; rerun checks too when `reruns` are given)."""
     verifier = Verifier(ruleset=ruleset, sota=sota, sota_record=sota_record, select=select, ignore=ignore,
-                        records_root=records_root)
+                        records_root=records_root, config=config)
     return verifier.verify(path, reruns=reruns)
 
 
 def verify_paths(paths: Iterable, *, ruleset=None, sota=None, sota_record=None, select=None, ignore=None,
-                 records_root=None, reruns=None, curves=False) -> Report:
+                 records_root=None, reruns=None, curves=False, config=None) -> Report:
     """Verify every record folder under `paths` (each a record folder or a folder of record folders)."""
     from golf.progress import progress_bar
     from golf.read.records import find_record_dirs
 
     verifier = Verifier(ruleset=ruleset, sota=sota, sota_record=sota_record, select=select, ignore=ignore,
-                        records_root=records_root, curves=curves)
+                        records_root=records_root, curves=curves, config=config)
     targets: list[tuple[str, Path]] = []
     for given in paths:
         base = Path(given)
@@ -81,12 +81,17 @@ class Verifier:
     """Verifies records against one ruleset; remembers what it learnt about each folder (for SOTA lookups)."""
 
     def __init__(self, *, ruleset=None, sota=None, sota_record=None, select=None, ignore=None, records_root=None,
-                 curves=False):
+                 curves=False, config=None):
         from golf.rules import load_ruleset
 
         self.curves = curves  # read each run's train_loss and val_bpb curves for the report's pictures
+        self.config = config   # golf.config.Config | None: waivers (and, via the CLI, the defaults it gave)
 
-        self.ruleset = ruleset if hasattr(ruleset, "tracks") else load_ruleset(ruleset)
+        # A ruleset given (--ruleset) judges every record; otherwise each record is judged by the
+        # ruleset in force on its date, and `self.ruleset` is the default one (for labels and reruns).
+        self.forced_ruleset = None if ruleset is None else (
+            ruleset if hasattr(ruleset, "tracks") else load_ruleset(ruleset))
+        self.ruleset = self.forced_ruleset or load_ruleset(None)
         self.selection = select_rules(select, ignore)
         self.rules: list[Rule] = self.selection.rules
         if sota is not None and sota_record is not None:
@@ -95,18 +100,35 @@ class Verifier:
         self.sota_record = Path(sota_record) if sota_record is not None else None
         self.records_root = Path(records_root) if records_root is not None else None
         self._scores: dict[Path, Known] = {}
+        self._frontiers: dict = {}
+        self._copy_indexes: dict = {}
 
     @property
     def ruleset_label(self) -> str:
+        if self.forced_ruleset is None:
+            return f"by record date (default {self.ruleset.name} {self.ruleset.version})"
         return f"{self.ruleset.name} {self.ruleset.version}"
+
+    def choose_ruleset(self, record, root: Path):
+        """The ruleset that judges this record, and why."""
+        from golf.rules import ruleset_for_date
+
+        if self.forced_ruleset is not None:
+            return self.forced_ruleset, "given with --ruleset"
+        return ruleset_for_date(record_date(record, root))
 
     def new_report(self, records=()) -> Report:
         """An empty report that names the ruleset and the rules this verifier selected and ignored."""
         from golf.judge.findings import get_rule
 
         ignored = [{"code": code, "name": get_rule(code).name} for code in self.selection.ignored]
+        waivers = []
+        if self.config is not None:
+            for record, rules in sorted(self.config.waivers.items()):
+                waivers += [{"record": str(record), "code": code, "reason": reason} for code, reason in rules.items()]
         return Report(golf_version=__version__, ruleset=self.ruleset_label, records=list(records),
-                      selected=self.selection.selected, ignored=ignored)
+                      selected=self.selection.selected, ignored=ignored, waivers=waivers,
+                      config=str(self.config.path) if self.config is not None and self.config.path else None)
 
     # ---- one record -------------------------------------------------------
 
@@ -124,6 +146,7 @@ class Verifier:
             raise GolfError(f"{path}: not a record folder")
         try:
             ctx = self.context(root, shown, reruns=reruns, submission=submission)
+            ctx.copies = self.copies(ctx)
             self.add_significance(ctx)
         except SotaError:
             raise  # a bad --sota-record is a usage error, not a finding about this folder
@@ -133,20 +156,32 @@ class Verifier:
             return None, RecordReport(path=shown, findings=[emit("G000", f"golf failed on this folder: "
                                                                          f"{where_of(error)}")])
         findings = _one_cause(run_rules(ctx, self.rules), ctx)
+        findings, waived = self.apply_waivers(root, findings)
         if reruns is None and submission is None:
             # Remember this folder's scores: a later record of the same track may take it as SOTA.
-            passing = not blocking(findings, allow=("significance",))
-            self._scores.setdefault(root.resolve(), _known(ctx, passing))
+            errors = blocking(findings, allow=("significance",))
+            reason = ", ".join(sorted({f"{f.code} {f.name}" for f in errors})) or None
+            self._scores.setdefault(root.resolve(), _known(ctx, not errors, reason, errors))
         report = RecordReport(path=shown, track=ctx.track.name if ctx.track else None,
                               date=record_date(ctx.record, ctx.root),
                               runs=[_row(r) for r in ctx.runs], summary=_summary(ctx),
                               findings=findings, stats=_stats(ctx), rerun=bool(reruns),
                               reproduction=_reproduction(ctx) if reruns else [],
-                              curves=_curves(ctx) if self.curves else [])
+                              curves=_curves(ctx) if self.curves else [], waived=waived)
         return ctx, report
 
+    def apply_waivers(self, root: Path, findings: list) -> tuple[list, list[dict[str, Any]]]:
+        """Set aside the findings of the rules waived for this record, keeping each with its reason."""
+        waivers = self.config.waivers_for(root) if self.config is not None else {}
+        if not waivers:
+            return findings, []
+        kept = [f for f in findings if f.code not in waivers]
+        waived = [dict(f.to_dict(), reason=waivers[f.code]) for f in findings if f.code in waivers]
+        return kept, waived
+
     def context(self, root: Path, shown: str, *, reruns=None, submission=None) -> RecordContext:
-        return build_context(root, self.ruleset, shown=shown, reruns=reruns, submission=submission)
+        return build_context(root, self.ruleset, shown=shown, reruns=reruns, submission=submission,
+                             choose_ruleset=self.choose_ruleset)
 
     # ---- significance -----------------------------------------------------
 
@@ -160,10 +195,15 @@ class Verifier:
             ctx.significance_skip = "no scored run"
             return
         ctx.sota, ctx.sota_problem = self.find_sota(ctx)
+        if ctx.sota is None and self.sota_value is None and self.sota_record is None:
+            from golf.judge.frontier import has_earlier
+
+            mine = record_date(ctx.record, ctx.root)
+            ctx.first_of_track = mine is not None and not has_earlier(self._track_dir(ctx), mine, ctx.root)
         if ctx.sota is None:
             ctx.significance_skip = ctx.sota_problem or "no SOTA to compare with"
             return
-        policy = self.ruleset.significance
+        policy = ctx.ruleset.significance
         if len(counted) < policy.min_runs:
             ctx.significance_skip = f"{len(counted)} scored run(s), fewer than the {policy.min_runs} a t test needs"
             return
@@ -177,6 +217,13 @@ class Verifier:
         sota_values = ctx.sota.values if ctx.sota.values and len(ctx.sota.values) >= 2 else None
         ctx.significance = significance(values, ctx.sota.value, policy.delta, policy.unit, policy.alpha,
                                         ratio=ratio, sota_values=sota_values, gate=policy.gate)
+        if policy.also_report:
+            from golf.rules import load_ruleset
+
+            other = load_ruleset(policy.also_report)
+            o = other.significance
+            ctx.other_significance = (other.label, significance(
+                values, ctx.sota.value, o.delta, o.unit, o.alpha, ratio=ratio, sota_values=sota_values, gate=o.gate))
 
     def find_sota(self, ctx: RecordContext) -> tuple[Sota | None, str | None]:
         if self.sota_value is not None:
@@ -190,16 +237,61 @@ class Verifier:
                 raise SotaError(f"{self.sota_record}: --sota-record has no scored run to compare with")
             return Sota(sum(values) / len(values), values, f"--sota-record {self.sota_record}",
                         str(self.sota_record), known.tokenizers, known.val_tokens), None
+        if ctx.ruleset.significance.reference == "frontier":
+            return self.frontier_sota(ctx)
         return self.auto_sota(ctx)
+
+    def copies(self, ctx: RecordContext) -> list:
+        """This record's logs that are copies of logs in other records of the records tree."""
+        from golf.judge.copies import build_index, copies_in
+
+        tree = self._tree(ctx)
+        key = tree.resolve()
+        if key not in self._copy_indexes:
+            self._copy_indexes[key] = build_index(tree)
+        return copies_in(ctx, self._copy_indexes[key])
+
+    def _tree(self, ctx: RecordContext) -> Path:
+        """The records tree around a record: --records-root, else records/ above its track folder."""
+        if self.records_root is not None:
+            return self.records_root
+        track_dir = ctx.root.parent
+        return track_dir.parent if ctx.ruleset.find_track(track_dir.name) is not None else track_dir
+
+    def frontier(self, track_dir: Path, ruleset):
+        """The chronological frontier of a track folder under a ruleset (built once, then remembered)."""
+        from golf.judge.frontier import build_frontier
+
+        key = (track_dir.resolve(), ruleset.label)
+        if key not in self._frontiers:
+            self._frontiers[key] = build_frontier(self, track_dir, ruleset)
+        return self._frontiers[key]
+
+    def frontier_sota(self, ctx: RecordContext) -> tuple[Sota | None, str | None]:
+        """The previous row of the chronological frontier of the record's track."""
+        mine = record_date(ctx.record, ctx.root)
+        if mine is None:
+            return None, "the record's date is unknown, so no frontier row can be chosen as SOTA"
+        track_dir = self._track_dir(ctx)
+        row = self.frontier(track_dir, ctx.ruleset).before(mine, exclude=ctx.root)
+        if row is None:
+            return None, f"no frontier row dated before {mine} in {track_dir}"
+        known = self.record_scores(row.path)
+        source = f"previous frontier row {row.name} ({row.date}, mean of {len(row.values)} run(s))"
+        return Sota(row.mean, list(row.values), source, str(row.path), known.tokenizers, known.val_tokens), None
+
+    def _track_dir(self, ctx: RecordContext) -> Path:
+        track_dir = ctx.root.parent
+        if self.records_root is not None and (self.records_root / track_dir.name).is_dir():
+            track_dir = self.records_root / track_dir.name
+        return track_dir
 
     def auto_sota(self, ctx: RecordContext) -> tuple[Sota | None, str | None]:
         """The best earlier record of the same track in the same records tree: passing ones first."""
         mine = record_date(ctx.record, ctx.root)
         if mine is None:
             return None, "the record's date is unknown, so no earlier record can be chosen as SOTA"
-        track_dir = ctx.root.parent
-        if self.records_root is not None and (self.records_root / track_dir.name).is_dir():
-            track_dir = self.records_root / track_dir.name
+        track_dir = self._track_dir(ctx)
         candidates = []
         try:
             entries = sorted(p for p in track_dir.iterdir() if p.is_dir() and not p.is_symlink())
@@ -231,9 +323,11 @@ class Verifier:
                 ctx = self.context(root, str(root))
                 rules = [r for r in self.rules if r.group != "significance"]
                 findings = run_rules(ctx, rules)
-                self._scores[key] = _known(ctx, not any(f.severity == "error" for f in findings))
-            except GolfError:
-                self._scores[key] = Known(False, [], set(), None, {})
+                errors = [f for f in findings if f.severity == "error"]
+                reason = ", ".join(sorted({f"{f.code} {f.name}" for f in errors})) or None
+                self._scores[key] = _known(ctx, not errors, reason, errors)
+            except GolfError as error:
+                self._scores[key] = Known(False, [], set(), None, {}, str(error))
         return self._scores[key]
 
 
@@ -244,11 +338,19 @@ class Known:
     tokenizers: set[str]
     track: str | None
     val_tokens: dict[str, set[int]]
+    reason: str | None = None       # the blocking findings, when not passing
+    errors: tuple = ()              # (code, group) of each blocking finding
+    scripts_removed: bool = False   # a copy whose scripts were cut out (SOURCE_OMITTED.json)
+    losses: tuple = ()              # val_loss of the same runs (for the nats reading of a margin)
 
 
-def _known(ctx: RecordContext, passing: bool) -> Known:
+def _known(ctx: RecordContext, passing: bool, reason: str | None = None, errors=()) -> Known:
+    from golf.judge.facts import SOURCE_OMITTED
+
     return Known(passing, [r.val_bpb for r in ctx.counted], tokenizers_of(ctx.counted),
-                 ctx.track.name if ctx.track else None, val_tokens_by_tokenizer(ctx.counted))
+                 ctx.track.name if ctx.track else None, val_tokens_by_tokenizer(ctx.counted), reason,
+                 tuple((f.code, f.group) for f in errors), (ctx.root / SOURCE_OMITTED).is_file(),
+                 tuple(r.val_loss for r in ctx.counted))
 
 
 # ---- helpers --------------------------------------------------------------
@@ -322,17 +424,26 @@ def _reproduction(ctx: RecordContext) -> list:
 
 
 def _stats(ctx: RecordContext) -> dict[str, Any]:
-    stats: dict[str, Any] = {"track": ctx.track.name if ctx.track else None, "track_source": ctx.track_source}
+    stats: dict[str, Any] = {"track": ctx.track.name if ctx.track else None, "track_source": ctx.track_source,
+                             "ruleset": {"name": ctx.ruleset.name, "version": ctx.ruleset.version,
+                                         "applies_from": ctx.ruleset.applies_from, "reason": ctx.ruleset_reason}}
     if ctx.script_size is not None:
         stats["script"] = {"file": ctx.script_name, "bytes": ctx.script_size, "sha256": ctx.script_sha256}
     stats["code_bytes_policy"] = ctx.ruleset.code_bytes_policy.policy
+    if ctx.code_count is not None:
+        stats["code_bytes"] = ctx.code_count.to_dict()
     if ctx.sota is not None:
         stats["sota"] = {"value": ctx.sota.value, "values": ctx.sota.values, "source": ctx.sota.source,
-                         "path": ctx.sota.path}
+                         "path": ctx.sota.path,
+                         "reference": ctx.ruleset.significance.reference if ctx.sota.path and
+                         ctx.sota.source.startswith(("previous frontier row", "best earlier record")) else "given"}
     if ctx.significance is not None:
         stats["significance"] = ctx.significance.to_dict()
     else:
         stats["significance"] = {"applicable": False, "reason": ctx.significance_skip}
+    if ctx.other_significance is not None:
+        label, other = ctx.other_significance
+        stats["significance_other"] = dict(other.to_dict(), ruleset=label)
     return stats
 
 

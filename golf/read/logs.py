@@ -704,6 +704,9 @@ class _Parser:
             if "/" in value and value.replace("/", "").isdigit():
                 continue  # warmup_step:3/20 is progress, not configuration
             run.config[key] = value
+        if "=" in line:  # `val_bpb:enabled tokenizer_kind=sentencepiece tokenizer_path=...`, `pattern=...`
+            for key, value in _KV_EQ_RE.findall(line):
+                run.config.setdefault(key, value)
 
     # ---- results -------------------------------------------------------------
 

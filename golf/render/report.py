@@ -58,6 +58,13 @@ def render_terminal(report: Report, console) -> None:
                       soft_wrap=True)
         if record.reproduction:
             _print_reproduction(record, console)
+        ruleset = record.stats.get("ruleset") if isinstance(record.stats, dict) else None
+        if ruleset:
+            console.print(f"  [dim]ruleset {escape(ruleset['name'])} {escape(ruleset['version'])}: "
+                          f"{escape(ruleset['reason'])}[/]", highlight=False, soft_wrap=True)
+        for w in record.waived:
+            console.print(f"  [dim]waived {escape(w['code'])} {escape(w['name'])}: {escape(w['reason'])} "
+                          f"(finding: {escape(w['message'])})[/]", highlight=False, soft_wrap=True)
         if not record.findings:
             continue
         if not console.is_terminal:
@@ -147,6 +154,12 @@ def render_markdown(report: Report) -> str:
                       "| Train s claimed | Train s rerun |", "|---|---|---|---|---|---|---|---|---|"]
             lines += ["| " + " | ".join(row) + " |" for row in reproduction_rows(r)]
             lines.append("")
+        ruleset = r.stats.get("ruleset") if isinstance(r.stats, dict) else None
+        if ruleset:
+            lines += [f"Ruleset `{ruleset['name']} {ruleset['version']}`: {_md_cell(ruleset['reason'])}.", ""]
+        for w in r.waived:
+            lines.append(f"- 🏳️ **{w['code']} {w['name']}** waived: {_md_cell(w['reason'])} "
+                         f"(finding: {_md_cell(w['message'])})")
         if not r.findings:
             lines.append("No findings.")
             continue

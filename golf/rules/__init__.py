@@ -7,9 +7,11 @@ read from it; code never writes those numbers itself.
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -18,6 +20,8 @@ from golf.errors import GolfError
 DEFAULT_RULESET = "parameter_golf_2026"
 GATES = ("one-sample", "welch")
 UNITS = ("bpb", "nats")
+CODE_BYTES_POLICIES = ("shipped_script", "packed")
+REFERENCES = ("best", "frontier")
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,15 @@ class CodeBytesPolicy:
     policy: str
     script: str
     extra_runtime_files: str
+    packed_tolerance_bytes: int = 0   # how far a log's `Code size (compressed)` may be from golf's own figure
+
+
+@dataclass(frozen=True)
+class DataExport:
+    """The canonical export of one tokenizer's data: its train shard count and validation token counts."""
+
+    train_shards: int
+    val_tokens: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -54,6 +67,8 @@ class SignificancePolicy:
     gate: str
     min_runs: int
     recommended_runs: int
+    reference: str = "best"         # "best": the best earlier record; "frontier": the previous frontier row
+    also_report: str | None = None  # another ruleset whose reading of significance is reported beside this one
 
 
 @dataclass(frozen=True)
@@ -86,6 +101,15 @@ class Ruleset:
     reruns: RerunPolicy
     tolerances: Tolerances
     path: str
+    applies_from: str | None = None   # ISO date from which this ruleset is the one in force
+    # label glob -> why a score under it is suspect (e.g. PPM mixtures): recognised, but flagged
+    flagged_labels: dict[str, str] = field(default_factory=dict)
+    pre_score_phases: tuple[str, ...] = ()  # globs of phases timed outside the score lines that count as evaluation
+    data_exports: dict[str, DataExport] = field(default_factory=dict)   # per tokenizer
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} {self.version}"
 
     def track(self, name_or_alias: str | None = None) -> Track:
         """The track called `name_or_alias` (a name or an alias; case, '-' and '_' do not matter)."""
@@ -123,6 +147,8 @@ def load_ruleset(name: str | os.PathLike | None = None) -> Ruleset:
     if name is None:
         name = DEFAULT_RULESET
     text_name = os.fspath(name)
+    if text_name in list_rulesets():
+        return _shipped(text_name)
     if text_name.endswith(".toml") or os.sep in text_name or Path(text_name).is_file():
         path = Path(text_name)
         if not path.is_file():
@@ -131,7 +157,12 @@ def load_ruleset(name: str | os.PathLike | None = None) -> Ruleset:
     if text_name not in list_rulesets():
         known = ", ".join(list_rulesets()) or "none"
         raise GolfError(f"unknown ruleset {text_name!r} (known: {known})")
-    resource = resources.files(__name__) / f"{text_name}.toml"
+    return _shipped(text_name)
+
+
+@functools.lru_cache(maxsize=None)
+def _shipped(name: str) -> Ruleset:
+    resource = resources.files(__name__) / f"{name}.toml"
     return _parse(resource.read_bytes(), str(resource))
 
 
@@ -154,6 +185,7 @@ def _parse(data: bytes, where: str) -> Ruleset:
     return Ruleset(
         name=reader.text("name"),
         version=reader.text("version"),
+        applies_from=_date(reader.text("applies_from", None), f"{where} applies_from"),
         description=reader.text("description", ""),
         default_track=default_track,
         metric=reader.text("metric"),
@@ -161,10 +193,14 @@ def _parse(data: bytes, where: str) -> Ruleset:
         required_files=tuple(files.texts("required")),
         min_logs=files.integer("min_logs"),
         code_bytes_policy=CodeBytesPolicy(
-            policy=code.text("policy"), script=code.text("script"),
-            extra_runtime_files=code.text("extra_runtime_files")),
+            policy=_one_of(code.text("policy"), CODE_BYTES_POLICIES, f"{where} [code_bytes] policy"),
+            script=code.text("script"), extra_runtime_files=code.text("extra_runtime_files"),
+            packed_tolerance_bytes=code.integer("packed_tolerance_bytes", 0)),
         label_precedence=labels.texts("precedence"),
         excluded_labels=labels.texts("excluded"),
+        data_exports=_exports(reader.table_or_empty("data"), f"{where} [data]"),
+        pre_score_phases=tuple(_Reader(reader.table_or_empty("eval"), f"{where} [eval]").texts("pre_score_phases", [])),
+        flagged_labels=_flagged(labels.table_or_empty("flagged"), f"{where} [labels.flagged]"),
         significance=_significance(_Reader(reader.table("significance"), f"{where} [significance]")),
         reruns=_reruns(_Reader(reader.table("reruns"), f"{where} [reruns]")),
         tolerances=_tolerances(_Reader(reader.table("tolerances"), f"{where} [tolerances]")),
@@ -205,7 +241,9 @@ def _significance(table: "_Reader") -> SignificancePolicy:
     policy = SignificancePolicy(
         delta=table.number("delta"), unit=table.text("unit"), alpha=table.number("alpha"),
         gate=table.text("gate"), min_runs=table.integer("min_runs"),
-        recommended_runs=table.integer("recommended_runs"))
+        recommended_runs=table.integer("recommended_runs"),
+        reference=_one_of(table.text("reference", "best"), REFERENCES, f"{table.where} reference"),
+        also_report=table.text("also_report", None))
     if policy.unit not in UNITS:
         raise GolfError(f"{table.where}: unit must be one of {', '.join(UNITS)}, not {policy.unit!r}")
     if policy.gate not in GATES:
@@ -217,6 +255,57 @@ def _significance(table: "_Reader") -> SignificancePolicy:
     if policy.min_runs < 2:
         raise GolfError(f"{table.where}: min_runs must be at least 2 (a t test needs 2 runs)")
     return policy
+
+
+def _exports(table: dict, where: str) -> dict[str, DataExport]:
+    tokenizers = _Reader(table, where).table_or_empty("tokenizers")
+    out = {}
+    for name, entry in tokenizers.items():
+        reader = _Reader(entry, f"{where} tokenizers.{name}")
+        counts = reader._get("val_tokens", _MISSING, (list,), "a list of integers")
+        if not counts or not all(isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in counts):
+            raise GolfError(f"{where} tokenizers.{name}: 'val_tokens' must be a list of positive integers")
+        out[name] = DataExport(reader.integer("train_shards"), tuple(counts))
+    return out
+
+
+def _flagged(table: dict, where: str) -> dict[str, str]:
+    if not all(isinstance(v, str) for v in table.values()):
+        raise GolfError(f"{where}: each entry must be `\"glob\" = \"why\"`")
+    return dict(table)
+
+
+def _one_of(value: str, allowed: tuple[str, ...], where: str) -> str:
+    if value not in allowed:
+        raise GolfError(f"{where}: must be one of {', '.join(allowed)}, not {value!r}")
+    return value
+
+
+_DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _date(value: str | None, where: str) -> str | None:
+    if value is not None and not _DATE_RE.fullmatch(value):
+        raise GolfError(f"{where}: must be a date written YYYY-MM-DD, not {value!r}")
+    return value
+
+
+def ruleset_for_date(date: str | None) -> tuple[Ruleset, str]:
+    """The shipped ruleset in force on `date` (the latest `applies_from` on or before it), and why.
+
+    Without a date, or before every ruleset's start, the default ruleset applies."""
+    dated = []
+    for name in list_rulesets():
+        ruleset = load_ruleset(name)
+        if ruleset.applies_from is not None:
+            dated.append(ruleset)
+    if date is None:
+        return load_ruleset(DEFAULT_RULESET), "the record's date is unknown: the default ruleset"
+    in_force = [r for r in dated if r.applies_from <= date]
+    if not in_force:
+        return load_ruleset(DEFAULT_RULESET), f"no ruleset applies as early as {date}: the default ruleset"
+    chosen = max(in_force, key=lambda r: (r.applies_from, r.name))
+    return chosen, f"in force on the record's date {date} (applies from {chosen.applies_from})"
 
 
 _MISSING = object()
@@ -265,6 +354,9 @@ class _Reader:
     def table(self, key) -> dict:
         return self._get(key, _MISSING, (dict,), "a table")
 
+    def table_or_empty(self, key) -> dict:
+        return self._get(key, {}, (dict,), "a table")
 
-__all__ = ["CodeBytesPolicy", "DEFAULT_RULESET", "RerunPolicy", "Ruleset", "SignificancePolicy", "Tolerances", "Track",
+__all__ = ["CodeBytesPolicy", "DEFAULT_RULESET", "DataExport", "RerunPolicy", "Ruleset", "SignificancePolicy",
+           "Tolerances", "Track", "ruleset_for_date",
            "list_rulesets", "load_ruleset"]

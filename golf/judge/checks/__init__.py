@@ -8,5 +8,5 @@ G4xx source, G5xx runs and seeds, G6xx time budgets, G7xx significance, G8xx rer
 G9xx pull requests (golf ci).
 """
 
-from golf.judge.checks import (changeset, files, reproduce, reruns, runs, scores, significance,  # noqa: F401
-                               sizes, source, timing)
+from golf.judge.checks import (changeset, files, provenance, reproduce, reruns, runs, scores,  # noqa: F401
+                               significance, sizes, source, timing)

@@ -18,12 +18,22 @@ RUNTIME_SUFFIXES = {".py", ".model", ".vocab", ".cpp", ".cc", ".c", ".h", ".hpp"
 
 @rule("G000", "internal-error", "error", "A check crashed on this folder; the verdict cannot be trusted until fixed.")
 def internal_error(ctx):
+    """golf itself failed while judging this folder; the other folders are still judged.
+
+    Why: a bug in golf must never hide findings or print a traceback.
+    How to fix: nothing in the record; report the message to golf's maintainers.
+    """
     # Emitted by golf.judge.checks.run_rules when another check raises; registered so it can be listed and ignored.
     return ()
 
 
 @rule("G100", "unreadable-record", "error", "A folder golf cannot read cannot be verified.")
 def unreadable_record(ctx):
+    """The record folder could not be read at all (permissions, a broken file system, not a folder).
+
+    Why: nothing can be verified without the folder's files.
+    How to fix: make the folder and its files readable and verify again.
+    """
     # Emitted by golf.judge.verify when the folder itself cannot be loaded.
     return ()
 
@@ -49,6 +59,11 @@ def missing_submission(ctx):
       "A submission JSON that cannot be read, or lacks name, author, github_id or val_bpb, states no usable claim.",
       group="claim")
 def invalid_submission(ctx):
+    """submission.json is not valid JSON or lacks what a submission must state.
+
+    Why: a reviewer and the leaderboard read identity and the claim from it.
+    How to fix: fix the JSON (the message names the problem), or regenerate it with `golf submit`.
+    """
     record = ctx.record
     submission = record.submission
     if submission is None:
@@ -67,6 +82,11 @@ def invalid_submission(ctx):
 @rule("G113", "submission-oddity", "warning",
       "Loosely typed or renamed submission fields make the claim ambiguous; golf reads them but says so.", group="claim")
 def submission_oddity(ctx):
+    """submission.json has keys or values that are unusual (aliases, strings for numbers, placeholders).
+
+    Why: the file is read by people and tools; oddities are easy to misread.
+    How to fix: use the usual keys and plain numbers (`golf submit` writes them).
+    """
     submission = ctx.record.submission
     if submission is None:
         return
@@ -96,12 +116,22 @@ def missing_script(ctx):
 
 @rule("G105", "missing-logs", "error", "Claims must be backed by the logs the script wrote.")
 def missing_logs(ctx):
+    """The folder has no training log.
+
+    Why: claims must be backed by the logs the script wrote, one per run.
+    How to fix: add the log of every run (train_seed<SEED>.log).
+    """
     if not ctx.record.logs:
         yield Hit(f"no training log in the folder (at least {ctx.ruleset.min_logs} required)")
 
 
 @rule("G106", "script-syntax-error", "error", "A script that does not compile cannot have produced the logs.")
 def script_syntax_error(ctx):
+    """The shipped script does not compile.
+
+    Why: a script that does not compile cannot have produced the logs.
+    How to fix: ship the exact script that ran; if it uses syntax newer than golf's Python, the finding is a note (see G114).
+    """
     if ctx.script_text is None or ctx.script_name is None:
         return
     if len(ctx.script_text) > COMPILE_LIMIT:
@@ -109,20 +139,69 @@ def script_syntax_error(ctx):
     try:
         compile(ctx.script_text, ctx.script_name, "exec", dont_inherit=True)
     except SyntaxError as error:
-        yield Hit(f"{ctx.script_name} does not compile: {error.msg} (line {error.lineno})", ctx.script_name,
-                  error.lineno)
+        if _newer_python(ctx) is None:
+            yield Hit(f"{ctx.script_name} does not compile: {error.msg} (line {error.lineno})", ctx.script_name,
+                      error.lineno)
     except (ValueError, RecursionError, MemoryError) as error:
         yield Hit(f"{ctx.script_name} does not compile: {error}", ctx.script_name)
 
 
+def _newer_python(ctx) -> str | None:
+    """The Python version the logs say ran the script, when it is newer than golf's own."""
+    import sys
+
+    for r in ctx.logged:
+        version = getattr(r.run, "python_version", None) if r.run is not None else None
+        parts = tuple(int(p) for p in (version or "").split(".")[:2] if p.isdigit())
+        if len(parts) == 2 and parts > sys.version_info[:2]:
+            return version
+    return None
+
+
+@rule("G114", "syntax-newer-python", "info",
+      "A script written for a newer Python than golf's cannot be syntax-checked here.")
+def syntax_newer_python(ctx):
+    """The shipped script does not compile with golf's Python, but its logs say a newer Python ran it.
+
+    Python 3.12 accepts syntax 3.11 rejects (e.g. f-strings that nest the same quotes), so a
+    script that ran on 3.12 is not judged by 3.11's grammar: G106 stays silent and this note
+    says why the syntax was not checked.
+
+    How to fix: nothing in the record; run golf on the Python the logs name to check the syntax.
+    """
+    if ctx.script_text is None or ctx.script_name is None or len(ctx.script_text) > COMPILE_LIMIT:
+        return
+    newer = _newer_python(ctx)
+    if newer is None:
+        return
+    try:
+        compile(ctx.script_text, ctx.script_name, "exec", dont_inherit=True)
+    except SyntaxError as error:
+        import sys
+
+        yield Hit(f"{ctx.script_name} does not compile on golf's Python {sys.version_info[0]}.{sys.version_info[1]} "
+                  f"({error.msg}, line {error.lineno}), but its logs say Python {newer} ran it: syntax not checked",
+                  ctx.script_name, error.lineno)
+
+
 @rule("G107", "empty-script", "error", "An empty script cannot have produced the logs.")
 def empty_script(ctx):
+    """The shipped train_gpt.py is empty.
+
+    Why: an empty file is no record of the code that ran.
+    How to fix: ship the script that wrote the logs.
+    """
     if ctx.script_name is not None and ctx.script_size == 0:
         yield Hit(f"{ctx.script_name} is empty", ctx.script_name)
 
 
 @rule("G108", "unreadable-file", "error", "A file golf cannot read cannot be checked.")
 def unreadable_file(ctx):
+    """A file of the folder could not be read.
+
+    Why: a file golf cannot read cannot be checked.
+    How to fix: fix the file's permissions or encoding.
+    """
     for path, reason in ctx.record.skipped or []:
         if _kind(reason) == "unreadable":
             yield Hit(f"{path}: {reason}; not checked", path)
@@ -132,6 +211,11 @@ def unreadable_file(ctx):
 
 @rule("G109", "symlink-outside", "error", "Content outside the record folder is not part of the submission.")
 def symlink_outside(ctx):
+    """A link in the folder points outside it.
+
+    Why: a record must be self-contained; golf never follows links out of the folder.
+    How to fix: replace the link with the file itself.
+    """
     for path, reason in ctx.record.skipped or []:
         if _kind(reason) == "outside":
             yield Hit(f"{path}: {reason}; not followed", path)
@@ -150,6 +234,11 @@ def _kind(reason: str) -> str:
 @rule("G110", "extra-runtime-files", "warning",
       "Files a script needs at run time (helpers, tokenizers, kernels) are not counted in its code bytes.")
 def extra_runtime_files(ctx):
+    """The script needs files beside it (helpers, tokenizers, kernels) that no size line counts.
+
+    Why: counted code should live in train_gpt.py; other runtime files can smuggle in bytes.
+    How to fix: fold them into the script, count them, or explain them in the README for a reviewer.
+    """
     if ctx.ruleset.code_bytes_policy.extra_runtime_files == "ignore":
         return
     logs = {log.path for log in ctx.record.logs}
@@ -168,11 +257,21 @@ def extra_runtime_files(ctx):
 
 @rule("G111", "track-mismatch", "warning", "The folder and submission.json must agree on the track judged.")
 def track_mismatch(ctx):
+    """The track submission.json names differs from the track folder the record sits in.
+
+    Why: the track decides the caps and whether significance applies.
+    How to fix: move the folder or correct the `track` key.
+    """
     if ctx.track_conflict:
         yield Hit(f"{ctx.track_conflict}; judged as {ctx.track.name} ({ctx.track_source})")
 
 
 @rule("G112", "track-assumed", "info", "A record is judged against its track's limits; say which track it is.")
 def track_assumed(ctx):
+    """golf could not tell the record's track and judged it by the ruleset's default track.
+
+    Why: caps and time limits depend on the track.
+    How to fix: put the folder under records/<track>/ or state `track` in submission.json.
+    """
     if ctx.track is not None and ctx.track_source == "ruleset default" and not ctx.track_conflict:
         yield Hit(f"neither the folder's parent nor submission.json names a track; judged as {ctx.track.name}")

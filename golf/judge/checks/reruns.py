@@ -44,6 +44,11 @@ def claimed_for_seed(ctx, seed: int) -> tuple[float | None, int | None, str]:
 @rule("G801", "rerun-failed", "error", "A record whose command fails or scores nothing on rerun is not reproducible.",
       phase="rerun")
 def rerun_failed(ctx):
+    """A rerun of a seed failed (non-zero exit, no log).
+
+    Why: a record must run from its folder.
+    How to fix: make the script run from inside the record folder with its listed requirements.
+    """
     for r in ctx.runs:
         result = r.rerun
         if result is None or result.timed_out:
@@ -64,6 +69,11 @@ def rerun_failed(ctx):
 @rule("G802", "rerun-timeout", "error", "A rerun that runs past its time limit was killed and proves nothing.",
       phase="rerun")
 def rerun_timeout(ctx):
+    """A rerun of a seed ran past --timeout-per-seed and was killed.
+
+    Why: a record must finish within its budget.
+    How to fix: check the script stops at its wallclock cap.
+    """
     for r in ctx.runs:
         result = r.rerun
         if result is not None and result.timed_out:
@@ -75,6 +85,11 @@ def rerun_timeout(ctx):
       "A rerun must reproduce the claimed score within the claimed spread (3 sd, or the claim's rounding).",
       phase="rerun")
 def rerun_mismatch(ctx):
+    """A rerun's score or size differs from the shipped logs beyond tolerance.
+
+    Why: non-reproducible results can be disqualified.
+    How to fix: ship the script that produced the logs, with fixed seeds.
+    """
     scored = [r for r in ctx.runs if r.rerun is not None and r.score is not None]
     for r in scored:
         claimed, decimals, source = claimed_for_seed(ctx, r.seed)

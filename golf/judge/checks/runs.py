@@ -11,6 +11,11 @@ _SOURCE_NAMES = {"log": "the log", "filename": "the file name", "json": "submiss
 
 @rule("G501", "duplicate-log", "warning", "A byte-identical copy of a log is one run, not two.")
 def duplicate_log(ctx):
+    """Two logs are byte-identical copies; the run is counted once.
+
+    Why: a copied log is one run, not two.
+    How to fix: remove the copy, or ship the other run's real log.
+    """
     for r in ctx.runs:
         if r.duplicate_of is not None:
             yield Hit(f"{r.log} is a byte-identical copy of {r.duplicate_of}; counted once", r.log)
@@ -18,6 +23,11 @@ def duplicate_log(ctx):
 
 @rule("G502", "seed-mismatch", "error", "The seed of a run must be the same wherever it is stated.")
 def seed_mismatch(ctx):
+    """A run's seed differs between the log, its file name and submission.json, or a claimed seed has no log.
+
+    Why: seeds identify runs; disagreement means a log or a claim is not what it says.
+    How to fix: make the file names and submission.json say the seed the log ran.
+    """
     for r in ctx.runs:
         if r.duplicate_of is not None:
             continue
@@ -52,6 +62,12 @@ def seeds_claim_mismatch(ctx):
 @rule("G503", "seeds-not-distinct", "error",
       "Runs pooled for a significance test must use different seeds, or they are not independent.")
 def seeds_not_distinct(ctx):
+    """Pooled runs of a record share a seed, or several runs state no seed.
+
+    Why: runs with the same seed are not independent samples for a t test. A single run
+    without a stated seed is not reported (it clashes with nothing).
+    How to fix: run distinct seeds and let the logs print them.
+    """
     if not ctx.is_record_track:
         return
     by_seed: dict[int, list[str]] = {}
@@ -62,13 +78,18 @@ def seeds_not_distinct(ctx):
         if len(logs) > 1:
             yield Hit(f"{len(logs)} runs used seed {seed}: {', '.join(logs)}")
     unknown = [r.log for r in ctx.counted if r.seed is None]
-    if unknown:
+    if unknown and len(ctx.counted) > 1:  # one run is distinct from nothing
         yield Hit(f"no seed stated for {', '.join(unknown)}: distinct seeds cannot be confirmed")
 
 
 @rule("G504", "nonstandard-world-size", "warning",
       "A record track's time budget is defined for its standard number of processes.")
 def nonstandard_world_size(ctx):
+    """A run used another number of processes than the track's.
+
+    Why: the time budget is defined for the track's hardware (8 GPUs).
+    How to fix: rerun with torchrun --nproc_per_node set to the track's processes.
+    """
     if not ctx.is_record_track:
         return
     for r in ctx.runs:
@@ -81,6 +102,11 @@ def nonstandard_world_size(ctx):
 @rule("G505", "nonstandard-wallclock", "warning",
       "A run whose wallclock cap was raised or disabled and that trained past the limit ignored the time budget.")
 def nonstandard_wallclock(ctx):
+    """A run raised or disabled the wallclock cap and trained past the limit.
+
+    Why: the training budget is 10 minutes.
+    How to fix: keep MAX_WALLCLOCK_SECONDS at the track's limit.
+    """
     limit = ctx.track.train_time_limit_ms if ctx.track is not None else None
     if limit is None:
         return
@@ -101,6 +127,11 @@ def nonstandard_wallclock(ctx):
 
 @rule("G506", "nonstandard-hardware", "warning", "A record track's budget is defined on its reference hardware.")
 def nonstandard_hardware(ctx):
+    """A run's GPUs are not the track's reference hardware.
+
+    Why: the time budget is defined on 8xH100 SXM.
+    How to fix: rerun on the reference hardware, or submit to the non-record track.
+    """
     pattern = ctx.track.hardware_pattern if ctx.is_record_track else None
     if not pattern:
         return
@@ -117,6 +148,12 @@ def nonstandard_hardware(ctx):
 @rule("G507", "tokenizer-changed", "warning",
       "A record that changes the tokenizer or dataset must prove its val_bpb byte accounting (extra scrutiny).")
 def tokenizer_changed(ctx):
+    """The runs use another tokenizer or dataset than the SOTA record.
+
+    Why: bits per byte across tokenizers are only comparable when the byte counting is right;
+    such records get extra scrutiny.
+    How to fix: show the val_bpb computation is correct (byte counts re-derived, full validation split).
+    """
     if not ctx.is_record_track or ctx.sota is None or not ctx.sota.tokenizers:
         return
     mine = tokenizers_of(ctx.counted)
@@ -134,6 +171,11 @@ def _differ(a: int, b: int, tolerance: float) -> bool:
 @rule("G508", "val-tokens-differ", "warning",
       "Scores are comparable only on the full, same validation split (e.g. 50k documents, not 10k).")
 def val_tokens_differ(ctx):
+    """The runs evaluated different validation sets (token counts differ beyond 1 %).
+
+    Why: scores are comparable only on the same, full validation split.
+    How to fix: evaluate every run on the full validation split.
+    """
     tolerance = ctx.ruleset.tolerances.val_tokens_relative
     mine = val_tokens_by_tokenizer(ctx.counted)
     for tokenizer, counts in sorted(mine.items()):

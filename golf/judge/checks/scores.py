@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fnmatch import fnmatchcase
+
 import math
 from itertools import combinations
 
@@ -91,6 +93,11 @@ def _other_label(claim: float, decimals: int, runs, attr: str) -> str | None:
 
 @rule("G201", "no-score", "error", "Without a score line from the script's own logs there is nothing to verify.")
 def no_score(ctx):
+    """No log has a score line golf recognises.
+
+    Why: the claimed val_bpb must come from the logs, never from typed numbers.
+    How to fix: ship complete logs; name the label in submission.json (`score_label`) when it is unusual.
+    """
     if ctx.runs and not any(r.score is not None for r in ctx.runs):
         labels = sorted({s.label for r in ctx.runs if r.run is not None for s in r.run.scores})
         seen = f" (score labels seen: {', '.join(labels[:8])})" if labels else " (no score lines at all)"
@@ -100,6 +107,11 @@ def no_score(ctx):
 
 @rule("G202", "unscored-log", "warning", "A log without a final score is a crashed, truncated or unrelated run.")
 def unscored_log(ctx):
+    """A log has no score line, so its run is not counted.
+
+    Why: a run without a final score cannot support the claim.
+    How to fix: ship the complete log, or remove a log that is not a run.
+    """
     if not any(r.score is not None for r in ctx.runs):
         return  # no-score says it for the whole record
     for r in ctx.runs:
@@ -114,6 +126,11 @@ def unscored_log(ctx):
 
 @rule("G203", "incomplete-run", "warning", "A run that stops before its final evaluation may have crashed.")
 def incomplete_run(ctx):
+    """A run stops before its final score (truncated or crashed).
+
+    Why: a truncated log cannot show what the run scored or how long it took.
+    How to fix: ship the complete log of the run.
+    """
     for r in ctx.runs:
         if r.run is not None and not r.run.complete and r.duplicate_of is None:
             yield Hit(f"{r.log}: the run (lines {r.run.first_line}-{r.run.last_line}) has no final score line: "
@@ -122,6 +139,11 @@ def incomplete_run(ctx):
 
 @rule("G204", "multiple-runs-in-log", "info", "Only the last complete run of a log counts; say so.")
 def multiple_runs_in_log(ctx):
+    """One log file holds several runs; only the last is counted.
+
+    Why: a log should show one run, so each claim maps to one run.
+    How to fix: ship one log per run.
+    """
     for r in ctx.runs:
         if r.n_runs_in_log > 1 and r.duplicate_of is None and r.run is not None:
             yield Hit(f"{r.log} holds {r.n_runs_in_log} runs; the last complete one (lines "
@@ -131,6 +153,11 @@ def multiple_runs_in_log(ctx):
 @rule("G205", "claim-mismatch", "error",
       "The claimed score must be the mean of the runs in the logs, at the precision it is written with.", group="claim")
 def claim_mismatch(ctx):
+    """A number submission.json claims is not what the logs say (at the claim's own precision).
+
+    Why: the claim must be recomputed from the logs.
+    How to fix: write the logs' numbers (`golf submit` does).
+    """
     submission = ctx.submission
     counted = ctx.logged_counted
     if submission is None or not counted:
@@ -202,6 +229,11 @@ def _seed_claims(ctx):
 
 @rule("G206", "std-mismatch", "warning", "The claimed spread should be the sample standard deviation of the runs.", group="claim")
 def std_mismatch(ctx):
+    """The claimed standard deviation is not the sample sd (n - 1) of the logged scores.
+
+    Why: the spread decides significance.
+    How to fix: recompute it from the logs.
+    """
     submission = ctx.submission
     counted = ctx.logged_counted
     if submission is None or len(counted) < 2:
@@ -231,6 +263,11 @@ def std_mismatch(ctx):
 @rule("G208", "log-hash-mismatch", "error",
       "A log that differs from the one submission.json recorded (by sha256) was changed after the claim.", group="claim")
 def log_hash_mismatch(ctx):
+    """A log's hash is not the one submission.json records for it.
+
+    Why: the log was changed after the claim was written.
+    How to fix: ship the original log, or rewrite the claim from the logs.
+    """
     submission = ctx.submission
     if submission is None:
         return
@@ -247,8 +284,63 @@ def log_hash_mismatch(ctx):
 
 @rule("G207", "log-problems", "info", "Lines a parser could not read are worth a look.")
 def log_problems(ctx):
+    """The log parser met something it could not read cleanly (unknown formats, garbled lines).
+
+    Why: a score read from a damaged log may be wrong.
+    How to fix: ship the logs as the script wrote them.
+    """
     for r in ctx.runs:
         if r.duplicate_of is None and r.log_problems:
             shown = "; ".join(r.log_problems[:3]) + (f" (and {len(r.log_problems) - 3} more)"
                                                       if len(r.log_problems) > 3 else "")
             yield Hit(f"{r.log}: {shown}", r.log)
+
+
+def _known_label(ruleset, label: str) -> bool:
+    patterns = [*ruleset.label_precedence, *ruleset.excluded_labels, *ruleset.flagged_labels]
+    return any(fnmatchcase(label, p) for p in patterns)
+
+
+@rule("G209", "unknown-score-label", "warning",
+      "A score line under a label golf does not know may be the claimed score; it is never silently passed over.")
+def unknown_score_label(ctx):
+    """A log prints a score line (`<label> val_loss:... val_bpb:...`) whose label the ruleset does not know.
+
+    golf picks the score by the ruleset's label precedence; a label in neither the precedence,
+    the exclusions nor the flagged list may be the record's real claimed score (a new
+    evaluation) while golf scores the run from another line. golf names both.
+
+    How to fix: name the claimed label in submission.json (`score_label`), or, for golf's
+    maintainers, add the label family to the ruleset.
+    """
+    for r in ctx.runs:
+        if r.duplicate_of is not None or r.run is None:
+            continue
+        unknown = sorted({s.label for s in r.run.scores if s.finite and not _known_label(ctx.ruleset, s.label)})
+        if unknown:
+            took = f"golf scored the run from `{r.score.label}`" if r.score is not None else "the run has no score"
+            yield Hit(f"{r.log}: score label(s) golf does not know: {', '.join(unknown)}; {took}", r.log)
+
+
+@rule("G210", "flagged-score-label", "warning",
+      "Some kinds of score were not accepted as practised (e.g. byte-mixture/PPM scores).")
+def flagged_score_label(ctx):
+    """A log prints a score under a label the ruleset flags, with the ruleset's reason.
+
+    The maintainers excluded byte-mixture/PPM scores (`quantized_cond_ppm`, `ppm_mixer`),
+    which do not form a normalised distribution. golf scores such a run from its ordinary
+    line and flags the other, so a reviewer sees which score the record claims.
+
+    How to fix: claim the ordinary (normalised) score, or show the mixture is normalised.
+    """
+    for r in ctx.runs:
+        if r.duplicate_of is not None or r.run is None:
+            continue
+        by_reason: dict[str, set[str]] = {}
+        for s in r.run.scores:
+            for pattern, why in ctx.ruleset.flagged_labels.items():
+                if s.finite and fnmatchcase(s.label, pattern):
+                    by_reason.setdefault(why, set()).add(s.label)
+        for why, labels in sorted(by_reason.items()):
+            took = f"golf scored the run from `{r.score.label}`" if r.score is not None else "no other score"
+            yield Hit(f"{r.log}: {', '.join(sorted(labels))}: {why}; {took}", r.log)

@@ -26,25 +26,50 @@ def _reading(sig, unit: str) -> str:
 
 def _describe(ctx) -> str:
     sig = ctx.significance
-    readings = "; ".join(_reading(sig, u) for u in (sig.unit, *[u for u in sig.readings if u != sig.unit]))
-    return (f"mean val_bpb {sig.mean:.5f} over {sig.n} runs vs SOTA {sig.sota:.5f} ({ctx.sota.source}); "
+    units = [sig.unit] if sig.delta == 0 else [sig.unit, *[u for u in sig.readings if u != sig.unit]]
+    readings = "; ".join(_reading(sig, u) for u in units)
+    text = (f"mean val_bpb {sig.mean:.5f} over {sig.n} runs vs SOTA {sig.sota:.5f} ({ctx.sota.source}); "
             f"gate {sig.gate} in {sig.unit}, alpha {sig.alpha:g}: {readings}")
+    if ctx.other_significance is not None:
+        label, other = ctx.other_significance
+        gating = other.gating
+        verdict = {True: "passes", False: "fails", None: "cannot test"}[gating.passed]
+        text += (f". Under {label} ({other.gate}, delta {other.delta:g} {other.unit}, alpha {other.alpha:g}) it "
+                 f"{verdict}: {gating.test} p={_p(gating.p)}")
+    return text
 
 
 @rule("G701", "too-few-seeds", "error",
       "Beating a SOTA needs a t test, which needs at least the ruleset's minimum number of runs.", group="significance")
 def too_few_seeds(ctx):
-    if not ctx.is_record_track or ctx.sota is None:
+    """A record on a record track has fewer scored runs than a t test needs.
+
+    A new record must show a significant win, and a t test needs at least the ruleset's
+    `min_runs` runs (2). This holds whether or not golf knows the SOTA: a single run on a
+    record track can never show significance (the maintainers excluded single-seed rows).
+    The first record of a track (none in the records tree is dated before it) has nothing
+    to beat and is not reported.
+
+    How to fix: run more seeds and ship every log, or submit to a non-record track.
+    """
+    if not ctx.is_record_track or ctx.first_of_track:
         return
     n = len(ctx.counted)
     needed = ctx.ruleset.significance.min_runs
     if 0 < n < needed:
-        yield Hit(f"{n} scored run{'s' if n != 1 else ''}; beating the SOTA {ctx.sota.value:.5f} "
-                  f"({ctx.sota.source}) must be shown with at least {needed} runs (seeds)")
+        against = (f"beating the SOTA {ctx.sota.value:.5f} ({ctx.sota.source})" if ctx.sota is not None
+                   else "a record on a record track")
+        yield Hit(f"{n} scored run{'s' if n != 1 else ''}; {against} must be shown with at least {needed} "
+                  "runs (seeds)")
 
 
 @rule("G702", "few-seeds", "warning", "The rules expect about three runs to show a significant win.", group="significance")
 def few_seeds(ctx):
+    """A record track's claim rests on fewer runs than recommended (3).
+
+    Why: the README says an average over 3 runs is usually sufficient.
+    How to fix: add runs.
+    """
     if not ctx.is_record_track:
         return
     n = len(ctx.counted)
@@ -88,13 +113,23 @@ def not_significant(ctx):
 @rule("G704", "significance-not-applicable", "info",
       "Significance is tested only on record tracks and against a known SOTA.", group="significance")
 def significance_not_applicable(ctx):
-    too_few = ctx.sota is not None and len(ctx.counted) < ctx.ruleset.significance.min_runs
+    """Significance was not tested, and why (not a record track, no SOTA known, no date).
+
+    Why: a reviewer should see when no test ran.
+    How to fix: give --sota-record or --records-root when the record should be tested.
+    """
+    too_few = ctx.is_record_track and len(ctx.counted) < ctx.ruleset.significance.min_runs
     if ctx.significance is None and ctx.significance_skip and ctx.counted and not too_few:
         yield Hit(f"significance not tested: {ctx.significance_skip}")
 
 
 @rule("G705", "significant", "info", "The test that decided the record, for the reviewer's eyes.", group="significance")
 def significant(ctx):
+    """The significance test that decided the record, with both readings.
+
+    Why: reviewers see the test, its SOTA and p-value.
+    How to fix: nothing; informational.
+    """
     sig = ctx.significance
     if sig is not None and sig.passed:
         yield Hit(f"significant: {_describe(ctx)}")

@@ -18,6 +18,11 @@ def _script_digests(ctx) -> set[str]:
 @rule("G401", "source-mismatch", "error",
       "The logs must come from the shipped script: the source a log embeds must be the script's exact text.")
 def source_mismatch(ctx):
+    """The source a log embeds is not the shipped script.
+
+    Why: the logs must come from the shipped code, or the record cannot be reproduced.
+    How to fix: ship the script that ran, or rerun with the shipped one.
+    """
     digests = _script_digests(ctx)
     if not digests:
         return
@@ -37,6 +42,11 @@ def source_mismatch(ctx):
 @rule("G402", "source-differs-between-logs", "warning",
       "Runs pooled into one claim should come from one script.")
 def source_differs_between_logs(ctx):
+    """The logs embed different sources.
+
+    Why: pooled runs must come from the same code.
+    How to fix: rerun every seed with one script.
+    """
     groups: dict[tuple[str, str], list[str]] = {}
     for r in ctx.runs:
         if r.duplicate_of is not None or not r.counted:
@@ -53,6 +63,35 @@ def source_differs_between_logs(ctx):
 @rule("G403", "source-not-embedded", "info",
       "A log without the script's source (a stdout capture) cannot show which code produced it.")
 def source_not_embedded(ctx):
+    """No log embeds its source, so the code that ran cannot be compared with the shipped script.
+
+    Why: the baseline's logger embeds the source for exactly this check.
+    How to fix: keep the source-logging of the baseline script.
+    """
     for r in ctx.runs:
         if r.duplicate_of is None and r.run is not None and not r.sources:
             yield Hit(f"{r.log}: no embedded source, so the script that wrote it cannot be compared", r.log)
+
+
+@rule("G404", "val-trained-before-scored", "error",
+      "Validation tokens may be learnt from only after they are scored (score-first test-time training).")
+def val_trained_before_scored(ctx):
+    """The shipped script updates the model on validation data before scoring it.
+
+    golf reads the script's syntax tree (`ast`; nothing runs) and checks every loop over
+    validation data, and every loop of a test-time-training function: a gradient step
+    (`.backward()`, `autograd.grad`, an optimizer's `.step()`) must come after the tokens
+    are scored (accumulated into the loss/bits totals, or evaluated under `no_grad`). A loop
+    that takes gradient steps on validation data and scores nothing is pre-scoring training
+    on validation data (pre-quantization TTT). The maintainers excluded records for both.
+    This is a reading of the code, not a proof: the finding names the lines to review.
+
+    How to fix: score each chunk under `torch.no_grad()` first, then train on it; never
+    train on validation tokens before the evaluation that scores them.
+    """
+    from golf.judge.legality import check_source
+
+    if ctx.script_text is None or ctx.script_name is None or len(ctx.script_text) > 4_000_000:
+        return
+    for problem in check_source(ctx.script_text):
+        yield Hit(f"{ctx.script_name}: {problem.detail}", ctx.script_name, problem.line)

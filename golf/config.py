@@ -1,0 +1,130 @@
+"""golf's project configuration: `[tool.golf]` in pyproject.toml, or a golf.toml (the ruff way).
+
+The nearest golf.toml or pyproject.toml with a `[tool.golf]` table, from the current folder
+upwards, is used (golf.toml first in each folder). It may hold:
+
+    [tool.golf]
+    ruleset = "parameter_golf_2026_practice"   # default: the ruleset in force on each record's date
+    records-root = "records"                   # the records tree (frontier, copies, SOTA)
+    select = ["G3", "G7"]                      # rules to run (codes, names or prefixes)
+    ignore = ["G113"]                          # rules to skip; listed in every report
+
+    [tool.golf.waivers."records/track_10min_16mb/2026-04-06_SomeRecord"]
+    G301 = "counted with its decode file by a maintainer, accepted in #1234"
+
+A waiver is one rule for one record with a written reason: the finding still appears in the
+report, under `waived`, with the reason, and no longer decides the verdict. Paths are
+relative to the file that holds them. Command-line options win over the file.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from golf.errors import GolfError
+
+KEYS = {"ruleset", "records-root", "select", "ignore", "waivers"}
+
+
+@dataclass
+class Config:
+    path: Path | None = None
+    ruleset: str | None = None
+    records_root: Path | None = None
+    select: list[str] | None = None
+    ignore: list[str] | None = None
+    waivers: dict[Path, dict[str, str]] = field(default_factory=dict)   # record folder -> code -> reason
+
+    def waivers_for(self, record: Path) -> dict[str, str]:
+        return self.waivers.get(Path(record).resolve(), {})
+
+
+def find_config(start: Path | None = None) -> Path | None:
+    """The nearest golf.toml, or pyproject.toml with a [tool.golf] table, from `start` upwards."""
+    folder = Path(start or Path.cwd()).resolve()
+    for here in (folder, *folder.parents):
+        candidate = here / "golf.toml"
+        if candidate.is_file():
+            return candidate
+        candidate = here / "pyproject.toml"
+        if candidate.is_file() and _has_tool_golf(candidate):
+            return candidate
+    return None
+
+
+def _has_tool_golf(path: Path) -> bool:
+    try:
+        return b"[tool.golf" in path.read_bytes()
+    except OSError:
+        return False
+
+
+def load_config(path: Path | None = None, *, start: Path | None = None) -> Config:
+    """The configuration in `path` (or the nearest one); an empty Config when there is none."""
+    path = path or find_config(start)
+    if path is None:
+        return Config()
+    try:
+        doc = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise GolfError(f"{path}: cannot read the golf configuration: {error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise GolfError(f"{path}: not valid TOML: {error}") from None
+    table = doc if Path(path).name == "golf.toml" else doc.get("tool", {}).get("golf", {})
+    where = f"{path} [tool.golf]" if Path(path).name != "golf.toml" else str(path)
+    if not isinstance(table, dict):
+        raise GolfError(f"{where}: expected a table")
+    unknown = sorted(set(table) - KEYS)
+    if unknown:
+        raise GolfError(f"{where}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(KEYS))})")
+    base = Path(path).resolve().parent
+    config = Config(path=Path(path))
+    config.ruleset = _text(table, "ruleset", where)
+    root = _text(table, "records-root", where)
+    config.records_root = (base / root) if root else None
+    config.select = _texts(table, "select", where)
+    config.ignore = _texts(table, "ignore", where)
+    config.waivers = _waivers(table.get("waivers", {}), base, where)
+    return config
+
+
+def _text(table: dict, key: str, where: str) -> str | None:
+    value = table.get(key)
+    if value is not None and not isinstance(value, str):
+        raise GolfError(f"{where}: {key!r} must be a string")
+    return value
+
+
+def _texts(table: dict, key: str, where: str) -> list[str] | None:
+    value = table.get(key)
+    if value is not None and (not isinstance(value, list) or not all(isinstance(v, str) for v in value)):
+        raise GolfError(f"{where}: {key!r} must be a list of strings")
+    return value
+
+
+def _waivers(table, base: Path, where: str) -> dict[Path, dict[str, str]]:
+    from golf.judge.findings import resolve
+
+    if not isinstance(table, dict):
+        raise GolfError(f"{where}: 'waivers' must be a table of record paths")
+    out: dict[Path, dict[str, str]] = {}
+    for record, rules in table.items():
+        if not isinstance(rules, dict):
+            raise GolfError(f"{where} waivers.{record!r}: expected `CODE = \"reason\"` entries")
+        entry: dict[str, str] = {}
+        for code, reason in rules.items():
+            if not isinstance(reason, str) or not reason.strip():
+                raise GolfError(f"{where} waivers.{record!r}.{code}: a waiver needs a written reason")
+            try:
+                codes = resolve([code])
+            except GolfError as error:
+                raise GolfError(f"{where} waivers.{record!r}: {error}") from None
+            for resolved in codes:
+                entry[resolved] = reason.strip()
+        out[(base / record).resolve()] = entry
+    return out
+
+
+__all__ = ["Config", "find_config", "load_config"]

@@ -1,0 +1,103 @@
+"""Code bytes of a record under the ruleset's policy: the shipped script, or its packed wrapper.
+
+"shipped_script" (the written rules): code bytes = the bytes of train_gpt.py as shipped.
+"packed" (the practice): code bytes = the smaller of the shipped script and the packed
+wrapper golf builds from it (golf.read.packed), plus the shipped bytes of every other file
+of the folder the script reads, execs or imports (so an exec stub is counted with the file
+it runs). Without a shipped script, the log's own `Code size (compressed)` is used and the
+size is marked as the log's word.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class CodeCount:
+    """The script's shipped and packed sizes side by side, and what the policy counts."""
+
+    shipped: int | None
+    packed: int | None = None
+    packed_problem: str | None = None
+    already_packed: bool = False
+    extra_files: dict[str, int] = field(default_factory=dict)   # other files the script uses: name -> bytes
+
+    @property
+    def counted(self) -> int | None:
+        """Code bytes under the packed policy."""
+        if self.shipped is None:
+            return None
+        script = self.shipped if self.packed is None else min(self.shipped, self.packed)
+        return script + sum(self.extra_files.values())
+
+    def to_dict(self) -> dict:
+        return {"shipped": self.shipped, "packed": self.packed, "packed_problem": self.packed_problem,
+                "already_packed": self.already_packed, "extra_files": dict(self.extra_files),
+                "counted": self.counted}
+
+
+def needs_packing(ctx) -> bool:
+    """Packing costs about a second per 50 KB: done under the packed policy, or when a log prints a packed size."""
+    if ctx.ruleset.code_bytes_policy.policy == "packed":
+        return True
+    return any(s.kind == "code_compressed" for log in ctx.record.logs if log.run is not None for s in log.run.sizes)
+
+
+def count_code(ctx) -> CodeCount | None:
+    """Measure the shipped script's packed form (never runs it)."""
+    from golf.read.packed import files_used, is_wrapper, pack
+
+    if ctx.script_size is None or ctx.script_text is None:
+        return None
+    count = CodeCount(shipped=ctx.script_size)
+    data = ctx.script_text.encode("utf-8")
+    if is_wrapper(data):
+        count.already_packed = True
+        count.packed = ctx.script_size
+    elif needs_packing(ctx):
+        packed = pack(ctx.script_text)
+        count.packed, count.packed_problem = packed.bytes, packed.problem
+    for name in files_used(ctx.script_text, Path(ctx.root), ctx.script_name or ""):
+        try:
+            count.extra_files[name] = (Path(ctx.root) / name).stat().st_size
+        except OSError:
+            continue
+    return count
+
+
+def packed_sizes(ctx, f, run) -> None:
+    """Fill a run's counted code and total bytes under the packed policy."""
+    if run is not None:
+        f.bytes_model = run.model_bytes
+        f.bytes_code_logged = run.code_bytes
+        f.bytes_total_logged = run.total_bytes
+    count = ctx.code_count
+    if count is not None and count.counted is not None and f.bytes_model is not None:
+        f.bytes_code = count.counted
+        f.bytes_total = f.bytes_model + count.counted
+        f.size_basis = "packed" if count.packed is not None else "shipped"
+        return
+    logged_packed = logged_packed_size(run)
+    if f.bytes_model is not None and logged_packed is not None:
+        f.bytes_code = logged_packed
+        f.bytes_total = f.bytes_model + logged_packed
+        f.size_basis = "logged-packed"
+    elif f.bytes_total_logged is not None or f.bytes_model is not None:
+        f.bytes_code = f.bytes_code_logged
+        f.bytes_total = f.bytes_total_logged
+        if f.bytes_total is None and f.bytes_model is not None and f.bytes_code is not None:
+            f.bytes_total = f.bytes_model + f.bytes_code
+        f.size_basis = "logged"
+
+
+def logged_packed_size(run) -> int | None:
+    """The last `Code size (compressed)` figure a run printed."""
+    if run is None:
+        return None
+    figures = [s.bytes for s in run.sizes if s.kind == "code_compressed"]
+    return figures[-1] if figures else None
+
+
+__all__ = ["CodeCount", "count_code", "logged_packed_size", "needs_packing", "packed_sizes"]
