@@ -367,7 +367,7 @@ def test_rerun_still_compares_the_shipped_logs_with_the_script(tmp_path):
 def test_ignored_rules_are_named_in_every_format(tmp_path, capsys):
     root = make_record(tmp_path, script=None)          # fails missing-script (G104)
     assert main(["verify", str(root), "--format", "json"]) == 1
-    assert json.loads(capsys.readouterr().out)["rules"] == {"selected": None, "ignored": []}
+    assert json.loads(capsys.readouterr().out)["rules"] == {"selected": None, "ignored": [], "waivers": []}
     assert main(["verify", str(root), "--ignore", "missing-script,G302", "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert {"code": "G104", "name": "missing-script"} in data["rules"]["ignored"]
