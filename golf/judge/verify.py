@@ -199,7 +199,8 @@ class Verifier:
             from golf.judge.frontier import has_earlier
 
             mine = record_date(ctx.record, ctx.root)
-            ctx.first_of_track = mine is not None and not has_earlier(self._track_dir(ctx), mine, ctx.root)
+            # nothing to beat: no earlier record in the tree, or no date to find one by
+            ctx.first_of_track = mine is None or not has_earlier(self._track_dir(ctx), mine, ctx.root)
         if ctx.sota is None:
             ctx.significance_skip = ctx.sota_problem or "no SOTA to compare with"
             return

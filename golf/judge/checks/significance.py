@@ -48,7 +48,7 @@ def too_few_seeds(ctx):
     `min_runs` runs (2). This holds whether or not golf knows the SOTA: a single run on a
     record track can never show significance (the maintainers excluded single-seed rows).
     The first record of a track (none in the records tree is dated before it) has nothing
-    to beat and is not reported.
+    to beat and is not reported; nor is an undated record (G704 says no SOTA could be chosen).
 
     How to fix: run more seeds and ship every log, or submit to a non-record track.
     """
