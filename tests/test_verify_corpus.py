@@ -27,6 +27,22 @@ def reports():
     return {Path(r.path).relative_to(CORPUS).as_posix(): r for r in report.records}
 
 
+def _reports_under(ruleset):
+    folders = sorted(p for p in CORPUS.glob("*/*") if p.is_dir())
+    report = verify_paths(folders, ruleset=ruleset)
+    return {Path(r.path).relative_to(CORPUS).as_posix(): r for r in report.records}
+
+
+@pytest.fixture(scope="module")
+def written():
+    return _reports_under("parameter_golf_2026")
+
+
+@pytest.fixture(scope="module")
+def practice():
+    return _reports_under("parameter_golf_2026_practice")
+
+
 def messages(report, name: str) -> list[str]:
     return [f.message for f in report.findings if f.name == name]
 
@@ -84,8 +100,8 @@ def test_int5mlp_stores_the_bpb_under_val_loss_and_a_rounded_size(reports):
     assert any("15,900,000 (a rounded figure)" in m for m in messages(report, "size-claim-mismatch"))
 
 
-def test_varlen_is_over_the_cap_once_the_uncompressed_source_is_counted(reports):
-    report = reports[f"{RECORD}/2026-04-10_VarLenAttn"]
+def test_varlen_is_over_the_cap_once_the_uncompressed_source_is_counted(written):
+    report = written[f"{RECORD}/2026-04-10_VarLenAttn"]
     over = messages(report, "size-over-cap")
     assert len(over) == 3 and any("16,090,140 bytes" in m for m in over)
     assert any("logged code size 27,310 bytes but the source embedded in the log is 120,786 bytes" in m
@@ -160,3 +176,20 @@ def test_corpus_report_validates_against_the_schema(capsys):
     schema = json.loads((Path(__file__).resolve().parents[1] / "schemas" / "report.schema.json").read_text())
     main(["verify", str(CORPUS), "--json"])
     jsonschema.validate(json.loads(capsys.readouterr().out), schema)
+
+
+def test_practice_counts_the_packed_code_the_logs_print_and_tests_welch_against_the_frontier(practice, reports):
+    varlen = practice[f"{RECORD}/2026-04-10_VarLenAttn"]
+    assert not messages(varlen, "size-over-cap")
+    assert [r.bytes_code for r in varlen.runs] == [27_310, 26_845, 26_845]      # the logs' `Code size (compressed)`
+    assert {r.size_basis for r in varlen.runs} == {"logged-packed"}
+    assert any("Code size (compressed)" in m for m in messages(varlen, "size-unverifiable"))
+    assert varlen.stats["sota"]["reference"] == "frontier"
+    assert varlen.stats["sota"]["path"].endswith("2026-04-05_SP8192_GPTQ-Embeddings_SDClip_Loop45x2")
+    # judged by date, the 2026-04-10 record already falls under the practice ruleset
+    assert reports[f"{RECORD}/2026-04-10_VarLenAttn"].stats["ruleset"]["name"] == "parameter_golf_2026_practice"
+    # TrainingOptSeq4096 fails the written 0.005-nat margin (one-sample p = 0.0996) but is a frontier step
+    opt = practice[f"{RECORD}/2026-03-19_TrainingOptSeq4096"]
+    assert not messages(opt, "not-significant") and opt.stats["significance"]["gating"]["test"] == "welch"
+    assert opt.stats["significance"]["gating"]["p"] == pytest.approx(0.0155, abs=5e-4)
+    assert opt.stats["significance_other"]["passed"] is False

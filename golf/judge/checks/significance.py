@@ -118,7 +118,7 @@ def significance_not_applicable(ctx):
     Why: a reviewer should see when no test ran.
     How to fix: give --sota-record or --records-root when the record should be tested.
     """
-    too_few = ctx.is_record_track and len(ctx.counted) < ctx.ruleset.significance.min_runs
+    too_few = ctx.is_record_track and not ctx.first_of_track and len(ctx.counted) < ctx.ruleset.significance.min_runs
     if ctx.significance is None and ctx.significance_skip and ctx.counted and not too_few:
         yield Hit(f"significance not tested: {ctx.significance_skip}")
 
