@@ -308,7 +308,8 @@ def main(argv=None) -> int:
     anchor = parser.add_argument_group("script against script")
     anchor.add_argument("--anchor", metavar="PATH", help="compare golf's trainer with the script at PATH (CPU)")
     anchor.add_argument("--rounds", type=int, default=2, help="interleaved rounds of one run each (default: 2)")
-    anchor.add_argument("--threads", type=int, default=1, help="OMP_NUM_THREADS of every run (default: 1)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="CPU threads (OMP_NUM_THREADS of --anchor runs; default: 1)")
     anchor.add_argument("--val-tokens", type=int, default=65_536,
                         help="validation tokens kept (default: 65,536, one full baseline evaluation batch)")
     anchor.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="for both scripts")
@@ -337,6 +338,10 @@ def main(argv=None) -> int:
     steps = options.steps or (120 if cuda else 5)
     warmup = options.warmup if options.warmup is not None else (15 if cuda else 1)
     batch = options.batch_tokens or (CUDA_BATCH_TOKENS if cuda else DEFAULT_CPU_BATCH_TOKENS[shape])
+    if not cuda:
+        import torch
+
+        torch.set_num_threads(options.threads)
     result = run(shape, options.device, steps, warmup, batch, compile_model=cuda and not options.no_compile)
     if options.json:
         print(json.dumps(result, indent=2))
