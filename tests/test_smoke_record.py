@@ -28,6 +28,12 @@ def test_smoke_record_ships_the_reference_trainer_it_was_made_with():
         assert log.read_text().startswith(script)
 
 
+def test_smoke_record_script_is_the_reference_trainer_byte_for_byte():
+    reference = REPO / "golf" / "reference" / "train_gpt.py"
+    assert (RECORD / "train_gpt.py").read_bytes() == reference.read_bytes(), (
+        "the reference trainer changed: remake the smoke record with tools/make_smoke_record.py")
+
+
 def test_rerun_of_one_seed_reproduces_the_record(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     ensure_smoke(tmp_path)
