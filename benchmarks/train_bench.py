@@ -10,6 +10,16 @@ on random token ids held on the device (no data loading, no validation).
                                                                   # (524,288 tokens/step = 8 micro-steps of 64x1024,
                                                                   # bf16 autocast, flash SDPA, torch.compile)
 
+With --anchor PATH it instead runs two whole scripts side by side: golf's trainer and the script at PATH (say, the
+challenge's root train_gpt.py patched to run on CPU; nothing of it is part of golf). Each run is a fresh
+`python SCRIPT` in its own scratch folder on the bundled smoke dataset (validation cut to --val-tokens so that the
+final evaluations stay short but still run full batches), alternating golf, anchor, golf, anchor ... for --rounds
+rounds. It reads each run's log (`step:N/M train_loss:L train_time:Tms`) and the process's peak RSS, and reports
+the median step time (first step excluded), tokens/s, peak memory and both loss curves:
+
+    python benchmarks/train_bench.py --anchor ~/challenge/train_gpt.py --shape baseline --steps 3 --rounds 3
+    python benchmarks/train_bench.py --anchor /tmp/old_train_gpt.py --shape tiny --env DTYPE=float32
+
 Model FLOPs per trained token (forward + backward = 3x the forward's multiply-adds x 2 FLOPs):
     6 * P_matmul                       every weight matrix used in a matmul, once per token:
                                        per block c_q, c_k, c_v, attn proj, mlp fc, mlp proj, plus the output
@@ -33,8 +43,13 @@ import argparse
 import importlib.util
 import json
 import os
+import re
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -84,15 +99,13 @@ def run(shape: str, device_name: str, steps: int, warmup: int, batch_tokens: int
     use_cuda = device_name == "cuda"
     device = torch.device("cuda", 0) if use_cuda else torch.device("cpu")
     ref.configure_backends(use_cuda)
+    dtype = ref.compute_dtype(args.dtype, device)
     torch.manual_seed(0)
     base_model = ref.build_model(args).to(device)
-    if use_cuda:
-        ref.cast_model_for_cuda(base_model)
-    model = base_model
-    if compile_model:
-        ref.newton_schulz = torch.compile(ref.zeropower_via_newtonschulz5)
-        model = torch.compile(base_model, dynamic=False, fullgraph=True)
-    optimizers, _, _ = ref.build_optimizers(args, base_model, use_cuda)
+    if dtype == torch.bfloat16:
+        ref.cast_model_for_bf16(base_model)
+    model = torch.compile(base_model, dynamic=False, fullgraph=True) if compile_model else base_model
+    optimizers, _, _ = ref.build_optimizers(args, base_model, dtype)
 
     seq_len = args.train_seq_len
     micro_tokens = batch_tokens // GRAD_ACCUM
@@ -108,7 +121,7 @@ def run(shape: str, device_name: str, steps: int, warmup: int, batch_tokens: int
     def step(k: int) -> float:
         loss_sum = torch.zeros((), device=device)
         for x, y in batches:
-            with ref.autocast_context(device):
+            with ref.autocast_context(device, dtype):
                 loss = model(x, y)
             (loss / GRAD_ACCUM).backward()
             loss_sum += loss.detach()
@@ -140,7 +153,8 @@ def run(shape: str, device_name: str, steps: int, warmup: int, batch_tokens: int
     fpt = flops_per_token(base_model, args)
     result = {
         "shape": shape, "device": str(device), "torch": torch.__version__, "threads": torch.get_num_threads(),
-        "compile": compile_model, "params": sum(p.numel() for p in base_model.parameters()),
+        "compile": compile_model, "dtype": str(dtype).removeprefix("torch."),
+        "params": sum(p.numel() for p in base_model.parameters()),
         "matmul_params": matmul_params(base_model), "num_layers": args.num_layers, "model_dim": args.model_dim,
         "seq_len": seq_len, "batch_tokens_per_step": batch_tokens, "micro_steps": GRAD_ACCUM,
         "warmup_steps": warmup, "timed_steps": steps,
@@ -156,6 +170,128 @@ def run(shape: str, device_name: str, steps: int, warmup: int, batch_tokens: int
     return result
 
 
+# -----------------------------------------------------------------------------
+# Script against script (--anchor)
+
+TRAIN_LINE = re.compile(r"^step:(\d+)/\d+ train_loss:(\S+) train_time:(\d+)ms", re.M)
+
+
+def bench_data(root: Path, val_tokens: int) -> tuple[Path, Path]:
+    """The smoke dataset with its validation shard cut to val_tokens + 1 tokens; returns (data dir, tokenizer)."""
+    import numpy as np
+
+    from golf.data.smoke import ensure_smoke
+
+    data_path, tokenizer = ensure_smoke(root)
+    cut = root / "bench_data"
+    cut.mkdir(exist_ok=True)
+    for shard in data_path.glob("fineweb_train_*.bin"):
+        target = cut / shard.name
+        if not target.exists():
+            target.symlink_to(shard.resolve())
+    header = np.fromfile(data_path / "fineweb_val_000000.bin", dtype="<i4", count=256)
+    tokens = np.fromfile(data_path / "fineweb_val_000000.bin", dtype="<u2", offset=256 * 4)[: val_tokens + 1]
+    header[2] = tokens.size
+    with open(cut / "fineweb_val_000000.bin", "wb") as f:
+        f.write(header.tobytes())
+        f.write(tokens.tobytes())
+    return cut, tokenizer
+
+
+def run_script(script: Path, workdir: Path, env: dict[str, str], timeout: float) -> dict:
+    """Run `python script` in workdir; return its per-step losses and train times and the process's peak RSS."""
+    workdir.mkdir(parents=True)
+    shutil.copy(script, workdir / "train_gpt.py")
+    full_env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
+    full_env.update(env)
+    out = open(workdir / "stdout.txt", "wb")
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "train_gpt.py"], cwd=workdir, env=full_env, stdout=out,
+                            stderr=subprocess.STDOUT)
+    killer = threading.Timer(timeout, proc.kill)
+    killer.start()
+    _, status, usage = os.wait4(proc.pid, 0)  # the exit status and this child's own peak RSS
+    killer.cancel()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    out.close()
+    wall = time.perf_counter() - started
+    text = (workdir / "stdout.txt").read_text(encoding="utf-8", errors="replace")
+    if proc.returncode != 0:
+        raise SystemExit(f"{script} failed in {workdir} (see stdout.txt there):\n{text[-2000:]}")
+    steps = {int(m[1]): (float(m[2]), float(m[3])) for m in TRAIN_LINE.finditer(text)}
+    return {"losses": [steps[k][0] for k in sorted(steps)], "train_ms": [steps[k][1] for k in sorted(steps)],
+            "peak_rss_mib": usage.ru_maxrss / 1024, "wall_s": wall}
+
+
+def step_times_ms(train_ms: list[float]) -> list[float]:
+    """Per-step times from cumulative train_time, without step 1 (allocator and kernel warm-up)."""
+    return [b - a for a, b in zip(train_ms, train_ms[1:])]
+
+
+def compare(options) -> dict:
+    shape = options.shape or "tiny"
+    batch = options.batch_tokens or DEFAULT_CPU_BATCH_TOKENS[shape]
+    scripts = {"golf": SCRIPT, "anchor": Path(options.anchor).expanduser().resolve()}
+    extra = {"golf": parse_env(options.golf_env), "anchor": parse_env(options.anchor_env)}
+    with tempfile.TemporaryDirectory(prefix="golf-train-bench-") as scratch:
+        data_path, tokenizer = bench_data(Path(scratch), options.val_tokens)
+        env = dict(SHAPES[shape], DATA_PATH=str(data_path), TOKENIZER_PATH=str(tokenizer),
+                   TRAIN_BATCH_TOKENS=str(batch), ITERATIONS=str(options.steps or 3), WARMUP_STEPS="0",
+                   VAL_LOSS_EVERY="0", TRAIN_LOG_EVERY="1", MAX_WALLCLOCK_SECONDS="0", SEED="1337", COMPILE="0",
+                   CUDA_VISIBLE_DEVICES="", OMP_NUM_THREADS=str(options.threads), PYTHONUNBUFFERED="1")
+        env.update(parse_env(options.env))
+        runs = {"golf": [], "anchor": []}
+        for round_ in range(options.rounds):
+            for name in ("golf", "anchor") if round_ % 2 == 0 else ("anchor", "golf"):
+                workdir = Path(scratch) / f"{name}{round_}"
+                result = run_script(scripts[name], workdir, {**env, **extra[name], "RUN_ID": name},
+                                    options.timeout)
+                runs[name].append(result)
+                print(f"round {round_ + 1} {name}: peak {result['peak_rss_mib']:,.0f} MiB, "
+                      f"step times {[round(t) for t in step_times_ms(result['train_ms'])]} ms", file=sys.stderr)
+    summary = {"shape": shape, "batch_tokens_per_step": batch, "threads": options.threads, "rounds": options.rounds,
+               "env": env | {"DATA_PATH": "<smoke>", "TOKENIZER_PATH": "<smoke>"}}
+    for name, results in runs.items():
+        times = [t for r in results for t in step_times_ms(r["train_ms"])]
+        median_ms = statistics.median(times) if times else float("nan")
+        summary[name] = {
+            "script": str(scripts[name]), "ms_per_step_median": median_ms, "tokens_per_s": batch / median_ms * 1000,
+            "peak_rss_mib_median": statistics.median(r["peak_rss_mib"] for r in results),
+            "losses": results[0]["losses"],
+            "losses_same_every_round": all(r["losses"] == results[0]["losses"] for r in results),
+        }
+    golf, anchor = summary["golf"], summary["anchor"]
+    summary["step_time_ratio_golf_over_anchor"] = golf["ms_per_step_median"] / anchor["ms_per_step_median"]
+    summary["peak_memory_ratio_golf_over_anchor"] = golf["peak_rss_mib_median"] / anchor["peak_rss_mib_median"]
+    pairs = list(zip(golf["losses"], anchor["losses"]))
+    summary["max_loss_difference"] = max((abs(a - b) for a, b in pairs), default=float("nan"))
+    return summary
+
+
+def parse_env(pairs: list[str]) -> dict[str, str]:
+    env = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--env {pair!r}: expected KEY=VALUE")
+        env[key] = value
+    return env
+
+
+def print_comparison(summary: dict) -> None:
+    print(f"{summary['shape']} shape, {summary['batch_tokens_per_step']:,} tokens/step, "
+          f"{summary['threads']} thread(s), {summary['rounds']} interleaved rounds")
+    for name in ("golf", "anchor"):
+        r = summary[name]
+        print(f"  {name:6} median {r['ms_per_step_median']:,.1f} ms/step  {r['tokens_per_s']:,.0f} tokens/s  "
+              f"peak RSS {r['peak_rss_mib_median']:,.0f} MiB  ({r['script']})")
+    print(f"  golf / anchor: step time {summary['step_time_ratio_golf_over_anchor']:.3f}x, "
+          f"peak memory {summary['peak_memory_ratio_golf_over_anchor']:.3f}x")
+    print(f"  loss curves (step: golf anchor), max difference {summary['max_loss_difference']:.4f}:")
+    for k, (a, b) in enumerate(zip(summary["golf"]["losses"], summary["anchor"]["losses"]), start=1):
+        print(f"    {k}: {a:.4f} {b:.4f}")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to run (default: cpu)")
@@ -169,7 +305,29 @@ def main(argv=None) -> int:
                         help="tokens per optimizer step (default: small on CPU, 524,288 on CUDA)")
     parser.add_argument("--no-compile", action="store_true", help="on CUDA, run eager instead of torch.compile")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    anchor = parser.add_argument_group("script against script")
+    anchor.add_argument("--anchor", metavar="PATH", help="compare golf's trainer with the script at PATH (CPU)")
+    anchor.add_argument("--rounds", type=int, default=2, help="interleaved rounds of one run each (default: 2)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="CPU threads (OMP_NUM_THREADS of --anchor runs; default: 1)")
+    anchor.add_argument("--val-tokens", type=int, default=65_536,
+                        help="validation tokens kept (default: 65,536, one full baseline evaluation batch)")
+    anchor.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="for both scripts")
+    anchor.add_argument("--golf-env", action="append", default=[], metavar="KEY=VALUE", help="for golf's only")
+    anchor.add_argument("--anchor-env", action="append", default=[], metavar="KEY=VALUE", help="for PATH's only")
+    anchor.add_argument("--timeout", type=float, default=3600, help="seconds per run (default: 3600)")
     options = parser.parse_args(argv)
+    if options.anchor:
+        if options.device != "cpu":
+            parser.error("--anchor runs on CPU")
+        if not Path(options.anchor).expanduser().is_file():
+            parser.error(f"--anchor {options.anchor}: no such file")
+        summary = compare(options)
+        if options.json:
+            print(json.dumps(summary, indent=2))
+        else:
+            print_comparison(summary)
+        return 0
     cuda = options.device == "cuda"
     if cuda:
         import torch
@@ -180,6 +338,10 @@ def main(argv=None) -> int:
     steps = options.steps or (120 if cuda else 5)
     warmup = options.warmup if options.warmup is not None else (15 if cuda else 1)
     batch = options.batch_tokens or (CUDA_BATCH_TOKENS if cuda else DEFAULT_CPU_BATCH_TOKENS[shape])
+    if not cuda:
+        import torch
+
+        torch.set_num_threads(options.threads)
     result = run(shape, options.device, steps, warmup, batch, compile_model=cuda and not options.no_compile)
     if options.json:
         print(json.dumps(result, indent=2))

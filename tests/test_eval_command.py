@@ -55,7 +55,8 @@ def trained_record(tiny_data, tmp_path_factory):
     record.mkdir(parents=True)
     shutil.copy(REFERENCE_SCRIPT, record / "train_gpt.py")
     env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
-    env.update(TINY, DATA_PATH=str(data), TOKENIZER_PATH=str(tokenizer), COMPILE="0", OMP_NUM_THREADS="1")
+    env.update(TINY, DATA_PATH=str(data), TOKENIZER_PATH=str(tokenizer), COMPILE="0", DTYPE="float32",
+               OMP_NUM_THREADS="1")
     done = subprocess.run([sys.executable, "train_gpt.py"], cwd=record, env=env, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -76,10 +76,10 @@ def parse_float(pattern: str, text: str) -> float:
 
 def full_param_count(module) -> int:
     with torch.device("meta"):
-        model = module.GPT(
+        model = module.GPT(module.GPTConfig(
             vocab_size=384, num_layers=2, model_dim=FULL_WIDTH, num_heads=4, num_kv_heads=2, mlp_mult=2,
             tie_embeddings=True, tied_embed_init_std=0.005, logit_softcap=30.0, rope_base=10000.0, qk_gain_init=1.5,
-        )
+        ))
     return sum(p.numel() for p in model.parameters())
 
 
@@ -88,10 +88,10 @@ def full_param_count(module) -> int:
 
 def default_gpt(module):
     with torch.device("meta"):
-        return module.GPT(
+        return module.GPT(module.GPTConfig(
             vocab_size=1024, num_layers=9, model_dim=512, num_heads=8, num_kv_heads=4, mlp_mult=2,
             tie_embeddings=True, tied_embed_init_std=0.005, logit_softcap=30.0, rope_base=10000.0, qk_gain_init=1.5,
-        )
+        ))
 
 
 def test_default_shape_has_the_baseline_parameter_count(trainer):
@@ -102,8 +102,8 @@ def test_default_shape_has_the_baseline_parameter_count(trainer):
     assert model.num_encoder_layers == 4 and model.num_decoder_layers == 5
 
 
-def test_cuda_dtype_layout_keeps_embedding_bf16_and_the_rest_fp32(trainer):
-    model = trainer.cast_model_for_cuda(default_gpt(trainer))
+def test_bf16_layout_keeps_embedding_bf16_and_the_rest_fp32(trainer):
+    model = trainer.cast_model_for_bf16(default_gpt(trainer))
     dtypes = {name: p.dtype for name, p in model.named_parameters()}
     assert dtypes.pop("tok_emb.weight") == torch.bfloat16
     assert set(dtypes.values()) == {torch.float32}
@@ -112,7 +112,7 @@ def test_cuda_dtype_layout_keeps_embedding_bf16_and_the_rest_fp32(trainer):
 
 def test_optimizer_groups_follow_the_baseline(trainer):
     model = default_gpt(trainer)
-    optimizers, token_lr, head_lr = trainer.build_optimizers(trainer.Hyperparameters, model, use_cuda=False)
+    optimizers, token_lr, head_lr = trainer.build_optimizers(trainer.Hyperparameters, model)
     token_opt, muon, scalar_opt = optimizers
     assert isinstance(muon, trainer.Muon) and token_lr == 0.05 and head_lr == 0.0
     assert token_opt.param_groups[0]["params"] == [model.tok_emb.weight]
@@ -126,11 +126,11 @@ def test_optimizer_groups_follow_the_baseline(trainer):
 
 def test_untied_head_gets_its_own_adam(trainer):
     with torch.device("meta"):
-        model = trainer.GPT(
+        model = trainer.GPT(trainer.GPTConfig(
             vocab_size=64, num_layers=2, model_dim=32, num_heads=4, num_kv_heads=4, mlp_mult=2,
             tie_embeddings=False, tied_embed_init_std=0.005, logit_softcap=30.0, rope_base=10000.0, qk_gain_init=1.5,
-        )
-    optimizers, token_lr, head_lr = trainer.build_optimizers(trainer.Hyperparameters, model, use_cuda=False)
+        ))
+    optimizers, token_lr, head_lr = trainer.build_optimizers(trainer.Hyperparameters, model)
     assert (token_lr, head_lr) == (0.6, 0.008)
     assert optimizers[1].param_groups[0]["params"] == [model.lm_head.weight]
     assert len(optimizers) == 4
@@ -166,12 +166,12 @@ def test_token_stream_wraps_and_ranks_get_contiguous_spans(trainer, tmp_path):
     assert loaders[0].next_batch(16, 2, 2)[0].tolist() == [[10, 11], [12, 13]]
 
 
-def test_cuda_dtype_layout_runs_forward(trainer):
+def test_bf16_layout_runs_forward(trainer):
     torch.manual_seed(0)
-    model = trainer.cast_model_for_cuda(trainer.GPT(
+    model = trainer.cast_model_for_bf16(trainer.GPT(trainer.GPTConfig(
         vocab_size=64, num_layers=3, model_dim=32, num_heads=4, num_kv_heads=2, mlp_mult=2,
         tie_embeddings=True, tied_embed_init_std=0.005, logit_softcap=30.0, rope_base=10000.0, qk_gain_init=1.5,
-    ))
+    )))
     x = torch.randint(0, 64, (2, 8))
     logits = model.forward_logits(x)
     assert logits.dtype == torch.float32 and torch.isfinite(logits).all()
@@ -182,10 +182,10 @@ def test_cuda_dtype_layout_runs_forward(trainer):
 
 def test_long_sequences_and_a_separate_eval_length(tmp_path, dataset, trainer):
     torch.manual_seed(0)
-    model = trainer.GPT(
+    model = trainer.GPT(trainer.GPTConfig(
         vocab_size=64, num_layers=2, model_dim=16, num_heads=2, num_kv_heads=1, mlp_mult=2,
         tie_embeddings=True, tied_embed_init_std=0.005, logit_softcap=30.0, rope_base=10000.0, qk_gain_init=1.5,
-    )
+    ))
     with torch.no_grad():
         assert model.forward_logits(torch.randint(0, 64, (1, 4096))).shape == (1, 4096, 64)
     run = th.run_trainer(tmp_path, dataset, {"RUN_ID": "seq", "TRAIN_SEQ_LEN": "128", "EVAL_SEQ_LEN": "256",
@@ -208,10 +208,10 @@ def test_importing_the_script_has_no_side_effects(tmp_path):
 
 def test_forward_loss_is_the_cross_entropy_of_forward_logits(trainer):
     torch.manual_seed(0)
-    model = trainer.GPT(
+    model = trainer.GPT(trainer.GPTConfig(
         vocab_size=50, num_layers=3, model_dim=32, num_heads=4, num_kv_heads=2, mlp_mult=2,
         tie_embeddings=False, tied_embed_init_std=0.005, logit_softcap=5.0, rope_base=10000.0, qk_gain_init=1.5,
-    )
+    ))
     with torch.no_grad():  # the zero-initialised projections would make every logit 0
         for p in model.parameters():
             p.add_(torch.randn_like(p))
@@ -226,6 +226,84 @@ def test_forward_loss_is_the_cross_entropy_of_forward_logits(trainer):
     x2[:, 10] = (x2[:, 10] + 1) % 50
     assert torch.allclose(model.forward_logits(x2)[:, :10], logits[:, :10])
     assert not torch.allclose(model.forward_logits(x2)[:, 10:], logits[:, 10:])
+
+
+
+def test_model_config_comes_from_the_hyperparameters(trainer):
+    class Args(trainer.Hyperparameters):
+        num_layers, model_dim, num_heads, num_kv_heads, tie_embeddings, logit_softcap = 3, 48, 6, 3, False, 12.0
+
+    config = trainer.GPTConfig.from_args(Args)
+    assert (config.num_layers, config.model_dim, config.num_heads, config.num_kv_heads) == (3, 48, 6, 3)
+    assert (config.tie_embeddings, config.logit_softcap, config.vocab_size) == (False, 12.0, 1024)
+    with torch.device("meta"):
+        model = trainer.build_model(Args)
+    assert model.config == config and len(model.blocks) == 3 and model.lm_head is not None
+    assert model.blocks[0].attn.c_k.weight.shape == (24, 48)  # 3 KV heads of width 48 / 6
+
+
+@pytest.fixture
+def sdpa_flags():
+    """configure_backends sets process-wide SDPA flags: put them back after the test."""
+    cuda = torch.backends.cuda
+    saved = (cuda.flash_sdp_enabled(), cuda.math_sdp_enabled(), cuda.mem_efficient_sdp_enabled(),
+             cuda.cudnn_sdp_enabled())
+    yield
+    for enable, value in zip((cuda.enable_flash_sdp, cuda.enable_math_sdp, cuda.enable_mem_efficient_sdp,
+                              cuda.enable_cudnn_sdp), saved):
+        enable(value)
+
+
+def test_training_attention_keeps_no_score_matrix_for_backward(trainer, sdpa_flags):
+    """The math SDPA kernel saves the (B, H, T, T) scores for backward: gigabytes at the baseline's T=1024.
+    With the backends the script configures on CPU, nothing of T x T size is kept."""
+    trainer.configure_backends(use_cuda=False)
+    attn = trainer.CausalSelfAttention(trainer.GPTConfig(model_dim=64, num_heads=4, num_kv_heads=2))
+    B, T = 2, 256
+    saved = []
+
+    def pack(t):
+        saved.append(t.numel())
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        y = attn(torch.randn(B, T, 64))
+    y.sum().backward()
+    assert saved and max(saved) < T * T, sorted(saved)[-3:]
+
+
+def test_compute_dtype_follows_the_setting_and_the_cpu(trainer, monkeypatch):
+    cpu = torch.device("cpu")
+    assert trainer.compute_dtype("float32", cpu) == torch.float32
+    assert trainer.compute_dtype("bfloat16", cpu) == torch.bfloat16
+    assert trainer.compute_dtype("auto", torch.device("cuda")) == torch.bfloat16
+    assert trainer.compute_dtype("float32", torch.device("cuda")) == torch.float32
+    for amx, avx512_bf16, expected in [(False, False, torch.float32), (True, False, torch.bfloat16),
+                                       (False, True, torch.bfloat16)]:
+        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda amx=amx: amx)
+        monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda v=avx512_bf16: v)
+        assert trainer.compute_dtype("auto", cpu) == expected
+    with pytest.raises(ValueError, match="DTYPE='fp16' must be auto, float32 or bfloat16"):
+        trainer.compute_dtype("fp16", cpu)
+
+
+class _RunsCodeWhenUnpickled:
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.mkdir, (str(self.marker),))
+
+
+def test_artifact_loading_runs_no_pickled_code(trainer, tmp_path):
+    marker = tmp_path / "code_ran"
+    buf = io.BytesIO()
+    torch.save({"quantized": {}, "passthrough": {"x": _RunsCodeWhenUnpickled(marker)}}, buf)
+    artifact = tmp_path / "evil.int8.ptz"
+    artifact.write_bytes(zlib.compress(buf.getvalue()))
+    with pytest.raises(Exception, match="[Ww]eights only load failed"):
+        trainer.load_artifact(str(artifact))
+    assert not marker.exists()
 
 
 # --- (2) world-size independence, warmup rollback -----------------------------------------------------------------
@@ -267,6 +345,18 @@ def test_priming_steps_are_rolled_back(tmp_path, dataset, single_process_run):
     assert [line for line in primed_lines if line.startswith("warmup_step:")] == ["warmup_step:1/2", "warmup_step:2/2"]
     assert train_losses(unprimed) == train_losses(single_process_run)
     assert exact_val_loss(unprimed) == pytest.approx(exact_val_loss(single_process_run), abs=1e-6)
+
+
+
+def test_bf16_autocast_on_cpu_trains_like_float32(tmp_path, dataset, single_process_run):
+    bf16 = th.run_trainer(tmp_path, dataset, {"RUN_ID": "bf16", "ITERATIONS": "2", "WARMDOWN_ITERS": "0",
+                                              "DTYPE": "bfloat16"})
+    fp32_losses, bf16_losses = train_losses(single_process_run), train_losses(bf16)
+    assert sorted(bf16_losses) == [1, 2]
+    for step in (1, 2):
+        assert bf16_losses[step] == pytest.approx(fp32_losses[step], abs=0.05)
+    assert exact_val_loss(bf16) == pytest.approx(exact_val_loss(single_process_run), abs=0.05)
+    assert abs(exact_val_loss(bf16) - math.log(dataset.vocab_size)) > 1e-3
 
 
 # --- (3) wallclock cap and schedules ------------------------------------------------------------------------------
@@ -448,7 +538,7 @@ def test_artifact_format_and_per_row_error_bound(full_run):
 
 def test_default_shape_payload_matches_the_baseline(trainer):
     torch.manual_seed(0)
-    model = trainer.cast_model_for_cuda(default_gpt(trainer).to_empty(device="cpu"))
+    model = trainer.cast_model_for_bf16(default_gpt(trainer).to_empty(device="cpu"))
     with torch.no_grad():
         for p in model.parameters():
             p.normal_(0.0, 0.02)

@@ -36,6 +36,7 @@ TINY_ENV = {
     "ITERATIONS": "2",
     "MAX_WALLCLOCK_SECONDS": "0",
     "COMPILE": "0",
+    "DTYPE": "float32",
 }
 
 

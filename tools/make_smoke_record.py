@@ -44,6 +44,7 @@ RUN_ENV = {
     "VAL_BATCH_SIZE": "32768",
     "EVAL_STRIDE": "64",
     "EVAL_BATCH_SEQS": "64",
+    "DTYPE": "float32",  # the same arithmetic on every CPU, with or without native bf16
 }
 
 README = """# ReferenceBaseline (smoke track)
