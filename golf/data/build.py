@@ -18,7 +18,7 @@ import numpy as np
 
 from golf.data.shards import MAX_TOKEN, write_shard
 from golf.errors import GolfError
-from golf.io import atomic_write_bytes, atomic_write_text, sha256_file
+from golf.io import atomic_write_bytes, atomic_write_text, sha256_file, dumps_json
 from golf.progress import progress_bar
 
 DEFAULT_SHARD_TOKENS = 100_000_000
@@ -211,7 +211,7 @@ def build_dataset(docs: list[str], vocab_size: int, val_docs: int, out: Path, *,
                          docs_val=val_docs, docs_train=len(docs) - val_docs,
                          tokens_val=tokens["val"], tokens_train=tokens["train"])
     manifest = _manifest(result, name, vocab_size, shard_tokens, model_rel, sources or [])
-    atomic_write_text(result.manifest_path, json.dumps(manifest, indent=2) + "\n", backup=True)
+    atomic_write_text(result.manifest_path, dumps_json(manifest, indent=2) + "\n", backup=True)
     result.files = manifest["files"]
     return result
 
