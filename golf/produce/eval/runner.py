@@ -18,6 +18,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from golf.io import dumps_json, load_json_file
+from golf.produce.safe_env import WORKER_MEMORY_BYTES, WORKER_TIMEOUT_S, limit_worker, record_knobs, user_knob
 from golf.errors import GolfError
 
 INTERFACE_FUNCTION = "load_model_for_eval"
@@ -57,7 +59,9 @@ class EvalRequest:
             hint = "" if args.artifact else " (run the record's script first, or pass --artifact)"
             raise GolfError(f"{artifact}: no such artifact file{hint}")
         knobs = record_env(record_dir)
-        knobs.update(dict(args.env))  # (KEY, VALUE) pairs checked by golf.cli.options.env_item
+        for key, value in args.env:  # (KEY, VALUE) pairs checked by golf.cli.options.env_item
+            user_knob(key, value)
+        knobs.update(dict(args.env))
         env = dict(os.environ)
         env.update(knobs)
         data_path, tokenizer_path = resolve_data(args.data_path, args.tokenizer_path, env, record_dir)
@@ -120,14 +124,14 @@ def record_env(record_dir: Path) -> dict[str, str]:
     if not path.is_file():
         return {}
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        data = load_json_file(path)
+    except (OSError, ValueError):
         return {}  # a broken submission.json is static verification's finding, not ours
     run = data.get("run") if isinstance(data, dict) else None
     env = run.get("env") if isinstance(run, dict) else None
     if not isinstance(env, dict):
         return {}
-    return {str(k): str(v) for k, v in env.items() if isinstance(v, (str, int, float, bool))}
+    return record_knobs(env, f"{path} run.env")
 
 
 def _env_path(value: str, record_dir: Path) -> Path:
@@ -191,9 +195,10 @@ def run_eval_worker(request: EvalRequest, *, progress: bool | None = None) -> li
     golf_root = str(Path(__file__).resolve().parents[1])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (golf_root, env.get("PYTHONPATH")) if p)
     try:
+        memory = WORKER_MEMORY_BYTES if request.device == "cpu" else None
         process = subprocess.Popen(worker_command(request, write_fd), cwd=request.record_dir, env=env,
                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   pass_fds=(write_fd,))
+                                   pass_fds=(write_fd,), preexec_fn=limit_worker(memory))
     except OSError as error:
         os.close(read_fd)
         raise GolfError(f"cannot start the evaluation worker: {error}") from None
@@ -205,6 +210,10 @@ def run_eval_worker(request: EvalRequest, *, progress: bool | None = None) -> li
               threading.Thread(target=_drain, args=(process.stdout, out_tail), daemon=True)]
     for thread in drains:
         thread.start()
+    expired = threading.Event()
+    watchdog = threading.Timer(WORKER_TIMEOUT_S, lambda: (expired.set(), process.kill()))
+    watchdog.daemon = True
+    watchdog.start()
     results, error = [], None
     try:
         with os.fdopen(read_fd, "r", encoding="utf-8") as events:
@@ -235,12 +244,16 @@ def run_eval_worker(request: EvalRequest, *, progress: bool | None = None) -> li
         process.kill()
         process.wait()
         raise
+    finally:
+        watchdog.cancel()
     for thread in drains:
         thread.join(timeout=5)
     if returncode != 0 or error or not results:
         lines = [line for line in tail if line.strip()] or [line for line in out_tail if line.strip()]
         detail = "\n  ".join(lines[-STDERR_TAIL_LINES:]) or "(no output)"
         headline = error.strip().splitlines()[0] if error and error.strip() else "no result"
+        if expired.is_set():
+            headline = f"killed after golf's time limit of {WORKER_TIMEOUT_S} s"
         raise GolfError(f"evaluating {request.artifact.name} through {request.script} failed "
                         f"(worker exit status {returncode}): {headline}\n  its last lines:\n  {detail}")
     return results
@@ -252,7 +265,7 @@ def print_results(request: EvalRequest, results: list[dict], *, as_json: bool) -
                    "artifact": str(request.artifact), "data_path": str(request.data_path),
                    "tokenizer_path": str(request.tokenizer_path), "seq_len": request.seq_len,
                    "batch_seqs": request.batch_seqs, "env": request.knobs, "results": results}
-        print(json.dumps(payload, indent=2))
+        print(dumps_json(payload, indent=2))
         return
     from rich import box
     from rich.console import Console
