@@ -26,13 +26,14 @@ from golf.read.logs import parse_text
 from golf.read.records import load_record
 
 SCALE = max(1, int(os.environ.get("GOLF_FUZZ_SCALE", "1")))
+RANDOM = os.environ.get("GOLF_FUZZ_RANDOM") == "1"   # fresh cases (benchmarks/fuzz_bench.py --random)
 # Cases per test at scale 1: 410 in all.
 EXAMPLES = {"log": 150, "json": 150, "folder": 30, "artifact": 20, "options": 60}
 CASE_SECONDS = 30   # a hang is what this catches; a healthy case takes well under a second
 
 
 def fuzz_settings(kind: str):
-    return settings(max_examples=EXAMPLES[kind] * SCALE, derandomize=True, deadline=None, database=None,
+    return settings(max_examples=EXAMPLES[kind] * SCALE, derandomize=not RANDOM, deadline=None, database=None,
                     suppress_health_check=list(HealthCheck))
 
 
