@@ -431,3 +431,46 @@ def test_ci_does_not_extract_through_a_symlinked_parent(tmp_path, monkeypatch, c
     code, _, err = run_main(capsys, "ci", "--repo", str(repo), "--base", "HEAD", "--head", "pr")
     assert code == 2 and "symbolic link" in err
     assert list(outside.iterdir()) == []
+
+
+def test_the_worker_bounds_the_records_own_decompression():
+    script = ("import zlib, lzma, sys\n"
+              "from golf.produce.safe_env import bound_decompression\n"
+              "bound_decompression(1_000_000)\n"
+              "small = zlib.compress(b'a' * 1000)\n"
+              "assert zlib.decompress(small) == b'a' * 1000\n"
+              "assert lzma.decompress(lzma.compress(b'b' * 10) * 2) == b'b' * 20\n"
+              "for module, bomb in ((zlib, zlib.compress(b'0' * 5_000_000)), (lzma, lzma.compress(b'0' * 5_000_000))):\n"
+              "    try:\n"
+              "        module.decompress(bomb)\n"
+              "    except Exception as error:\n"
+              "        assert 'limit' in str(error), error\n"
+              "    else:\n"
+              "        sys.exit('not bounded')\n")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_ci_with_a_non_utf8_file_name_under_a_strict_locale(tmp_path):
+    env = {"GIT_AUTHOR_NAME": "golf tests", "GIT_AUTHOR_EMAIL": "tests@golf.invalid",
+           "GIT_COMMITTER_NAME": "golf tests", "GIT_COMMITTER_EMAIL": "tests@golf.invalid",
+           "GIT_CONFIG_GLOBAL": str(tmp_path / "no-global-gitconfig")}
+    repo = tmp_path / "repo"
+    repo.mkdir()
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env={**os.environ, **env})
+
+    git("init", "-q")
+    git("commit", "-q", "--allow-empty", "-m", "base")
+    folder = repo / "records" / "track_10min_16mb" / "2026-06-01_U"
+    shutil.copytree(GOOD, folder)
+    shutil.copyfile(folder / "train.log", os.fsencode(folder) + b"/train_\xff.log")
+    git("add", "-A")
+    git("commit", "-q", "-m", "record")
+    strict = {"LC_ALL": "C", "LANG": "C", "PYTHONIOENCODING": "ascii:strict", "PYTHONUTF8": "0"}
+    proc = golf("ci", "--repo", str(repo), "--base", "HEAD~1", "--head", "HEAD", "--report",
+                str(tmp_path / "report.md"), env=strict)
+    assert_contract(proc)
+    assert b"\\udcff" in (tmp_path / "report.md").read_bytes()

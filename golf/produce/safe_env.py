@@ -96,3 +96,42 @@ def limit_worker(memory_bytes: int | None):
             resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     return apply
+
+
+# What the worker lets zlib and lzma return in one call: the record's own loader decompresses its
+# artifact, so the bound is put on the library functions before the record's script is imported.
+DECOMPRESSED_LIMIT = 2_000_000_000
+
+
+def bound_decompression(limit: int = DECOMPRESSED_LIMIT) -> None:
+    """Replace zlib.decompress and lzma.decompress in this process with versions that refuse to
+    produce more than `limit` bytes (a 14 MB zlib bomb inflates to gigabytes)."""
+    import lzma
+    import zlib
+
+    def zlib_decompress(data, /, wbits=zlib.MAX_WBITS, bufsize=zlib.DEF_BUF_SIZE):
+        inflater = zlib.decompressobj(wbits)
+        out = inflater.decompress(data, limit + 1)
+        if len(out) > limit or inflater.unconsumed_tail:
+            raise zlib.error(f"decompressed data larger than golf's limit of {limit:,} bytes")
+        if not inflater.eof:
+            raise zlib.error("Error -5 while decompressing data: incomplete or truncated stream")
+        return out
+
+    def lzma_decompress(data, format=lzma.FORMAT_AUTO, memlimit=None, filters=None):
+        parts, total = [], 0
+        while True:
+            decoder = lzma.LZMADecompressor(format, memlimit, filters)
+            out = decoder.decompress(data, limit + 1 - total)
+            total += len(out)
+            parts.append(out)
+            if total > limit or (not decoder.eof and not decoder.needs_input):
+                raise lzma.LZMAError(f"decompressed data larger than golf's limit of {limit:,} bytes")
+            if not decoder.eof:
+                raise lzma.LZMAError("Compressed data ended before the end-of-stream marker was reached")
+            data = decoder.unused_data
+            if not data:
+                return b"".join(parts)
+
+    zlib.decompress = zlib_decompress
+    lzma.decompress = lzma_decompress

@@ -44,6 +44,9 @@ class _Events:
 
 def import_script(path: Path):
     """Import the record's script as a module (its directory first on sys.path, for its helpers)."""
+    from golf.produce.safe_env import bound_decompression
+
+    bound_decompression()   # the record's loader inflates its artifact: a bomb must not fill the memory
     sys.path.insert(0, str(path.parent))
     spec = importlib.util.spec_from_file_location(MODULE_NAME, path)
     module = importlib.util.module_from_spec(spec)
