@@ -123,10 +123,11 @@ def _refuse_constant(name: str):
     raise JSONInputError(f"non-finite number {name} (JSON has no NaN or Infinity)")
 
 
-def loads_json(text: str, **kwargs):
-    """json.loads with golf's limits: no NaN/Infinity, no number longer than JSON_MAX_NUMBER_CHARS,
-    no nesting deeper than the interpreter can hold. Raises JSONInputError (a ValueError) or
-    json.JSONDecodeError (also a ValueError) for bad syntax; time stays linear in the text."""
+def loads_json(text: str, *, allow_nan: bool = False, **kwargs):
+    """json.loads with golf's limits: no number longer than JSON_MAX_NUMBER_CHARS and no nesting deeper
+    than the interpreter can hold; NaN, Infinity and overflowing numbers (1e999) are refused unless
+    `allow_nan` (records in the wild hold them: the reader then reports the field). Raises
+    JSONInputError (a ValueError) or json.JSONDecodeError (also a ValueError); time stays linear."""
     parse_float = kwargs.pop("parse_float", float)
     parse_int = kwargs.pop("parse_int", int)
 
@@ -136,14 +137,15 @@ def loads_json(text: str, **kwargs):
                 raise JSONInputError(f"number longer than {JSON_MAX_NUMBER_CHARS} characters"
                                      + _long_number_at(text))
             value = convert(token)
-            if isinstance(value, float) and not math.isfinite(value):
+            if not allow_nan and isinstance(value, float) and not math.isfinite(value):
                 raise JSONInputError(f"number {token} is out of range (not a finite float)")
             return value
         return parse
 
+    if not allow_nan:
+        kwargs["parse_constant"] = _refuse_constant
     try:
-        return json.loads(text, parse_constant=_refuse_constant, parse_float=checked(parse_float),
-                          parse_int=checked(parse_int), **kwargs)
+        return json.loads(text, parse_float=checked(parse_float), parse_int=checked(parse_int), **kwargs)
     except RecursionError:
         raise JSONInputError("nested too deeply") from None
 
@@ -278,4 +280,5 @@ def _default_mode() -> int:
 
 def atomic_write_text(path: str | os.PathLike, text: str, *, backup: bool = True,
                       root: str | os.PathLike | None = None) -> Path | None:
-    return atomic_write_bytes(path, text.encode("utf-8"), backup=backup, root=root)
+    # A file name that is not UTF-8 reaches text as surrogates: written as \udcff escapes, the file stays UTF-8.
+    return atomic_write_bytes(path, text.encode("utf-8", "backslashreplace"), backup=backup, root=root)

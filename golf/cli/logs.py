@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     for name in args.files:
         if os.path.isdir(name):
             raise GolfError(f"{name}: is a directory, not a log file")
-        if not os.path.isfile(name):
+        if not os.path.lexists(name):
             raise GolfError(f"{name}: no such file")
         try:
             parsed = parse_log(name)

@@ -475,6 +475,9 @@ def _logs(root: Path, files: list[str], submission: Submission | None, skipped) 
         except OSError as error:
             skipped.append((rel, f"unreadable: {error.strerror or error}"))
             continue
+        except Exception as error:  # a bug in the grammar must not hide the record's other logs
+            skipped.append((rel, f"unreadable: golf could not parse it ({type(error).__name__}: {error})"))
+            continue
         parsed.name = rel
         log = RecordLog(path=rel, sha256=digest, size=size, parse=parsed, run=parsed.run)
         log.duplicate_of = first_by_hash.get(digest)   # files are sorted: the first path is the original
