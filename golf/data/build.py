@@ -18,7 +18,7 @@ import numpy as np
 
 from golf.data.shards import MAX_TOKEN, write_shard
 from golf.errors import GolfError
-from golf.io import atomic_write_bytes, atomic_write_text, sha256_file, dumps_json
+from golf.io import atomic_write_bytes, atomic_write_text, dumps_json, loads_json, sha256_file
 from golf.progress import progress_bar
 
 DEFAULT_SHARD_TOKENS = 100_000_000
@@ -65,9 +65,11 @@ def read_jsonl_documents(path: Path) -> list[str]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = loads_json(line)
         except json.JSONDecodeError as error:
             raise GolfError(f"{path}:{number}: not valid JSON ({error.msg})") from None
+        except ValueError as error:   # golf's limits: NaN, huge numbers, deep nesting
+            raise GolfError(f"{path}:{number}: refused JSON ({error})") from None
         if not isinstance(record, dict) or not isinstance(record.get("text"), str):
             raise GolfError(f"{path}:{number}: expected a JSON object with a string \"text\" field")
         doc = clean_document(record["text"])
