@@ -181,3 +181,19 @@ def artifact_bytes() -> st.SearchStrategy[bytes]:
 def option_numbers() -> st.SearchStrategy[str]:
     return st.one_of(st.sampled_from(NUMERALS + ["-1e-3", "1e-3", "-0", "1_000", " 1", "0x10", "", "-"]),
                      st.floats(allow_nan=True, allow_infinity=True).map(repr))
+
+
+# ---- git trees ---------------------------------------------------------------------------------
+
+TREE_NAMES = ["s", "a", "README.md", "train.log", "..", ".", "a b", "\udcff", "sub"]
+# A leaf is ("blob", bytes) or ("link", target); a folder is ("tree", [(name, node), ...]).
+tree_leaves = st.one_of(st.tuples(st.just("blob"), st.binary(max_size=20)),
+                        st.tuples(st.just("link"), st.sampled_from(["OUTSIDE", "..", "../..", "/", "a", "s/.."])))
+tree_nodes = st.recursive(tree_leaves, lambda inner: st.tuples(
+    st.just("tree"), st.lists(st.tuples(st.sampled_from(TREE_NAMES), inner), min_size=1, max_size=4)), max_leaves=8)
+
+
+def git_trees() -> st.SearchStrategy[list]:
+    """The entries of a record folder in a pull request: names may repeat (git can hold a link `s` and a
+    folder `s/` at once), links may point anywhere."""
+    return st.lists(st.tuples(st.sampled_from(TREE_NAMES), tree_nodes), min_size=1, max_size=5)

@@ -11,12 +11,15 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
+import subprocess
 import tempfile
 import time
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+import pytest
+from hypothesis import HealthCheck, Phase, assume, given, settings
 
 import fuzz_strategies as fz
 from golf.cli import main
@@ -27,14 +30,16 @@ from golf.read.records import load_record
 
 SCALE = max(1, int(os.environ.get("GOLF_FUZZ_SCALE", "1")))
 RANDOM = os.environ.get("GOLF_FUZZ_RANDOM") == "1"   # fresh cases (benchmarks/fuzz_bench.py --random)
-# Cases per test at scale 1: 410 in all.
-EXAMPLES = {"log": 150, "json": 150, "folder": 30, "artifact": 20, "options": 60}
+# Cases per test at scale 1: 425 in all.
+EXAMPLES = {"log": 150, "json": 150, "folder": 30, "artifact": 20, "options": 60, "git": 15}
 CASE_SECONDS = 30   # a hang is what this catches; a healthy case takes well under a second
 
 
 def fuzz_settings(kind: str):
+    # No shrinking in CI: a failure still prints its example, and shrinking one took minutes.
+    phases = [Phase.explicit, Phase.generate] + ([Phase.shrink] if RANDOM else [])
     return settings(max_examples=EXAMPLES[kind] * SCALE, derandomize=not RANDOM, deadline=None, database=None,
-                    suppress_health_check=list(HealthCheck))
+                    suppress_health_check=list(HealthCheck), phases=phases)
 
 
 class Hang(Exception):
@@ -169,3 +174,56 @@ def test_fuzz_numeric_options(capsys, sota, delta):
         capsys.readouterr()
         return
     strict_json(out)
+
+
+# ---- git trees extracted by golf ci ------------------------------------------------------------
+
+def _git(repo: Path, *args: str, stdin: bytes | None = None) -> bytes:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "fuzz", "GIT_AUTHOR_EMAIL": "fuzz@golf.invalid",
+           "GIT_COMMITTER_NAME": "fuzz", "GIT_COMMITTER_EMAIL": "fuzz@golf.invalid", "GIT_CONFIG_NOSYSTEM": "1",
+           "GIT_CONFIG_GLOBAL": os.devnull}
+    return subprocess.run(["git", "-C", str(repo), *args], input=stdin, capture_output=True, check=True,
+                          env=env).stdout.strip()
+
+
+def _write_tree(repo: Path, entries: list, outside: Path) -> bytes:
+    lines = []
+    for name, (kind, payload) in entries:
+        if kind == "tree":
+            lines.append(b"040000 tree " + _write_tree(repo, payload, outside) + b"\t" + os.fsencode(name))
+        else:
+            data = os.fsencode(str(outside)) if payload == "OUTSIDE" else (
+                os.fsencode(payload) if kind == "link" else payload)
+            mode = b"120000" if kind == "link" else b"100644"
+            lines.append(mode + b" blob " + _git(repo, "hash-object", "-w", "--stdin", stdin=data) + b"\t"
+                         + os.fsencode(name))
+    return _git(repo, "mktree", "--missing", stdin=b"".join(line + b"\n" for line in lines))
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+@fuzz_settings("git")
+@given(fz.git_trees())
+def test_fuzz_ci_extraction_stays_inside(entries):
+    from golf.judge.ci import extract_tree
+
+    with tempfile.TemporaryDirectory() as tmp:
+        top = Path(tmp)
+        outside, repo, dest = top / "outside", top / "repo", top / "dest"
+        for folder in (outside, repo, dest):
+            folder.mkdir()
+        _git(repo, "init", "-q")
+        try:
+            record = _write_tree(repo, entries, outside)
+            root = _write_tree(repo, [("records", ("tree", [("r", ("tree", []))]))], outside) if not record else \
+                _git(repo, "mktree", stdin=b"040000 tree " + record + b"\trecords\n")
+            commit = _git(repo, "commit-tree", root.decode(), "-m", "fuzz").decode()
+        except subprocess.CalledProcessError:
+            assume(False)   # git itself refused the tree (e.g. a name it does not allow)
+        try:
+            with time_limit(CASE_SECONDS):
+                extract_tree(repo, commit, "records", dest)
+        except GolfError as error:
+            assert str(error)
+        assert list(outside.iterdir()) == []
+        for path in fz.snapshot(dest):
+            assert os.path.realpath(os.path.dirname(path)).startswith(os.fsencode(os.path.realpath(dest)))
