@@ -506,3 +506,11 @@ def test_required_files_come_from_the_ruleset(tmp_path):
     rules = tmp_path / "rules.toml"
     rules.write_text(text.replace(old, 'required = ["submission.json", "train_gpt.py"]'))
     assert "missing-readme" not in names(verify(root, ruleset=str(rules)))
+
+
+def test_script_not_utf8_for_a_coding_cookie(tmp_path):
+    hidden = make_record(tmp_path, script="# -*- coding: utf-7 -*-\nx = 1 +AAo-import os\n")
+    [finding] = names(verify(hidden))["script-not-utf8"]
+    assert "utf-7" in finding.message and finding.severity == "error"
+    plain = make_record(tmp_path, "2026-05-02_Plain", script="# -*- coding: utf-8 -*-\nx = 1\n")
+    assert "script-not-utf8" not in names(verify(plain))
