@@ -178,6 +178,7 @@ def finite_json(value):
 
 def dumps_json(value, *, indent: int | None = 2, **kwargs) -> str:
     """Strict JSON: non-finite floats become null, and json itself is told never to write NaN."""
+    kwargs.pop("allow_nan", None)   # always strict, whatever a caller asks
     return json.dumps(finite_json(value), indent=indent, allow_nan=False, **kwargs)
 
 
