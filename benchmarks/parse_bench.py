@@ -7,7 +7,8 @@ total MB / median wall time of the repeats (target >= 50 MB/s). Each repeat also
 reading the same lines, and the parse/read ratio is printed: it holds steady while this shared
 machine's speed drifts. --big writes a generated log of --big-bytes (default 1 GB) to a temporary
 folder and reports its parse throughput and the tracemalloc peak (the claim: bounded memory, far
-below the file size).
+below the file size). Long lines: single hostile lines of 1 MB (spaces, `from a import ` and spaces,
+...) each parse in under 1 s (median of 5), the linear-time guarantee of issue 12.
 """
 
 from __future__ import annotations
@@ -97,6 +98,32 @@ def bench_big(size: int) -> None:
               f"score {run.scores[-1].val_bpb}")
 
 
+# One-line logs that quadratic regexes took 11 s and 47 s on at 40,000 characters (issue 12).
+LONG_LINES = {
+    "1 MB line of spaces, then x": "first line\n" + " " * 1_000_000 + "x\n",
+    "1 MB `from a import ` line, then !": "first line\nfrom a import " + " " * 1_000_000 + "!\n",
+    "1 MB nvidia-smi-like row": "first line\n| 0 x" + " " * 1_000_000 + "!On\n",
+    "1 MB of train_time on a stop line": "stopping_early: x " + "train_time:1ms " * 66_000 + "\n",
+}
+LONG_LINE_TARGET_S = 1.0
+
+
+def bench_long_lines(repeats: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        for name, text in LONG_LINES.items():
+            path = Path(folder) / "line.log"
+            path.write_text(text)
+            times = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                parse_log(path)
+                times.append(time.perf_counter() - start)
+            median = statistics.median(times)
+            verdict = "ok" if median < LONG_LINE_TARGET_S else f"OVER the {LONG_LINE_TARGET_S:.0f} s target"
+            print(f"long line: {name}: median {median * 1000:.1f} ms over {repeats} parses "
+                  f"(max {max(times) * 1000:.1f} ms) {verdict}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="folder of record folders")
@@ -104,6 +131,7 @@ def main() -> int:
     parser.add_argument("--big", action="store_true", help="also parse a generated large log")
     parser.add_argument("--big-bytes", type=int, default=1_000_000_000, help="size of the generated log")
     args = parser.parse_args()
+    bench_long_lines(min(args.repeats, 5))
     bench_corpus(args.corpus, args.repeats)
     if args.big:
         bench_big(args.big_bytes)

@@ -875,3 +875,9 @@ def test_score_first_ttt_and_ordinary_training_are_legal(tmp_path):
     assert check_source(reference) == []   # trains on train shards, scores validation under no_grad
     problems = check_source(TTT_UPDATE_FIRST)
     assert [(p.kind, p.line, p.function) for p in problems] == [("update-before-score", 6, "eval_val_ttt")]
+def test_script_not_utf8_for_a_coding_cookie(tmp_path):
+    hidden = make_record(tmp_path, script="# -*- coding: utf-7 -*-\nx = 1 +AAo-import os\n")
+    [finding] = names(verify(hidden))["script-not-utf8"]
+    assert "utf-7" in finding.message and finding.severity == "error"
+    plain = make_record(tmp_path, "2026-05-02_Plain", script="# -*- coding: utf-8 -*-\nx = 1\n")
+    assert "script-not-utf8" not in names(verify(plain))

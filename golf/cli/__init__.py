@@ -14,6 +14,7 @@ import importlib
 import sys
 
 from golf import __version__
+from golf.cli.types import accept_negative_numbers
 from golf.errors import GolfError
 
 COMMAND_MODULES = [
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="<command>")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
+    accept_negative_numbers(parser)
     return parser
 
 
@@ -55,6 +57,7 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.
 
 
 def main(argv: list[str] | None = None) -> int:
+    _tolerant_output()
     parser = build_parser()
     try:
         args = _parse(parser, argv)
@@ -82,6 +85,39 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as error:  # a file that vanished or cannot be read or written while a command ran
+        print(f"golf: error: {_os_error(error)}", file=sys.stderr)
+        return 2
+    except Exception as error:  # the contract: never a traceback; say where, exit 2
+        print(f"golf: internal error: {_where(error)}", file=sys.stderr)
+        return 2
+
+
+def _tolerant_output() -> None:
+    """File names that are not UTF-8 (kept by Python as surrogates) print as escapes rather than
+    crashing a strict UTF-8 or ASCII terminal."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            try:
+                stream.reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):
+                pass
+
+
+def _os_error(error: OSError) -> str:
+    name = getattr(error, "filename", None)
+    reason = error.strerror or str(error)
+    return f"{name}: {reason}" if name else reason
+
+
+def _where(error: BaseException) -> str:
+    """`Type: message` and the innermost golf frame, so a report names what failed and where."""
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if "golf" in f.filename]
+    place = f" (in {frames[-1].name}, {frames[-1].filename.rsplit('golf', 1)[-1].lstrip('/')}:{frames[-1].lineno})" \
+        if frames else ""
+    return f"{type(error).__name__}: {error}{place}"
 
 
 if __name__ == "__main__":

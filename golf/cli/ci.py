@@ -29,7 +29,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
+    from golf.io import dumps_json
 
     from golf.judge.ci import run_ci
     from golf.render.ci import render_github, render_markdown
@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     if args.report:
         atomic_write_text(args.report, text)
     if args.format == "json":
-        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        print(dumps_json(result.to_dict(), indent=2, ensure_ascii=False))
     elif args.format == "github":
         print(render_github(result), end="")
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from golf.cli import options
+from golf.cli.types import whole_number, positive_int
 from pathlib import Path
 
 BUILD_EPILOG = """\
@@ -40,7 +41,7 @@ def register(subparsers) -> None:
                     "datasets). Complete files are verified and skipped, so an interrupted fetch resumes. "
                     "Needs huggingface_hub: pip install 'golf[fineweb]'.")
     fetch.add_argument("--variant", default="sp1024", help="sp<digits> or byte260 (default: sp1024)")
-    fetch.add_argument("--train-shards", type=int, default=80, help="number of train shards to fetch (default: 80)")
+    fetch.add_argument("--train-shards", type=whole_number, default=80, help="number of train shards to fetch (default: 80)")
     fetch.add_argument("--out", type=Path, default=Path("data"), help="local data directory (default: ./data)")
     fetch.add_argument("--with-docs", action="store_true",
                        help="also fetch docs_selected.jsonl and its source manifest")
@@ -61,13 +62,13 @@ def register(subparsers) -> None:
                        help="JSON-lines files with a \"text\" field")
     build.add_argument("--doc-separator", metavar="SEP",
                        help="split each --text file into documents at SEP (default: one document per file)")
-    build.add_argument("--vocab-size", type=int, required=True, help="tokenizer vocabulary size (e.g. 1024)")
-    build.add_argument("--val-docs", type=int, required=True, help="number of leading documents for validation")
+    build.add_argument("--vocab-size", type=positive_int, required=True, help="tokenizer vocabulary size (e.g. 1024)")
+    build.add_argument("--val-docs", type=positive_int, required=True, help="number of leading documents for validation")
     build.add_argument("--out", type=Path, required=True, help="output directory")
     build.add_argument("--name", default="custom", help="dataset name prefix (default: custom)")
     build.add_argument("--force", action="store_true",
                        help="rebuild over an earlier build in --out (its manifest and tokenizer are kept as .bak)")
-    build.add_argument("--shard-tokens", type=int, default=100_000_000,
+    build.add_argument("--shard-tokens", type=positive_int, default=100_000_000,
                        help="tokens per shard (default: 100,000,000)")
     options.add_format(build, ("text", "json"))
     build.set_defaults(handler=run_build)
@@ -93,9 +94,9 @@ def register(subparsers) -> None:
 
 
 def _print_json(data) -> None:
-    import json
+    from golf.io import dumps_json
 
-    print(json.dumps(data, indent=2, default=str))
+    print(dumps_json(data, indent=2, default=str))
 
 
 def run_fetch(args) -> int:

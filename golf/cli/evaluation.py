@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from golf.cli import options
+from golf.cli.types import positive_int
 
 
 def register(subparsers) -> None:
@@ -27,13 +28,13 @@ def register(subparsers) -> None:
                         help="the artifact to score (default: RECORD_DIR/final_model.int8.ptz)")
     parser.add_argument("--script", metavar="NAME", default="train_gpt.py",
                         help="the record's script, relative to RECORD_DIR (default: train_gpt.py)")
-    parser.add_argument("--stride", type=int, metavar="S",
+    parser.add_argument("--stride", type=positive_int, metavar="S",
                         help="the sliding-window score with this stride, alone unless --standard is given "
                              "(default: the script's EVAL_STRIDE, with the standard score too)")
     parser.add_argument("--standard", action="store_true", help="with --stride, also the standard score")
-    parser.add_argument("--seq-len", type=int, metavar="L",
+    parser.add_argument("--seq-len", type=positive_int, metavar="L",
                         help="evaluation sequence length (default: the script's EVAL_SEQ_LEN, else TRAIN_SEQ_LEN)")
-    parser.add_argument("--batch-seqs", type=int, metavar="B",
+    parser.add_argument("--batch-seqs", type=positive_int, metavar="B",
                         help="sequences or windows per forward pass (default: 65,536 tokens' worth on CPU, "
                              "1,048,576 on CUDA; scores do not depend on it)")
     parser.add_argument("--numerics", choices=("both", "record", "float32"), default="both",
@@ -83,7 +84,7 @@ def run_eval(args: argparse.Namespace) -> int:
 
 
 def run_size(args: argparse.Namespace) -> int:
-    import json
+    from golf.io import dumps_json
 
     from golf.judge.facts import measure_sizes
     from golf.produce.artifact import ARTIFACT_NAME
@@ -92,7 +93,7 @@ def run_size(args: argparse.Namespace) -> int:
     report = measure_sizes(args.record_dir, load_ruleset(args.ruleset), artifact=args.artifact,
                            artifact_name=ARTIFACT_NAME)
     if args.format == "json":
-        print(json.dumps(report.to_dict(), indent=2))
+        print(dumps_json(report.to_dict(), indent=2))
     else:
         _print_size(report)
     return 1 if report.fits is False else 0

@@ -25,7 +25,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
+    from golf.io import dumps_json
     import os
 
     from golf.errors import GolfError
@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     for name in args.files:
         if os.path.isdir(name):
             raise GolfError(f"{name}: is a directory, not a log file")
-        if not os.path.isfile(name):
+        if not os.path.lexists(name):
             raise GolfError(f"{name}: no such file")
         try:
             parsed = parse_log(name)
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
             raise GolfError(f"{name}: cannot read ({error.strerror or error})") from None
         reports.append(_file_report(name, parsed, ruleset, args.label, args.all_runs))
     if args.format == "json":
-        print(json.dumps({"files": reports, "score_rules": True}, indent=2))
+        print(dumps_json({"files": reports, "score_rules": True}, indent=2))
     else:
         _print_human(reports, True)
     return 0

@@ -8,30 +8,13 @@ the same way.
 from __future__ import annotations
 
 import argparse
-import math
+
+from golf.cli.types import finite_float, positive_float  # noqa: F401  (the value types live in golf/cli/types.py)
 
 FORMATS = ("text", "json", "markdown", "github")
 
 
 # ---- value types --------------------------------------------------------------
-
-def finite_float(text: str) -> float:
-    """A finite number: `-1e-3` and `0.5` are accepted; `nan`, `inf` and words are refused."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a finite number, not {text!r}")
-    return value
-
-
-def positive_float(text: str) -> float:
-    value = finite_float(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be greater than 0, not {text!r}")
-    return value
-
 
 def env_item(text: str) -> tuple[str, str]:
     """KEY=VALUE with KEY a shell variable name; the value may be empty but holds no NUL."""

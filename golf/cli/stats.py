@@ -32,7 +32,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
+    from golf.io import dumps_json
 
     from golf.errors import GolfError
     from golf.rules import load_ruleset
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
                           unit=args.unit or policy.unit, alpha=alpha, ratio=args.ratio,
                           sota_values=args.sota_values, gate=args.gate or policy.gate)
     if args.format == "json":
-        print(json.dumps(result.to_dict(), indent=2))
+        print(dumps_json(result.to_dict(), indent=2))
     else:
         print_human(result)
     return 0 if result.passed else 1

@@ -36,7 +36,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
+    from golf.io import dumps_json
     import sys
     from pathlib import Path
 
@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     if result.ok and not args.dry_run:
         write_submission(result)
     if args.format == "json":
-        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False, allow_nan=False))
+        print(dumps_json(result.to_dict(), indent=2, ensure_ascii=False, allow_nan=False))
         return 0 if result.ok else 1
     if result.submission is not None:
         print(render_markdown(result), end="")

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from golf.cli import options
+from golf.cli.types import positive_float, positive_int, whole_number
 
 # torchrun's multi-node options, passed through unchanged to the launcher on --rerun.
 TORCHRUN_OPTIONS = (
@@ -41,12 +42,12 @@ def register(subparsers) -> None:
     rerun = parser.add_argument_group("rerun (runs the record's own command with torchrun)")
     rerun.add_argument("--rerun", action="store_true",
                        help="rerun the record once per seed in fresh copies, then verify the new logs and artifacts")
-    rerun.add_argument("--nproc", type=int, help="processes per node (torchrun --nproc_per_node; default: the "
-                                                  "record command's, else the track's from the ruleset)")
-    rerun.add_argument("--seeds", nargs="+", type=int, metavar="SEED",
+    rerun.add_argument("--nproc", type=positive_int, help="processes per node (torchrun --nproc_per_node; default: the "
+                                                          "record command's, else the track's from the ruleset)")
+    rerun.add_argument("--seeds", nargs="+", type=whole_number, metavar="SEED",
                        help="seeds to rerun (default: the record's own seeds)")
     options.add_data_paths(rerun)
-    rerun.add_argument("--timeout-per-seed", type=float, metavar="S",
+    rerun.add_argument("--timeout-per-seed", type=positive_float, metavar="S",
                        help="kill a seed's whole process group after S seconds")
     rerun.add_argument("--workdir", metavar="W", help="where the per-seed copies and logs go")
     rerun.add_argument("--write-submission", action="store_true",
@@ -108,7 +109,6 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from rich.console import Console
 
     from golf.render.report import render_github, render_json, render_markdown, render_terminal
     from golf.judge.verify import Verifier, verify_paths
@@ -227,7 +227,7 @@ def _write_submission(record_dir, results, verifier, report) -> None:
 
 
 def run_rules(args: argparse.Namespace) -> int:
-    import json
+    from golf.io import dumps_json
 
     from golf.judge.findings import all_rules, resolve
 
@@ -236,7 +236,7 @@ def run_rules(args: argparse.Namespace) -> int:
         wanted = resolve(args.names)
         rules = [r for r in rules if r.code in wanted]
     if args.format == "json":
-        print(json.dumps({"rules": [dict(r.to_dict(), explanation=r.explanation) for r in rules]}, indent=2))
+        print(dumps_json({"rules": [dict(r.to_dict(), explanation=r.explanation) for r in rules]}, indent=2))
     elif args.names:
         for r in rules:
             title = f"{r.code} {r.name} ({r.severity}{', --rerun only' if r.phase == 'rerun' else ''})"

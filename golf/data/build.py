@@ -21,7 +21,7 @@ import numpy as np
 
 from golf.data.shards import MAX_TOKEN, write_shard
 from golf.errors import GolfError
-from golf.io import atomic_write_bytes, atomic_write_text, sha256_file
+from golf.io import atomic_write_bytes, atomic_write_text, dumps_json, loads_json, sha256_file
 from golf.progress import progress_bar
 
 DEFAULT_SHARD_TOKENS = 100_000_000
@@ -68,9 +68,11 @@ def read_jsonl_documents(path: Path) -> list[str]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = loads_json(line)
         except json.JSONDecodeError as error:
             raise GolfError(f"{path}:{number}: not valid JSON ({error.msg})") from None
+        except ValueError as error:   # golf's limits: NaN, huge numbers, deep nesting
+            raise GolfError(f"{path}:{number}: refused JSON ({error})") from None
         if not isinstance(record, dict) or not isinstance(record.get("text"), str):
             raise GolfError(f"{path}:{number}: expected a JSON object with a string \"text\" field")
         doc = clean_document(record["text"])
@@ -244,7 +246,7 @@ def build_dataset(docs: list[str], vocab_size: int, val_docs: int, out: Path, *,
                          docs_val=val_docs, docs_train=len(docs) - val_docs,
                          tokens_val=tokens["val"], tokens_train=tokens["train"], docs_in_both=in_both)
     manifest = _manifest(result, name, vocab_size, shard_tokens, model_rel, sources or [])
-    atomic_write_text(result.manifest_path, json.dumps(manifest, indent=2) + "\n", backup=True)
+    atomic_write_text(result.manifest_path, dumps_json(manifest, indent=2) + "\n", backup=True)
     result.files = manifest["files"]
     return result
 

@@ -10,7 +10,6 @@ stand in for the hub.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -21,7 +20,7 @@ from typing import Callable
 
 from golf.data.shards import validate_shard
 from golf.errors import GolfError, NetworkError
-from golf.io import sha256_file
+from golf.io import load_json_file, sha256_file
 from golf.progress import progress_bar
 
 DEFAULT_REPO_ID = "willdepueoai/parameter-golf"
@@ -193,8 +192,8 @@ def fetch_dataset(variant: str = "sp1024", train_shards: int = 80, out: Path = P
 
 def _read_manifest(path: Path) -> dict:
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        manifest = load_json_file(path)
+    except (OSError, ValueError) as error:
         raise GolfError(f"{path}: not a readable JSON manifest ({error})") from None
     if not isinstance(manifest, dict) or not isinstance(manifest.get("datasets"), list):
         raise GolfError(f"{path}: manifest has no \"datasets\" list")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import numpy as np
 
 from golf.data.shards import read_shard
 from golf.errors import GolfError
-from golf.io import sha256_file
+from golf.io import load_json_file, sha256_file
 from golf.progress import progress_bar
 
 SHARD_NAME = re.compile(r"fineweb_(train|val|val_bytes)_(\d+)\.bin$")
@@ -44,7 +43,7 @@ def find_tokenizer(directory: Path, shards: list[Path]) -> Path | None:
 
 def _tokenizer_from_manifest(path: Path, dataset: str) -> str | None:
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest = load_json_file(path)
         entry = next(d for d in manifest["datasets"] if d.get("name") == dataset)
         tokenizer = next(t for t in manifest["tokenizers"] if t.get("name") == entry.get("tokenizer_name"))
         return tokenizer.get("model_path")

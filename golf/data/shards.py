@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from golf.errors import GolfError
-from golf.io import atomic_write_bytes
+from golf.io import atomic_write_bytes, open_regular
 
 MAGIC = 20240520
 VERSION = 1
@@ -34,7 +34,7 @@ def _read_header(path: Path) -> np.ndarray:
     if path.is_dir():
         raise ShardError(f"{path}: is a directory, not a shard file")
     try:
-        with open(path, "rb") as f:
+        with open_regular(path, None) as f:   # a FIFO or device is refused, never waited on
             raw = f.read(HEADER_BYTES)
     except OSError as error:
         raise ShardError(f"{path}: cannot read shard: {error.strerror or error}") from None

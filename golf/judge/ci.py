@@ -249,15 +249,22 @@ def extract_tree(repo: Path, commit: str, subpath: str, dest: Path) -> list[str]
             if len(header) != 3 or header[1] != b"blob":
                 raise GolfError(f"git cat-file could not read {path} ({sha}) in {repo}")
             size = int(header[2])
+            if any(part in ("", ".", "..") for part in path.split("/")):
+                raise GolfError(f"refusing to extract {path!r}: a path component is empty, '.' or '..'")
             target = dest / path
             _inside(dest, target)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if mode == "120000":
-                link = _read_exact(proc.stdout, size)
-                os.symlink(_text(link), target)
-            else:
-                with open(target, "wb") as out:
-                    _copy_exact(proc.stdout, out, size)
+            _no_links_on_the_way(dest, target)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if mode == "120000":
+                    link = _read_exact(proc.stdout, size)
+                    os.symlink(_text(link), target)
+                else:
+                    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+                    with os.fdopen(os.open(target, flags, 0o644), "wb") as out:
+                        _copy_exact(proc.stdout, out, size)
+            except OSError as error:  # e.g. a file `s` and a folder `s/` in one crafted tree
+                raise GolfError(f"refusing to extract {path!r}: {error.strerror or error}") from None
             proc.stdout.read(1)  # the newline after each object
     finally:
         feeder.join()
@@ -286,6 +293,18 @@ def _inside(dest: Path, target: Path) -> None:
     # git paths never contain `..`, but a path is checked before anything is written anyway.
     if not os.path.normpath(target).startswith(os.path.normpath(dest) + os.sep):
         raise GolfError(f"refusing to extract {target}: outside {dest}")
+
+
+def _no_links_on_the_way(dest: Path, target: Path) -> None:
+    """A tree can hold a link `s` and then a file `s/x`: writing that file would leave `dest`."""
+    from golf.io import UnsafeFile, check_no_symlinks
+
+    try:
+        check_no_symlinks(target, dest)
+        if os.path.lexists(target):
+            raise UnsafeFile(target, "is listed twice in the tree")
+    except UnsafeFile as error:
+        raise GolfError(f"refusing to extract {os.fsdecode(target)}: {error.strerror}") from None
 
 
 def _read_exact(stream, size: int) -> bytes:

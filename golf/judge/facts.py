@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from golf.errors import GolfError
+from golf.io import loads_json, read_bytes, read_text
+from golf.read.pysource import decode_source
 
 # A shipped script larger than this is measured but neither hashed in memory nor compiled.
 SCRIPT_READ_LIMIT = 64 * 1024 * 1024
@@ -115,6 +117,7 @@ class RecordContext:
     script_sha256: str | None = None
     script_text: str | None = None
     script_problem: str | None = None
+    script_encoding: str | None = None  # as Python decodes the script (PEP 263); not UTF-8 is a finding
     runs: list[RunFacts] = field(default_factory=list)
     static_runs: list[RunFacts] = field(default_factory=list)  # the shipped logs' runs when `runs` are reruns
     claim_text: dict[str, Any] | None = None  # submission.json with numbers kept as their literal text
@@ -166,16 +169,18 @@ def read_script(ctx: RecordContext) -> None:
         if size > SCRIPT_READ_LIMIT:
             ctx.script_problem = f"{name} is {size:,} bytes; too large to read"
             return
-        data = path.read_bytes()
+        data = read_bytes(path, SCRIPT_READ_LIMIT)
     except OSError as error:
         ctx.script_problem = f"{name}: cannot read: {error.strerror or error}"
         return
     ctx.script_size = len(data)
     ctx.script_sha256 = hashlib.sha256(data).hexdigest()
     try:
-        ctx.script_text = data.decode("utf-8")
+        ctx.script_text, ctx.script_encoding = decode_source(data)
     except UnicodeDecodeError as error:
-        ctx.script_problem = f"{name} is not UTF-8 text (byte {error.start})"
+        ctx.script_problem = f"{name} is not {error.encoding} text (byte {error.start})"
+    except ValueError as error:
+        ctx.script_problem = f"{name}: Python would refuse its encoding: {error}"
 
 
 def read_claim_text(ctx: RecordContext) -> None:
@@ -187,7 +192,7 @@ def read_claim_text(ctx: RecordContext) -> None:
     try:
         if path.stat().st_size > CLAIM_READ_LIMIT:
             return
-        ctx.claim_text = json.loads(path.read_text(encoding="utf-8"), parse_float=_Literal,
+        ctx.claim_text = loads_json(read_text(path, CLAIM_READ_LIMIT), allow_nan=True, parse_float=_Literal,
                                     parse_int=_Literal)
     except (OSError, ValueError):
         ctx.claim_text = None

@@ -43,20 +43,25 @@ def verify_paths(paths: Iterable, *, ruleset=None, sota=None, sota_record=None, 
     verifier = Verifier(ruleset=ruleset, sota=sota, sota_record=sota_record, select=select, ignore=ignore,
                         records_root=records_root, curves=curves, config=config)
     targets: list[tuple[str, Path]] = []
+    blocked: list[tuple[str, str]] = []   # folders that could not be listed, reported beside the others
     for given in paths:
         base = Path(given)
         if not base.exists():
             raise GolfError(f"{given}: no such file or folder")
         if not base.is_dir():
             raise GolfError(f"{given}: not a folder (give a record folder or a folder of record folders)")
-        dirs = find_record_dirs(base)
-        if not dirs:
+        unreadable: list[tuple[Path, str]] = []
+        dirs = find_record_dirs(base, unreadable)
+        for folder, reason in unreadable:
+            blocked.append((os.path.join(str(given), rel(folder, base)), f"{folder}: cannot list the folder: {reason}"))
+        if not dirs and not unreadable:
             raise GolfError(f"{given}: no record folder found (a record folder holds a README, a submission "
                             "JSON, a script or logs)")
         for d in dirs:
             shown = str(given) if Path(d).resolve() == base.resolve() else os.path.join(str(given), rel(d, base))
             targets.append((shown, Path(d)))
     report = verifier.new_report()
+    report.records.extend(RecordReport(path=shown, findings=[emit("G100", reason)]) for shown, reason in blocked)
     with progress_bar("verifying records", total=len(targets), enabled=False if len(targets) < 10 else None) as bar:
         for shown, d in targets:
             report.records.append(verifier.verify(d, shown=shown, reruns=reruns))

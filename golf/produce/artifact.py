@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from golf.errors import GolfError
+from golf.io import read_bytes
 
 QUANT_FORMAT = "int8_clean_per_row_v1"
 ARTIFACT_NAME = "final_model.int8.ptz"
@@ -26,6 +27,9 @@ ZLIB_LEVEL = 9
 CONTROL_PATTERNS = ("attn_scale", "attn_scales", "mlp_scale", "mlp_scales", "resid_mix",
                     "resid_mixes", "q_gain", "skip_weight", "skip_weights")
 CONTAINER_KEYS = ("quantized", "scales", "dtypes", "passthrough")
+# An artifact file is read only up to this size, and decompressed only up to DECOMPRESSED_LIMIT bytes.
+ARTIFACT_READ_LIMIT = 1_000_000_000
+DECOMPRESSED_LIMIT = 2_000_000_000
 
 
 @dataclass(frozen=True)
@@ -160,14 +164,25 @@ def compress(container: dict) -> bytes:
     return zlib.compress(buffer.getvalue(), level=ZLIB_LEVEL)
 
 
+def bounded_decompress(data: bytes, where: str = "artifact", limit: int | None = None) -> bytes:
+    """zlib-decompress at most `limit` bytes (DECOMPRESSED_LIMIT): a small bomb cannot fill the memory."""
+    limit = DECOMPRESSED_LIMIT if limit is None else limit
+    inflater = zlib.decompressobj()
+    try:
+        raw = inflater.decompress(data, limit + 1)
+    except zlib.error as error:
+        raise GolfError(f"{where}: not zlib-compressed data ({error}); corrupt or not an artifact") from None
+    if len(raw) > limit or inflater.unconsumed_tail:
+        raise GolfError(f"{where}: decompresses to more than {limit:,} bytes; refused (no real artifact is "
+                        "that large)")
+    return raw
+
+
 def decompress(data: bytes, where: str = "artifact"):
     """The object inside artifact bytes. Loads tensors and plain containers only (no pickled code)."""
     import torch
 
-    try:
-        raw = zlib.decompress(data)
-    except zlib.error as error:
-        raise GolfError(f"{where}: not zlib-compressed data ({error}); corrupt or not an artifact") from None
+    raw = bounded_decompress(data, where)
     try:
         return torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many types here; all mean "not a torch file"
@@ -191,7 +206,7 @@ def load_artifact(path: str | os.PathLike) -> dict:
     if not path.is_file():
         raise GolfError(f"{path}: no such artifact file")
     try:
-        data = path.read_bytes()
+        data = read_bytes(path, ARTIFACT_READ_LIMIT)
     except OSError as error:
         raise GolfError(f"{path}: cannot read artifact: {error.strerror or error}") from None
     if not data:

@@ -35,7 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from golf.errors import GolfError
-from golf.io import atomic_write_text, sha256_file
+from golf.io import atomic_write_text, dumps_json, sha256_file
+from golf.produce.safe_env import split_record_env
 
 KILL_GRACE_S = 10.0
 POLL_S = 0.2
@@ -387,7 +388,7 @@ def _load_state(path: Path) -> dict | None:
 
 
 def _save_state(path: Path, state: dict) -> None:
-    atomic_write_text(path, json.dumps(state, indent=2, sort_keys=True) + "\n", backup=False)
+    atomic_write_text(path, dumps_json(state, indent=2, sort_keys=True) + "\n", backup=False)
 
 
 def _has_score(log_path: Path, ruleset, submission) -> bool:
@@ -566,7 +567,10 @@ def rerun_record(record_dir, *, seeds=None, nproc=None, data_path=None, tokenize
     workdir = resolve_workdir(record_dir, workdir)
 
     env_base = clean_environment()
-    env_base.update(_absolute_paths(spec.env, record_dir, Path.cwd()))
+    knobs, refused = split_record_env(spec.env)
+    for problem in refused:
+        console.print(f"golf: warning: not passed to the run ({spec.source}): {problem}", markup=False)
+    env_base.update(_absolute_paths(knobs, record_dir, Path.cwd()))
     if data_path is not None:
         env_base["DATA_PATH"] = str(Path(data_path).resolve())
     if tokenizer_path is not None:

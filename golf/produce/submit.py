@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import os
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 from golf import __version__
 from golf.errors import GolfError
-from golf.io import atomic_write_text
+from golf.io import atomic_write_text, dumps_json, read_bytes
 from golf.read.records import IDENTITY_FIELDS, REQUIRED_IDENTITY, normalise_submission, read_submission
 from golf.read.runenv import derive_env, disagreements, script_defaults
 
@@ -280,8 +281,9 @@ def write_submission(result: SubmitResult) -> SubmitResult:
     """Write submission.json atomically (previous content kept as .bak when it differs). Only when ok."""
     if not result.ok:
         raise GolfError("refusing to write submission.json: " + "; ".join(result.failures))
-    text = json.dumps(result.submission, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    if result.path.is_file() and result.path.read_bytes() == text.encode("utf-8"):
+    text = dumps_json(result.submission, indent=2, ensure_ascii=False) + "\n"
+    # lexists/read_bytes(follow=False): a link or FIFO named submission.json is refused, never read through
+    if os.path.lexists(result.path) and read_bytes(result.path, follow=False) == text.encode("utf-8"):
         result.unchanged = True
         return result
     result.backup = atomic_write_text(result.path, text)

@@ -14,7 +14,6 @@ An interrupted `golf train` started again with the same settings skips the seeds
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path

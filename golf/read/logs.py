@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Iterable, TextIO
 
+from golf.io import open_regular
+
 # A source region larger than this is not kept in memory (its sha256 still is).
 SOURCE_KEEP_LIMIT = 5_000_000
 # Per run, at most this many scored / periodic lines, config keys, sizes, phases and GPUs are kept.
@@ -38,6 +40,10 @@ MAX_ENTRIES = 100_000
 MAX_LINE_CHARS = 1_000_000
 # Files up to this size are read at once (fast); larger ones are streamed line by line.
 SMALL_FILE_BYTES = 4_000_000
+# Integers longer than this (steps, seeds, strides) make the line unreadable; sizes above
+# MAX_SIZE_BYTES are ignored with a problem.
+MAX_INT_DIGITS = 30
+MAX_SIZE_BYTES = 10**15
 # Problems recorded per log are capped so a log full of bad lines stays small.
 MAX_PROBLEMS = 200
 
@@ -59,7 +65,9 @@ _PERIODIC_RE = re.compile(
     r"(?=\s|$)"
 )
 _PERIODIC_LABEL_RE = re.compile(r"^(?:step[:= ]?\s*)?(\d+)/(\d+)$")
-_STRIDE_IN_LABEL_RE = re.compile(r"\s*\bstride[:=]\s*(\d+)\b")
+# (?<!\s) starts the optional spaces only where a run of them begins: a search restarting inside a long
+# run of spaces would otherwise rescan it from every position (quadratic time).
+_STRIDE_IN_LABEL_RE = re.compile(r"(?<!\s)\s*+\bstride[:=]\s*(\d+)\b")
 _STRIDE_RE = re.compile(r"\bstride[:=]\s*(\d+)")
 _EVAL_TIME_RE = re.compile(r"\b(?:eval_time|time)[:=]\s*(" + _NUM + r")\s*(ms|s)\b")
 # The word comes first and its boundary is checked behind it, so that `search` can skip ahead to
@@ -67,9 +75,11 @@ _EVAL_TIME_RE = re.compile(r"\b(?:eval_time|time)[:=]\s*(" + _NUM + r")\s*(ms|s)
 _TRAIN_TIME_RE = re.compile(r"train_time(?<!\wtrain_time)[:=]\s*(" + _NUM + r")\s*(ms|s|m)\b")
 _STEP_AVG_RE = re.compile(r"step_avg(?<!\wstep_avg)[:=]\s*(" + _NUM + r")\s*ms")
 _STEP_RE = re.compile(r"^(?:step[:= ]\s*)?(\d+)/(\d+)\b")
+# Atomic groups (?>...): once the first train_time / step is found the engine does not go back to try
+# later ones, which made a line with many of them quadratic.
 _STOP_RE = re.compile(
-    r"^stopping_early:\s*(?P<reason>\w+)(?:.*?\btrain_time:\s*(?P<t>" + _NUM + r")\s*ms)?"
-    r"(?:.*?\bstep:\s*(?P<s>\d+)/(?P<m>\d+))?"
+    r"^stopping_early:\s*(?P<reason>\w+)(?>.*?\btrain_time:\s*(?P<t>" + _NUM + r")\s*ms)?"
+    r"(?>.*?\bstep:\s*(?P<s>\d+)/(?P<m>\d+))?"
 )
 # optional torchrun rank prefix, then an optional leading Unix timestamp
 _PREFIX_RE = re.compile(r"(?:\[rank\d+\]:\s?)?(?:\d{9,11}(?:\.\d+)?\s+)?")
@@ -98,7 +108,6 @@ _PEAK_RE = re.compile(r"^peak memory allocated:\s*(" + _NUM + r")\s*MiB")
 _TOTAL_EVAL_RE = re.compile(r"^total_eval_time[:=]\s*(" + _NUM + r")\s*(ms|s)\b")
 _PY_RE = re.compile(r"^(?:Running )?Python (\d+\.\d+\S*)")
 _TORCH_RE = re.compile(r"^(?:Running )?PyTorch (\d\S*)")
-_GPU_ROW_RE = re.compile(r"^\|\s++(\d+)\s+(\S.*?)\s+(?:On|Off)\s+\|")
 _SERIALIZED_RE = re.compile(r"^Serialized model(?: (?P<fmt>[^:]+?))?:\s*(?P<n>\d+) bytes")
 _TOTAL_RE = re.compile(r"^Total submission size(?: (?P<fmt>[^:]+?))?:\s*(?P<n>\d+) bytes")
 _CODE_RE = re.compile(r"^Code size(?: \((?P<which>uncompressed|compressed)\))?:\s*(?P<n>\d+) bytes")
@@ -106,19 +115,20 @@ _INT7_RE = re.compile(r"^(?P<fmt>\S+) model:\s*(?P<m>\d+) bytes\s*\|\s*Total sub
 _ARTIFACT_MB_RE = re.compile(r"^artifact:(?P<mb>" + _NUM + r")MB\b.*?\bcode:(?P<code>\d+)\b")
 _BUDGET_RE = re.compile(r"^budget:(?P<total>\d+)/\d+\b")
 _MB_SUM_RE = re.compile(
-    r"^\s*(?P<fmt>[^:]+):\s*(?P<m>" + _NUM + r")MB model \+ (?P<c>" + _NUM + r")MB code = (?P<t>" + _NUM + r")/"
+    r"^\s*+(?P<fmt>[^:]+):\s*(?P<m>" + _NUM + r")MB model \+ (?P<c>" + _NUM + r")MB code = (?P<t>" + _NUM + r")/"
 )
 _HPARAM_LINE_RE = re.compile(r"^\s++([A-Za-z_][\w.\-]*+):\s?(.*)$")
 _ENV_LINE_RE = re.compile(r"^\s+([A-Z_][A-Z0-9_]*)=(\S*)\s*$")
 _KV_COLON_RE = re.compile(r"(?<!\S)([A-Za-z_][\w.\-]*+):\s?(\S+)")
 _KV_EQ_RE = re.compile(r"(?<!\S)([A-Za-z_][\w.\-]*+)=(\S*)")
 # A Python statement that can open an embedded source (a module docstring, a shebang, an import).
+# Possessive quantifiers (++, *+) keep this linear: `from a import` and 40,000 spaces then `!` took 44 s.
 _SOURCE_START_RE = re.compile(
-    r"^(?:\"\"\"|'''|#!|import [\w.]+(?: as \w+)?(?:\s*,\s*[\w.]+(?: as \w+)?)*\s*(?:#.*)?$"
-    r"|from [\w.]+ import (?:\(|\*|[\w, ]+(?: as \w+)?\s*(?:#.*)?$))"
+    r"^(?:\"\"\"|'''|#!|import [\w.]++(?: as \w+)?(?:\s*,\s*[\w.]++(?: as \w+)?)*+\s*+(?:#.*)?$"
+    r"|from [\w.]++ import (?:\(|\*|[\w, ]++\s*+(?:#.*)?$))"
 )
 _FIRST_LINE_SOURCE_RE = re.compile(r"^(?:\"\"\"|'''|#|import \w|from [\w.]+ import |def |class |@)")
-_INT_RE = re.compile(r"^[-+]?\d+$")
+_INT_RE = re.compile(r"^[-+]?\d{1,30}$")
 # torchrun / NCCL / shell chatter that is never configuration or a result.
 _NOISE_RE = re.compile(r"^(?:[WIEF]\d{4} |\[[WIEF]\d|\[\d{4}-|NCCL|\*{5}|Warning|warnings\.warn|nohup:|Setting OMP"
                        r"|Running:|Uploading|start \d{4}-)")
@@ -257,7 +267,7 @@ def choose_score(run: Run | None, precedence: list[str], exclude: list[str],
 def parse_log(source: str | os.PathLike | TextIO | Iterable[str]) -> LogParse:
     """Parse a log given as a path, or as an open text stream / iterable of lines."""
     if isinstance(source, (str, os.PathLike)):
-        with open(source, "rb") as handle:
+        with open_regular(source, None) as handle:   # a FIFO or device is refused, not waited on
             if os.fstat(handle.fileno()).st_size <= SMALL_FILE_BYTES:
                 # small enough to hold: one read is much faster than line-by-line reads
                 result = parse_text(handle.read().decode("utf-8", "replace"))
@@ -313,6 +323,40 @@ def _parse_lines(lines: Iterable[str]) -> LogParse:
         return parser.finish(0)
     first = first.removeprefix("\ufeff")  # drop a UTF-8 byte-order mark
     return parser.finish(parser.feed(enumerate(itertools.chain((first,), lines), 1)))
+
+
+def _int(text: str) -> int:
+    """int() of a numeral of digits, refusing one too long to be a real step, seed or stride (Python
+    itself refuses more than 4300 digits, and converting them costs quadratic time)."""
+    if len(text) > MAX_INT_DIGITS:
+        raise ValueError(f"a number of {len(text)} digits")
+    return int(text)
+
+
+def _bytes(text: str) -> int | None:
+    """A byte count from digits, or None when it is beyond any real size."""
+    if len(text) > MAX_INT_DIGITS:
+        return None
+    value = int(text)
+    return value if value <= MAX_SIZE_BYTES else None
+
+
+def _mb_bytes(text: str) -> int | None:
+    """Bytes from a figure in MB, or None when it is not finite, negative or beyond any real size."""
+    value = float(text) * 1e6
+    return round(value) if math.isfinite(value) and 0 <= value <= MAX_SIZE_BYTES else None
+
+
+def _gpu_name(line: str) -> str | None:
+    """The GPU name of an nvidia-smi row `|   0  NVIDIA H100 80GB HBM3   On  | ...`, else None."""
+    cells = line.split("|", 2)
+    if len(cells) < 3:
+        return None
+    words = cells[1].split()
+    if len(words) < 3 or not words[0].isdigit() or words[-1] not in ("On", "Off"):
+        return None
+    cell = cells[1].strip()
+    return cell[len(words[0]):len(cell) - len(words[-1])].strip()
 
 
 def _decimals(text: str) -> int:
@@ -377,6 +421,10 @@ class _Parser:
             run.eval_times_ms[label] = run.eval_times_ms.get(label, 0.0) + ms
 
     def add_size(self, run: Run, size: SizeLine) -> None:
+        if size.bytes is None:
+            self.problem(f"line {size.line}: a size golf cannot read (not a whole number of bytes up to "
+                         f"{MAX_SIZE_BYTES:.0e}); ignored")
+            return
         if len(run.sizes) < MAX_ENTRIES:
             run.sizes.append(size)
         else:
@@ -410,7 +458,10 @@ class _Parser:
         if run is None:
             return
         if self.last_train_line is not None:
-            self.apply_train_line(*self.last_train_line)
+            try:
+                self.apply_train_line(*self.last_train_line)
+            except (ValueError, OverflowError) as error:
+                self.problem(f"line {self.last_train_line[0]}: unreadable number ({error}); line skipped")
             self.last_train_line = None
         if run.stop_reason is None and run.steps is not None and run.steps == run.total_steps:
             run.stop_reason = "iterations"
@@ -502,83 +553,87 @@ class _Parser:
         all lines rather than a call per line, which cost a tenth of the parse time."""
         number = 0
         for number, raw in numbered_lines:
-            if self.in_source:
-                if raw.startswith("=") and raw.rstrip("\r\n") == BANNER:
-                    self.close_source(number)
-                    self.current(number).last_line = number
-                else:
-                    self.source_line(raw)
-                continue
-            line = raw.rstrip("\r\n")
-            if self.special and self.special_line(number, raw, line):
-                continue
-            if not line:
-                continue
-            first = line[0]
-            if first in _UNUSUAL_FIRST:  # one set lookup keeps the common lines off the next three tests
-                if first in " \t" and line.isspace():
+            try:
+                if self.in_source:
+                    if raw.startswith("=") and raw.rstrip("\r\n") == BANNER:
+                        self.close_source(number)
+                        self.current(number).last_line = number
+                    else:
+                        self.source_line(raw)
                     continue
-                if first in _SOURCE_FIRST_CHARS and self.sources_allowed and _SOURCE_START_RE.match(line):
-                    self.open_source(number)
-                    self.source_line(raw)
+                line = raw.rstrip("\r\n")
+                if self.special and self.special_line(number, raw, line):
                     continue
-                if (first == "[" and line.startswith("[rank")) or (first in _DIGITS and line[:9].isdigit()):
-                    match = _PREFIX_RE.match(line)
-                    if match.end():
-                        line = line[match.end():]
-                        if not line:
-                            continue
-                        first = line[0]
-            if "val_bpb" in line and "val_loss" in line:
-                if first in _PERIODIC_FIRST:
-                    match = _PERIODIC_RE.match(line)
-                    if match:
-                        self.periodic_line(number, line, match)
+                if not line:
+                    continue
+                first = line[0]
+                if first in _UNUSUAL_FIRST:  # one set lookup keeps the common lines off the next three tests
+                    if first in " \t" and line.isspace():
                         continue
-                if self.score_line(number, line):
-                    continue
-            if first in _STEP_FIRST and "/" in line[:16] and (first != "s" or line.startswith("step:")):
-                # A training step line; parsed lazily (only the last one before a stop matters).
-                if self.run is None:
-                    self.start_run(number)
-                self.run.last_line = number
-                self.progress = True
-                self.last_train_line = (number, line)
-                continue
-            if first == "+":
-                continue  # table borders
-            if first in "wl" and line.startswith(("warmup", "loop_warmup")):
-                if self.run is not None:
+                    if first in _SOURCE_FIRST_CHARS and self.sources_allowed and _SOURCE_START_RE.match(line):
+                        self.open_source(number)
+                        self.source_line(raw)
+                        continue
+                    if (first == "[" and line.startswith("[rank")) or (first in _DIGITS and line[:9].isdigit()):
+                        match = _PREFIX_RE.match(line)
+                        if match.end():
+                            line = line[match.end():]
+                            if not line:
+                                continue
+                            first = line[0]
+                if "val_bpb" in line and "val_loss" in line:
+                    if first in _PERIODIC_FIRST:
+                        match = _PERIODIC_RE.match(line)
+                        if match:
+                            self.periodic_line(number, line, match)
+                            continue
+                    if self.score_line(number, line):
+                        continue
+                if first in _STEP_FIRST and "/" in line[:16] and (first != "s" or line.startswith("step:")):
+                    # A training step line; parsed lazily (only the last one before a stop matters).
+                    if self.run is None:
+                        self.start_run(number)
                     self.run.last_line = number
-                continue
-            if first == "=":
-                if self.source_banner and line == BANNER:
-                    self.source_banner = False
-                    self.source_open_next = self.special = True
-                continue
-            if first == "|":
-                if self.progress:
+                    self.progress = True
+                    self.last_train_line = (number, line)
                     continue
-                # A GPU row says On or Off (persistence mode); the regex is slow on the table's other rows.
-                match = _GPU_ROW_RE.match(line) if "On" in line or "Off" in line else None
-                if match and self.run is not None and len(self.run.gpus) < MAX_ENTRIES:
-                    self.run.gpus.append(match.group(2))
-                continue
-            if first == " ":
-                if "MB model" not in line and self.progress:
+                if first == "+":
+                    continue  # table borders
+                if first in "wl" and line.startswith(("warmup", "loop_warmup")):
+                    if self.run is not None:
+                        self.run.last_line = number
                     continue
-                match = _ENV_LINE_RE.match(line)
-                if match and not self.progress:
-                    self.current(number).config[match.group(1)] = match.group(2)
+                if first == "=":
+                    if self.source_banner and line == BANNER:
+                        self.source_banner = False
+                        self.source_open_next = self.special = True
                     continue
-                match = _MB_SUM_RE.match(line)
-                if match:
-                    self.mb_sizes(number, match)
-                continue
-            if self.progress and not line.startswith(_KEPT_AFTER_PROGRESS) and "time:" not in line \
-                    and " model: " not in line:
-                continue  # training / TTT progress chatter
-            self.keyword_line(number, line)
+                if first == "|":
+                    if self.progress:
+                        continue
+                    # A GPU row says On or Off (persistence mode); the regex is slow on the table's other rows.
+                    name = _gpu_name(line) if "On" in line or "Off" in line else None
+                    if name and self.run is not None and len(self.run.gpus) < MAX_ENTRIES:
+                        self.run.gpus.append(name)
+                    continue
+                if first == " ":
+                    if "MB model" not in line and self.progress:
+                        continue
+                    match = _ENV_LINE_RE.match(line)
+                    if match and not self.progress:
+                        self.current(number).config[match.group(1)] = match.group(2)
+                        continue
+                    match = _MB_SUM_RE.match(line) if "MB model" in line else None
+                    if match:
+                        self.mb_sizes(number, match)
+                    continue
+                if self.progress and not line.startswith(_KEPT_AFTER_PROGRESS) and "time:" not in line \
+                        and " model: " not in line:
+                    continue  # training / TTT progress chatter
+                self.keyword_line(number, line)
+            except (ValueError, OverflowError) as error:
+                # A numeral no real log holds (thousands of digits, inf where a count belongs).
+                self.problem(f"line {number}: unreadable number ({error}); line skipped")
         return number
 
     def special_line(self, number: int, raw: str, line: str) -> bool:
@@ -713,7 +768,7 @@ class _Parser:
     def periodic_line(self, number: int, line: str, match: re.Match) -> None:
         step, total, loss, bpb, train_ms = match.groups()
         self.current(number).last_line = number
-        self.add_periodic(number, line, PeriodicVal(int(step), int(total), float(loss), float(bpb),
+        self.add_periodic(number, line, PeriodicVal(_int(step), _int(total), float(loss), float(bpb),
                                                     float(train_ms) if train_ms else None, number))
 
     def add_periodic(self, number: int, line: str, entry: PeriodicVal) -> None:
@@ -752,17 +807,17 @@ class _Parser:
         if periodic:
             time_match = _TRAIN_TIME_RE.search(rest) if "train_time" in rest else None
             train_ms = _ms(time_match.group(1), time_match.group(2)) if time_match else None
-            self.add_periodic(number, line, PeriodicVal(int(periodic.group(1)), int(periodic.group(2)),
+            self.add_periodic(number, line, PeriodicVal(_int(periodic.group(1)), _int(periodic.group(2)),
                                                         loss, bpb, train_ms, number))
             return True
         stride = None
         stride_match = _STRIDE_IN_LABEL_RE.search(label) if "stride" in label else None
         if stride_match:
-            stride = int(stride_match.group(1))
+            stride = _int(stride_match.group(1))
             label = (label[:stride_match.start()] + label[stride_match.end():]).strip()
         elif "stride" in rest:
             stride_match = _STRIDE_RE.search(rest)
-            stride = int(stride_match.group(1)) if stride_match else None
+            stride = _int(stride_match.group(1)) if stride_match else None
         if sliding:
             label = f"{label} sliding" if label else "sliding"
         eval_ms = None
@@ -787,7 +842,7 @@ class _Parser:
         run = self.run
         match = _STEP_RE.match(line)
         if match and run.stop_reason is None:
-            run.steps, run.total_steps = int(match.group(1)), int(match.group(2))
+            run.steps, run.total_steps = _int(match.group(1)), _int(match.group(2))
             time_match = _TRAIN_TIME_RE.search(line)
             if time_match:
                 run.train_time_ms = _ms(time_match.group(1), time_match.group(2))
@@ -807,7 +862,7 @@ class _Parser:
         if match.group("t"):
             run.train_time_ms = float(match.group("t"))
         if match.group("s"):
-            run.steps, run.total_steps = int(match.group("s")), int(match.group("m"))
+            run.steps, run.total_steps = _int(match.group("s")), _int(match.group("m"))
         self.progress = True
         run.last_line = number
 
@@ -816,20 +871,20 @@ class _Parser:
         match = _SERIALIZED_RE.match(line)
         if match:
             fmt = match.group("fmt")
-            self.add_size(run, SizeLine("model" if fmt else "raw_model", fmt, int(match.group("n")), number))
+            self.add_size(run, SizeLine("model" if fmt else "raw_model", fmt, _bytes(match.group("n")), number))
             run.last_line = number
             return
         match = _TOTAL_RE.match(line)
         if match:
             fmt = match.group("fmt")
-            self.add_size(run, SizeLine("total" if fmt else "raw_total", fmt, int(match.group("n")), number))
+            self.add_size(run, SizeLine("total" if fmt else "raw_total", fmt, _bytes(match.group("n")), number))
             run.last_line = number
             return
         match = _CODE_RE.match(line)
         if match:
             which = match.group("which")
             kind = f"code_{which}" if which else "code"
-            self.add_size(run, SizeLine(kind, None, int(match.group("n")), number))
+            self.add_size(run, SizeLine(kind, None, _bytes(match.group("n")), number))
             run.last_line = number
 
     def custom_size_line(self, number: int, line: str) -> bool:
@@ -837,18 +892,18 @@ class _Parser:
         if match:
             run = self.current(number)
             fmt = match.group("fmt")
-            self.add_size(run, SizeLine("model", fmt, int(match.group("m")), number))
-            self.add_size(run, SizeLine("total", fmt, int(match.group("t")), number))
+            self.add_size(run, SizeLine("model", fmt, _bytes(match.group("m")), number))
+            self.add_size(run, SizeLine("total", fmt, _bytes(match.group("t")), number))
             return True
         match = _ARTIFACT_MB_RE.match(line)
         if match:
             run = self.current(number)
-            self.add_size(run, SizeLine("model", None, round(float(match.group("mb")) * 1e6), number, True))
-            self.add_size(run, SizeLine("code", None, int(match.group("code")), number))
+            self.add_size(run, SizeLine("model", None, _mb_bytes(match.group("mb")), number, True))
+            self.add_size(run, SizeLine("code", None, _bytes(match.group("code")), number))
             return True
         match = _BUDGET_RE.match(line)
         if match:
-            self.add_size(self.current(number), SizeLine("total", None, int(match.group("total")), number))
+            self.add_size(self.current(number), SizeLine("total", None, _bytes(match.group("total")), number))
             return True
         return False
 
@@ -856,7 +911,7 @@ class _Parser:
         run = self.current(number)
         fmt = match.group("fmt").strip()
         for kind, group in (("model", "m"), ("code", "c"), ("total", "t")):
-            self.add_size(run, SizeLine(kind, fmt, round(float(match.group(group)) * 1e6), number, True))
+            self.add_size(run, SizeLine(kind, fmt, _mb_bytes(match.group(group)), number, True))
 
     # ---- end ---------------------------------------------------------------
 

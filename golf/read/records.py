@@ -16,7 +16,7 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 from golf.errors import GolfError
-from golf.io import sha256_file
+from golf.io import JSONInputError, UnsafeFile, loads_json, open_regular, read_text, sha256_file
 from golf.read.logs import LogParse, Run, parse_log
 
 LOG_SUFFIXES = (".log", ".txt")
@@ -36,6 +36,10 @@ JSON_LOG_KEYS = ("log", "log_file", "logfile", "log_path", "file")
 # Who and what a submission is; the required ones must be present for a claim to be judged or written.
 IDENTITY_FIELDS = ("name", "author", "github_id", "date", "track", "blurb")
 REQUIRED_IDENTITY = ("name", "author", "github_id")
+# A submission.json larger than this is not read (real ones are a few kB).
+SUBMISSION_READ_LIMIT = 1_000_000
+# Seeds are whole numbers of at most this many digits (2**64 has 20).
+MAX_SEED_DIGITS = 30
 
 
 @dataclass
@@ -114,7 +118,10 @@ def is_record_dir(path: Path) -> bool:
         return False
     for entry in entries:
         name = entry.name
-        if not entry.is_file():
+        try:
+            if not entry.is_file():
+                continue
+        except OSError:
             continue
         if name.lower() == "readme.md" or name == "train_gpt.py" or name.endswith(".log") \
                 or fnmatch(name, "submission*.json"):
@@ -122,18 +129,39 @@ def is_record_dir(path: Path) -> bool:
     return False
 
 
-def find_record_dirs(path: str | os.PathLike) -> list[Path]:
-    """`path` itself when it is a record folder, else every record folder below it (e.g. records/)."""
+def find_record_dirs(path: str | os.PathLike, unreadable: list[tuple[Path, str]] | None = None) -> list[Path]:
+    """`path` itself when it is a record folder, else every record folder below it (e.g. records/).
+
+    The walk uses a stack, not recursion, so any depth works. A folder that cannot be listed is
+    passed over (and appended to `unreadable` with the reason when a list is given), so the
+    readable records beside it are still found.
+    """
     root = Path(path)
     if not root.is_dir():
         raise GolfError(f"{root}: not a folder")
-    if is_record_dir(root):
-        return [root]
     found = []
-    for child in sorted(root.iterdir()):
-        if child.is_dir() and not child.is_symlink() and child.name not in SKIPPED_DIRS:
-            found.extend(find_record_dirs(child))
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        if is_record_dir(folder):
+            found.append(folder)
+            continue
+        try:
+            children = sorted(folder.iterdir(), reverse=True)
+        except OSError as error:
+            if unreadable is not None:
+                unreadable.append((folder, error.strerror or str(error)))
+            continue
+        stack.extend(child for child in children
+                     if child.name not in SKIPPED_DIRS and not child.is_symlink() and _is_dir(child))
     return found
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
 
 
 # ---------------------------------------------------------------------------
@@ -177,7 +205,7 @@ def list_files(root: Path) -> tuple[list[str], list[tuple[str, str]]]:
                 if reason:
                     skipped.append((rel, reason))
                     continue
-            if entry.is_dir():
+            if _is_dir(entry):
                 if entry.name in SKIPPED_DIRS:
                     skipped.append((rel, "tool folder, not part of a record"))
                 elif entry.is_symlink():
@@ -210,7 +238,7 @@ def _readme(root: Path, files: list[str], skipped) -> tuple[str | None, str | No
     if name is None:
         return None, None
     try:
-        return name, (root / name).read_text(encoding="utf-8", errors="replace")
+        return name, read_text(root / name, errors="replace")
     except OSError as error:
         skipped.append((name, f"unreadable: {error.strerror or error}"))
         return name, None
@@ -237,15 +265,21 @@ def _submission(root: Path, files: list[str]) -> tuple[Submission | None, list[s
     problems = [f"{chosen}: more than one submission file ({', '.join(candidates)}); read {chosen}"] \
         if len(candidates) > 1 else []
     try:
-        text = (root / chosen).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        return None, problems + [f"{chosen}: unreadable: {error}"]
+        text = read_text(root / chosen, SUBMISSION_READ_LIMIT)
+    except UnsafeFile as error:
+        return None, problems + [f"{chosen}: unreadable: {error.strerror}"]
+    except OSError as error:
+        return None, problems + [f"{chosen}: unreadable: {error.strerror or error}"]
+    except UnicodeDecodeError as error:
+        return None, problems + [f"{chosen}: unreadable: not UTF-8 text (byte {error.start})"]
     if not text.strip():
         return None, problems + [f"{chosen}: empty file"]
     try:
-        raw = json.loads(text)
+        raw = loads_json(text, allow_nan=True)   # reported per field below
     except json.JSONDecodeError as error:
         return None, problems + [f"{chosen}: invalid JSON: {error.msg} at line {error.lineno} column {error.colno}"]
+    except JSONInputError as error:
+        return None, problems + [f"{chosen}: refused: {error}"]
     if not isinstance(raw, dict):
         return None, problems + [f"{chosen}: expected a JSON object, found {type(raw).__name__}"]
     submission = normalise_submission(raw, chosen)
@@ -306,6 +340,8 @@ def _number(sub: Submission, value, label: str) -> float | None:
         return None
     if isinstance(value, str):
         try:
+            if len(value) > 100:
+                raise ValueError(value)
             number = float(value.strip())
         except ValueError:
             sub.problems.append(f"{sub.path}: `{label}` is not a number: {value!r}")
@@ -333,7 +369,7 @@ def _first_int(sub: Submission, raw: dict, field_name: str, keys: tuple[str, ...
     number = _first_number(sub, raw, field_name, keys)
     if number is None:
         return None
-    if number != int(number) or number < 0:
+    if number != int(number) or number < 0 or number > 10**15:
         sub.problems.append(f"{sub.path}: `{sub.keys[field_name]}` is not a whole number of bytes: {number}")
         return None
     return int(number)
@@ -343,11 +379,11 @@ def _seed(value) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value == int(value):
-        return int(value)
+        return value if abs(value) < 10**MAX_SEED_DIGITS else None
+    if isinstance(value, float) and math.isfinite(value) and value == int(value):
+        return _seed(int(value))
     if isinstance(value, str):
-        match = re.fullmatch(r"\s*(?:seed[_-]?|s)?(\d+)\s*", value, re.IGNORECASE)
+        match = re.fullmatch(r"\s*+(?:seed[_-]?|s)?(\d{1,%d})\s*" % MAX_SEED_DIGITS, value, re.IGNORECASE)
         return int(match.group(1)) if match else None
     return None
 
@@ -413,7 +449,7 @@ def looks_like_log(path: Path) -> bool:
     if path.suffix.lower() == ".log":
         return True
     tail = b""
-    with open(path, "rb") as handle:
+    with open_regular(path, None) as handle:
         for block in iter(lambda: handle.read(CHUNK), b""):
             window = tail + block
             if any(marker in window for marker in LOG_MARKERS):
@@ -439,6 +475,9 @@ def _logs(root: Path, files: list[str], submission: Submission | None, skipped) 
         except OSError as error:
             skipped.append((rel, f"unreadable: {error.strerror or error}"))
             continue
+        except Exception as error:  # a bug in the grammar must not hide the record's other logs
+            skipped.append((rel, f"unreadable: golf could not parse it ({type(error).__name__}: {error})"))
+            continue
         parsed.name = rel
         log = RecordLog(path=rel, sha256=digest, size=size, parse=parsed, run=parsed.run)
         log.duplicate_of = first_by_hash.get(digest)   # files are sorted: the first path is the original
@@ -456,7 +495,7 @@ def filename_seed(rel: str) -> int | None:
     for pattern in FILENAME_SEED_RES:
         match = pattern.search(stem)
         if match:
-            return int(match.group(1))
+            return int(match.group(1)) if len(match.group(1)) <= MAX_SEED_DIGITS else None
     return None
 
 

@@ -10,11 +10,11 @@ can tell whether it is stale.
 from __future__ import annotations
 
 import difflib
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from golf.io import dumps_json
 from golf.errors import GolfError
 
 MARK_START = "<!-- golf:leaderboard:start -->"
@@ -139,7 +139,7 @@ def _url(path: str) -> str:
 def render_json(rows: list[Row], base: Path) -> str:
     from golf import __version__
 
-    return json.dumps({"golf_version": __version__, "rows": [r.to_dict(base) for r in rows]},
+    return dumps_json({"golf_version": __version__, "rows": [r.to_dict(base) for r in rows]},
                       indent=2, ensure_ascii=False) + "\n"
 
 

@@ -224,6 +224,6 @@ def render_github(report: Report) -> str:
 
 
 def render_json(report: Report) -> str:
-    import json
+    from golf.io import dumps_json
 
-    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    return dumps_json(report.to_dict(), indent=2, ensure_ascii=False) + "\n"

@@ -275,3 +275,13 @@ def track_assumed(ctx):
     """
     if ctx.track is not None and ctx.track_source == "ruleset default" and not ctx.track_conflict:
         yield Hit(f"neither the folder's parent nor submission.json names a track; judged as {ctx.track.name}")
+
+
+@rule("G115", "script-not-utf8", "error",
+      "Python decodes a script by its PEP 263 coding cookie; any encoding but UTF-8 can hide code from a reader.")
+def script_not_utf8(ctx):
+    encoding = getattr(ctx, "script_encoding", None)
+    if encoding is not None and encoding not in ("utf-8", "utf-8-sig"):
+        yield Hit(f"{ctx.script_name} declares the source encoding {encoding} (a PEP 263 coding cookie): "
+                  "Python runs what that decoding shows, which a UTF-8 reading does not; golf read it as "
+                  f"{encoding} and counts it as an error", ctx.script_name)

@@ -17,6 +17,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from golf.io import dumps_json, load_json_file
+from golf.produce.safe_env import WORKER_MEMORY_BYTES, WORKER_TIMEOUT_S, limit_worker, record_knobs, user_knob
 from golf.errors import GolfError
 from golf.produce.eval.compare import log_knobs, pick_log
 from golf.produce.eval.script_check import ScriptInfo, describe_script, loadable_problem
@@ -62,6 +64,8 @@ class EvalRequest:
             hint = "" if args.artifact else " (run the record's script first, or pass --artifact)"
             raise GolfError(f"{artifact}: no such artifact file{hint}")
         log = _record_log(record_dir, artifact, getattr(args, "log", None))
+        for key, value in args.env:  # (KEY, VALUE) pairs checked by golf.cli.options.env_item
+            user_knob(key, value)
         knobs, sources = {}, {}
         for source, values in (("log", log_knobs(log.run if log else None, info.env_names)),
                                ("run.env", record_env(record_dir)), ("--env", dict(args.env))):
@@ -120,14 +124,14 @@ def record_env(record_dir: Path) -> dict[str, str]:
     if not path.is_file():
         return {}
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        data = load_json_file(path)
+    except (OSError, ValueError):
         return {}  # a broken submission.json is static verification's finding, not ours
     run = data.get("run") if isinstance(data, dict) else None
     env = run.get("env") if isinstance(run, dict) else None
     if not isinstance(env, dict):
         return {}
-    return {str(k): str(v) for k, v in env.items() if isinstance(v, (str, int, float, bool))}
+    return record_knobs(env, f"{path} run.env")
 
 
 def _env_path(value: str, record_dir: Path) -> Path:
@@ -196,9 +200,10 @@ def run_eval_worker(request: EvalRequest, *, progress: bool | None = None) -> tu
     golf_root = str(Path(__file__).resolve().parents[1])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (golf_root, env.get("PYTHONPATH")) if p)
     try:
+        memory = WORKER_MEMORY_BYTES if request.device == "cpu" else None
         process = subprocess.Popen(worker_command(request, write_fd), cwd=request.record_dir, env=env,
                                    stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   pass_fds=(write_fd,))
+                                   pass_fds=(write_fd,), preexec_fn=limit_worker(memory))
     except OSError as error:
         os.close(read_fd)
         raise GolfError(f"cannot start the evaluation worker: {error}") from None
@@ -210,6 +215,10 @@ def run_eval_worker(request: EvalRequest, *, progress: bool | None = None) -> tu
               threading.Thread(target=_drain, args=(process.stdout, out_tail), daemon=True)]
     for thread in drains:
         thread.start()
+    expired = threading.Event()
+    watchdog = threading.Timer(WORKER_TIMEOUT_S, lambda: (expired.set(), process.kill()))
+    watchdog.daemon = True
+    watchdog.start()
     results, error, loaded = [], None, {}
     try:
         with os.fdopen(read_fd, "r", encoding="utf-8") as events:
@@ -243,13 +252,17 @@ def run_eval_worker(request: EvalRequest, *, progress: bool | None = None) -> tu
         process.kill()
         process.wait()
         raise
+    finally:
+        watchdog.cancel()
     for thread in drains:
         thread.join(timeout=5)
     if returncode != 0 or error or not results:
         lines = [line for line in tail if line.strip()] or [line for line in out_tail if line.strip()]
         detail = "\n  ".join(lines[-STDERR_TAIL_LINES:]) or "(no output)"
         headline = error.strip().splitlines()[0] if error and error.strip() else "no result"
-        if error and "Traceback" not in "\n".join(tail):  # golf's own one-line explanation
+        if expired.is_set():
+            headline = f"killed after golf's time limit of {WORKER_TIMEOUT_S} s"
+        elif error and "Traceback" not in "\n".join(tail):  # golf's own one-line explanation
             raise GolfError(f"evaluating {request.artifact.name} through {request.script} failed: {headline}")
         raise GolfError(f"evaluating {request.artifact.name} through {request.script} failed "
                         f"(worker exit status {returncode}): {headline}\n  its last lines:\n  {detail}")
@@ -266,7 +279,7 @@ def eval_payload(request: EvalRequest, loaded: dict, results: list[dict], report
 
 def print_results(request: EvalRequest, loaded: dict, results: list[dict], report, *, as_json: bool) -> None:
     if as_json:
-        print(json.dumps(eval_payload(request, loaded, results, report), indent=2))
+        print(dumps_json(eval_payload(request, loaded, results, report), indent=2))
         return
     from rich import box
     from rich.console import Console

@@ -138,6 +138,9 @@ def run(args, events: _Events) -> None:
         notes.append(loaders.install_flash_attn_standin())
     if info.wrapped:
         notes.append("the script is a self-extracting wrapper: its lzma+base85 payload was unpacked as data")
+    from golf.produce.safe_env import bound_decompression
+
+    bound_decompression()  # the record's loader inflates its artifact: a bomb must not fill the memory
     module = loaders.import_script(info)
     hp = loaders.hyperparameters(module)
     seq_len, stride, modes = _plan(args, hp)
