@@ -2,8 +2,6 @@
 
 import importlib.util
 import io
-import subprocess
-import sys
 import zlib
 from pathlib import Path
 
@@ -11,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from golf.produce.artifact import (ARTIFACT_NAME, QUANT_FORMAT, compress, load_artifact,
-                           quantize_state_dict, save_artifact)
+from golf.produce.artifact import ARTIFACT_NAME, QUANT_FORMAT, compress, load_artifact
+from int8_writer import quantize_state_dict, save_artifact
 from golf.errors import GolfError
 
 REFERENCE_SCRIPT = Path(__file__).resolve().parents[1] / "golf" / "reference" / "train_gpt.py"

@@ -19,7 +19,7 @@ from golf.errors import GolfError
 from golf.io import UnsafeFile, atomic_write_text, dumps_json, loads_json, read_bytes
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "records"
-GOOD = FIXTURES / "track_10min_16mb" / "2026-05-01_Good Record"
+GOOD = FIXTURES / "track_10min_16mb" / "2026-04-06_Good Record"
 
 
 def strict_json(text: str):
@@ -51,7 +51,7 @@ def run_main(capsys, *args: str) -> tuple[int, str, str]:
 
 @pytest.fixture
 def record(tmp_path):
-    folder = tmp_path / "records" / "track_10min_16mb" / "2026-05-01_Good Record"
+    folder = tmp_path / "records" / "track_10min_16mb" / "2026-04-06_Good Record"
     shutil.copytree(GOOD, folder)
     return folder
 
@@ -124,7 +124,7 @@ def test_deeply_nested_folders_do_not_recurse(tmp_path, capsys):
 
 def test_an_unreadable_folder_does_not_hide_the_records_beside_it(tmp_path, monkeypatch, capsys):
     root = tmp_path / "records" / "track_10min_16mb"
-    shutil.copytree(GOOD, root / "2026-05-01_Good Record")
+    shutil.copytree(GOOD, root / "2026-04-06_Good Record")
     (root / "2026-05-02_Locked" / "inner").mkdir(parents=True)
     locked = root / "2026-05-02_Locked"
     real_iterdir = Path.iterdir
@@ -137,7 +137,7 @@ def test_an_unreadable_folder_does_not_hide_the_records_beside_it(tmp_path, monk
     monkeypatch.setattr(Path, "iterdir", iterdir)
     code, out, _ = run_main(capsys, "verify", "--json", str(tmp_path / "records"))
     records = {Path(r["path"]).name: r for r in strict_json(out)["records"]}
-    assert "2026-05-01_Good Record" in records
+    assert "2026-04-06_Good Record" in records
     assert [f["code"] for f in records["2026-05-02_Locked"]["findings"]] == ["G100"]
     assert code == 1
 

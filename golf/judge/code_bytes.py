@@ -85,11 +85,9 @@ def packed_sizes(ctx, f, run) -> None:
         f.bytes_total = f.bytes_model + logged_packed
         f.size_basis = "logged-packed"
     elif f.bytes_total_logged is not None or f.bytes_model is not None:
-        f.bytes_code = f.bytes_code_logged
-        f.bytes_total = f.bytes_total_logged
-        if f.bytes_total is None and f.bytes_model is not None and f.bytes_code is not None:
-            f.bytes_total = f.bytes_model + f.bytes_code
-        f.size_basis = "logged"
+        from golf.judge.facts import use_logged_sizes
+
+        use_logged_sizes(f)
 
 
 def logged_packed_size(run) -> int | None:

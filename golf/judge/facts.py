@@ -485,11 +485,16 @@ def run_sizes(ctx: RecordContext, f: RunFacts, run) -> None:
         f.bytes_total = f.bytes_model + f.bytes_code
         f.size_basis = "embedded"
     elif f.bytes_total_logged is not None or f.bytes_model is not None:
-        f.bytes_code = f.bytes_code_logged
-        f.bytes_total = f.bytes_total_logged
-        if f.bytes_total is None and f.bytes_model is not None and f.bytes_code is not None:
-            f.bytes_total = f.bytes_model + f.bytes_code
-        f.size_basis = "logged"
+        use_logged_sizes(f)
+
+
+def use_logged_sizes(f: RunFacts) -> None:
+    """The log's own code and total bytes, when golf has nothing better to count."""
+    f.bytes_code = f.bytes_code_logged
+    f.bytes_total = f.bytes_total_logged
+    if f.bytes_total is None and f.bytes_model is not None and f.bytes_code is not None:
+        f.bytes_total = f.bytes_model + f.bytes_code
+    f.size_basis = "logged"
 
 
 def _embedded_size(f: RunFacts) -> int | None:
