@@ -31,6 +31,7 @@ KEYS = {"ruleset", "records-root", "select", "ignore", "waivers"}
 @dataclass
 class Config:
     path: Path | None = None
+    base: Path | None = None   # the folder relative paths in the file are taken from
     ruleset: str | None = None
     records_root: Path | None = None
     select: list[str] | None = None
@@ -67,20 +68,28 @@ def load_config(path: Path | None = None, *, start: Path | None = None) -> Confi
     if path is None:
         return Config()
     try:
-        doc = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise GolfError(f"{path}: cannot read the golf configuration: {error}") from None
+    return parse_config(text, Path(path), Path(path).resolve().parent)
+
+
+def parse_config(text: str, path: Path, base: Path) -> Config:
+    """The configuration in `text`, read from `path` (a golf.toml or a pyproject.toml); relative
+    paths in it (records-root, waivers) are taken from `base`."""
+    try:
+        doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise GolfError(f"{path}: not valid TOML: {error}") from None
-    table = doc if Path(path).name == "golf.toml" else doc.get("tool", {}).get("golf", {})
-    where = f"{path} [tool.golf]" if Path(path).name != "golf.toml" else str(path)
+    table = doc if path.name == "golf.toml" else doc.get("tool", {}).get("golf", {})
+    where = f"{path} [tool.golf]" if path.name != "golf.toml" else str(path)
     if not isinstance(table, dict):
         raise GolfError(f"{where}: expected a table")
     unknown = sorted(set(table) - KEYS)
     if unknown:
         raise GolfError(f"{where}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(KEYS))})")
-    base = Path(path).resolve().parent
-    config = Config(path=Path(path))
+    base = Path(base).resolve()
+    config = Config(path=path, base=base)
     config.ruleset = _text(table, "ruleset", where)
     root = _text(table, "records-root", where)
     config.records_root = (base / root) if root else None
@@ -127,4 +136,4 @@ def _waivers(table, base: Path, where: str) -> dict[Path, dict[str, str]]:
     return out
 
 
-__all__ = ["Config", "find_config", "load_config"]
+__all__ = ["Config", "find_config", "load_config", "parse_config"]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from fixtures.verify.kit import SCRIPT, default_submission, log_text, make_record
+from fixtures.verify.kit import OWN, REPRODUCED, SCRIPT, default_submission, log_text, make_record, pooled_tree, write_logs
 from golf.judge.findings import REGISTRY, all_rules, resolve, select_rules
 from golf.errors import GolfError
 from golf.judge.verify import verify_record
@@ -881,3 +881,100 @@ def test_script_not_utf8_for_a_coding_cookie(tmp_path):
     assert "utf-7" in finding.message and finding.severity == "error"
     plain = make_record(tmp_path, "2026-05-02_Plain", script="# -*- coding: utf-8 -*-\nx = 1\n")
     assert "script-not-utf8" not in names(verify(plain))
+
+
+# ---- reproduction runs pooled into significance (practice: #1902) ---------------------------
+
+def test_listed_reproductions_join_the_test_but_not_the_claim(tmp_path):
+    base, alone = pooled_tree(tmp_path / "alone", reproductions=False)
+    assert "not-significant" in names(verify(alone))
+    base, new = pooled_tree(tmp_path / "pooled")
+    report = verify(new)
+    found = names(report)
+    assert "not-significant" not in found and report.passed
+    assert report.stats["significance"]["n"] == 5 and report.stats["significance"]["passed"]
+    assert len(report.runs) == 2 and report.summary.val_bpb_mean == pytest.approx(sum(OWN) / 2)
+    [note] = found["pooled-runs"]
+    assert "3 reproduction run(s) pooled with the record's 2" in note.message and "by Alice, PR #12 comment" in note.message
+    assert [r["by"] for r in report.stats["pooled"]["runs"]] == ["Alice"] * 3 and report.stats["pooled"]["allowed"]
+
+
+def test_the_written_rules_list_reproductions_without_pooling_them(tmp_path):
+    base, new = pooled_tree(tmp_path)
+    report = verify(new, ruleset="parameter_golf_2026", sota_record=base)
+    [note] = names(report)["pooled-runs"]
+    assert "not pooled" in note.message and report.stats["significance"]["n"] == 2
+    assert report.stats["pooled"]["allowed"] is False
+
+
+def test_pool_runs_folder_from_the_command_line(tmp_path, capsys):
+    from golf.cli import main
+
+    base, new = pooled_tree(tmp_path / "tree", reproductions=False)
+    write_logs(tmp_path / "mine", (7, 8, 9), REPRODUCED)
+    assert main(["verify", str(new), "--pool-runs", str(tmp_path / "mine"), "--format", "json"]) == 0
+    record = json.loads(capsys.readouterr().out)["records"][0]
+    assert record["stats"]["significance"]["n"] == 5
+    assert {r["by"] for r in record["stats"]["pooled"]["runs"]} == {"--pool-runs"}
+    assert main(["verify", str(tmp_path / "tree"), "--pool-runs", str(tmp_path / "mine")]) == 2
+    assert "one record folder" in capsys.readouterr().err
+    assert main(["verify", str(new), "--pool-runs", str(tmp_path / "nowhere")]) == 2
+    assert "--pool-runs is not a folder" in capsys.readouterr().err
+
+
+def test_unusable_reproductions_are_named_and_not_pooled(tmp_path):
+    base, new = pooled_tree(tmp_path, reproductions=False)
+    submission = json.loads((new / "submission.json").read_text())
+    (new / "repro").mkdir()
+    (new / "repro" / "copy.log").write_bytes((new / "train_seed1.log").read_bytes())
+    (new / "repro" / "other.log").write_text(log_text(seed=7, val_bpb=1.1185, source=SCRIPT + "# another script\n"))
+    (new / "repro" / "crashed.log").write_text(log_text(seed=8, val_bpb=1.1185, complete=False))
+    submission["reproductions"] = [{"log": f"repro/{n}", "by": "Bob"} for n in
+                                   ("copy.log", "other.log", "crashed.log", "missing.log")]
+    (new / "submission.json").write_text(json.dumps(submission), encoding="utf-8")
+    report = verify(new)
+    problems = {f.file: f.message for f in names(report)["reproduction-unusable"]}
+    assert "byte-identical copy of train_seed1.log" in problems["repro/copy.log"]
+    assert "not the shipped train_gpt.py" in problems["repro/other.log"]
+    assert "no score line" in problems["repro/crashed.log"]
+    assert "not a readable log" in problems["repro/missing.log"]
+    assert report.stats["significance"]["n"] == 2 and "pooled-runs" not in names(report)
+    assert len(report.runs) == 2   # listed logs are never counted as the submitter's runs
+
+
+def test_a_reproductions_entry_needs_a_log_and_who_ran_it(tmp_path):
+    base, new = pooled_tree(tmp_path, reproductions=False)
+    submission = json.loads((new / "submission.json").read_text())
+    submission["reproductions"] = [{"log": "repro/a.log"}]
+    (new / "submission.json").write_text(json.dumps(submission), encoding="utf-8")
+    messages = " ".join(f.message for f in verify(new).findings)
+    assert "entry 0 needs a `log` path and who ran it (`by`)" in messages
+
+
+def test_the_frontier_pools_a_rows_listed_reproductions(tmp_path):
+    from golf.judge.frontier import build_frontier
+    from golf.judge.verify import Verifier
+    from golf.rules import load_ruleset
+
+    base, new = pooled_tree(tmp_path)
+    frontier = build_frontier(Verifier(), tmp_path / "track_10min_16mb", load_ruleset(PRACTICE))
+    assert [r.name for r in frontier.rows] == [base.name, new.name]
+    assert frontier.rows[1].to_dict()["pooled"] == 3 and frontier.rows[1].mean == pytest.approx(sum(OWN) / 2)
+
+
+def test_a_waived_significance_test_keeps_a_systems_only_record_on_the_frontier(tmp_path):
+    from golf.config import parse_config
+    from golf.judge.frontier import build_frontier
+    from golf.judge.verify import Verifier
+    from golf.rules import load_ruleset
+
+    base, new = pooled_tree(tmp_path, reproductions=False)   # its own runs alone: not significant
+    track = tmp_path / "track_10min_16mb"
+    assert [r.name for r in build_frontier(Verifier(), track, load_ruleset(PRACTICE)).rows] == [base.name]
+    config = parse_config(f'[waivers."track_10min_16mb/{new.name}"]\nG703 = "systems-only: same model, faster '
+                          'kernels"\n', Path("golf.toml"), tmp_path)
+    frontier = build_frontier(Verifier(config=config), track, load_ruleset(PRACTICE))
+    assert [r.name for r in frontier.rows] == [base.name, new.name]
+    assert frontier.rows[1].waiver.startswith("systems-only") and frontier.rows[1].test.passed is False
+    report = Verifier(config=config).verify(new)
+    assert report.passed and [w["code"] for w in report.waived] == ["G703"]

@@ -236,3 +236,35 @@ def test_ci_never_imports_torch(repo):
             "assert rc == 0, rc\nassert 'torch' not in sys.modules, 'torch was imported'\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+WAIVER = '[waivers."records/track_smoke/2026-06-01_New"]\nclaim-mismatch = "a typo in the claim, accepted in review"\n'
+
+
+def test_ci_judges_by_date_and_applies_the_base_branchs_waivers(repo, capsys):
+    git(repo, "checkout", "-q", "main")
+    (repo / "golf.toml").write_text(WAIVER)
+    commit(repo, "maintainers waive one finding")
+    git(repo, "checkout", "-q", "-B", "pr")
+    add_new_record(repo, claim=1.40)
+    commit(repo, "overclaim, waived")
+    result = run_ci(repo, "main", "pr")
+    record = result.report.records[0]
+    assert result.passed and record.verdict == "pass"
+    assert [w["code"] for w in record.waived] == ["G205"]
+    assert record.stats["ruleset"]["name"] == "parameter_golf_2026_practice"   # dated 2026-06-01
+    assert main(["ci", "--repo", str(repo), "--base", "main", "--head", "pr", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)["report"]
+    assert data["config"] == "golf.toml"
+    assert data["rules"]["waivers"] == [{"record": NEW, "code": "G205",
+                                         "reason": "a typo in the claim, accepted in review"}]
+
+
+def test_a_pull_request_cannot_waive_its_own_findings(repo):
+    add_new_record(repo, claim=1.40)
+    (repo / "golf.toml").write_text(WAIVER)
+    commit(repo, "overclaim, and a waiver for it")
+    result = run_ci(repo, "main", "pr")
+    assert any("golf.toml" in p for p in result.changeset.problems)
+    record = result.report.records[0]
+    assert record.verdict == "fail" and not record.waived

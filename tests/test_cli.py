@@ -3,7 +3,6 @@
 import subprocess
 import sys
 
-import pytest
 
 from golf import __version__
 from golf.cli import build_parser, main

@@ -187,3 +187,22 @@ def test_leaderboard_never_imports_torch(tmp_path):
             "assert rc == 0, rc\nassert 'torch' not in sys.modules, 'torch was imported'\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_rows_are_judged_by_the_ruleset_of_their_date_and_the_config(tmp_path, capsys, monkeypatch):
+    from golf.cli import main
+
+    records = make_tree(tmp_path / "repo")
+    late = write_record(records / "track_smoke" / "2026-05-01_Late", {1337: 1.601, 42: 1.603, 2025: 1.602},
+                        name="Late", date="2026-05-01", claim=1.40)
+    rows = {r.run: r for r in build_rows(records)}
+    assert rows["Late"].verdict == verify_record(late, records_root=records).verdict == "fail"
+    assert verify_record(late, records_root=records).stats["ruleset"]["name"] == "parameter_golf_2026_practice"
+    # the config's records-root replaces --records, and its waiver (with a reason) turns the row's verdict
+    (tmp_path / "repo" / "golf.toml").write_text(
+        'records-root = "records"\n\n[waivers."records/track_smoke/2026-05-01_Late"]\n'
+        'claim-mismatch = "the claim was a typo, fixed in review"\n')
+    monkeypatch.chdir(tmp_path / "repo")
+    assert main(["leaderboard", "--format", "json"]) == 0
+    late_row = next(r for r in json.loads(capsys.readouterr().out)["rows"] if r["run"] == "Late")
+    assert late_row["verdict"] == "pass"

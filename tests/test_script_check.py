@@ -1,6 +1,5 @@
 """What golf reads from a record's script before anything of it runs, and the bounded artifact decompression."""
 
-import base64
 import importlib.util
 import lzma
 import subprocess

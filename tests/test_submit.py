@@ -285,3 +285,18 @@ def test_what_submit_writes_verify_passes_on_the_corpus(tmp_path):
     shutil.copytree(CORPUS, copy, symlinks=True)
     for folder in _record_folders(copy):
         _submit_agrees_with_verify(folder)
+
+
+def test_submit_keeps_the_listed_reproductions_and_their_pooled_significance(tmp_path):
+    from fixtures.verify.kit import pooled_tree
+    from golf.judge.verify import Verifier
+
+    base, new = pooled_tree(tmp_path)
+    listed = json.loads((new / "submission.json").read_text())["reproductions"]
+    result = build_submission(new, SubmitOptions())
+    assert result.ok, result.failures
+    assert result.submission["reproductions"] == listed
+    assert result.submission["significance"]["passed"] and result.submission["significance"]["n"] == 5
+    assert len(result.submission["runs"]) == 2
+    write_submission(result)
+    assert Verifier().verify(new).passed

@@ -17,8 +17,9 @@ def register(subparsers) -> None:
                     "and <!-- golf:leaderboard:end -->, leaving everything around them as it is; --check exits 1 "
                     "when that section is stale. Record pull requests never touch the file: "
                     ".github/workflows/leaderboard.yml rewrites it on main after each merge.")
-    parser.add_argument("--records", default="records", metavar="DIR",
-                        help="the records folder: records/<track>/<folder>/ (default: ./records)")
+    parser.add_argument("--records", metavar="DIR",
+                        help="the records folder: records/<track>/<folder>/ (default: the config file's "
+                             "records-root, else ./records)")
     parser.add_argument("--track", metavar="T", help="only this track (a name or an alias, e.g. 10min_16mb)")
     options.add_format(parser, ("markdown", "json"), default="markdown")
     group = parser.add_mutually_exclusive_group()
@@ -41,6 +42,11 @@ def run(args: argparse.Namespace) -> int:
     from golf.errors import GolfError
     from golf.render.leaderboard import build_rows, check_readme, render_json, render_markdown, write_readme
 
+    from golf.config import load_config
+
+    config = load_config()
+    records = args.records or config.records_root or "records"
+    ruleset = args.ruleset or config.ruleset
     if args.format == "json" and (args.write or args.check):
         raise GolfError("--format json prints the rows; --write and --check work on the markdown table")
     if args.frontier:
@@ -48,10 +54,10 @@ def run(args: argparse.Namespace) -> int:
 
         if args.write or args.check:
             raise GolfError("--frontier prints the frontier; --write and --check work on the leaderboard table")
-        found = frontier.build_frontiers(args.records, ruleset=args.ruleset, track=args.track)
+        found = frontier.build_frontiers(records, ruleset=ruleset, track=args.track, config=config)
         print(frontier.render_json(found) if args.format == "json" else frontier.render_markdown(found), end="")
         return 0
-    rows = build_rows(args.records, track=args.track, ruleset=args.ruleset)
+    rows = build_rows(records, track=args.track, ruleset=ruleset, config=config)
     if args.write:
         changed, backup = write_readme(args.write, rows)
         if changed:

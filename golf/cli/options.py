@@ -39,8 +39,11 @@ def add_format(parser: argparse.ArgumentParser, choices: tuple[str, ...] = FORMA
 
 
 def add_ruleset(parser: argparse.ArgumentParser) -> None:
+    from golf.rules import list_rulesets
+
     parser.add_argument("--ruleset", metavar="NAME",
-                        help="ruleset name or TOML file (default: parameter_golf_2026)")
+                        help=f"ruleset name ({', '.join(list_rulesets())}) or TOML file (default: the config file's, "
+                             "else the ruleset in force on each record's date)")
 
 
 def add_env(parser: argparse.ArgumentParser, help_text: str = "environment variable of the run (repeatable)") -> None:
@@ -57,8 +60,8 @@ def add_sota(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--sota", type=positive_float, metavar="X", help="the SOTA val_bpb to test significance against")
     group.add_argument("--sota-record", metavar="DIR",
-                       help="the record folder whose runs are the SOTA (default: the best earlier record of the "
-                            "same track in the records tree)")
+                       help="the record folder whose runs are the SOTA (default, by the ruleset: the previous "
+                            "frontier row, or the best earlier record of the same track in the records tree)")
 
 
 def add_records_root(parser: argparse.ArgumentParser) -> None:

@@ -35,6 +35,10 @@ def register(subparsers) -> None:
     options.add_ruleset(parser)
     options.add_sota(parser)
     options.add_records_root(parser)
+    parser.add_argument("--pool-runs", metavar="DIR", action="append", default=[],
+                        help="a folder of reproduction logs of the record's script (repeatable): under a ruleset "
+                             "that pools reproductions they join its significance test, never its claimed mean; "
+                             "each is listed in the report (one record folder only)")
     parser.add_argument("--select", metavar="RULES", action="append",
                         help="run only these rules: comma-separated codes, names or code prefixes (e.g. G3)")
     parser.add_argument("--ignore", metavar="RULES", action="append",
@@ -119,7 +123,7 @@ def _verify(args: argparse.Namespace) -> int:
     config = load_config()
     options = dict(ruleset=args.ruleset or config.ruleset, sota=args.sota, sota_record=args.sota_record,
                    select=args.select or config.select, ignore=args.ignore or config.ignore,
-                   records_root=args.records_root or config.records_root, config=config,
+                   records_root=args.records_root or config.records_root, config=config, pool_runs=args.pool_runs,
                    curves=args.format in ("markdown", "html"))  # the formats that draw pictures
     if args.rerun:
         verifier = Verifier(**options)

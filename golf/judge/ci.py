@@ -329,30 +329,65 @@ def _copy_exact(stream, out, size: int) -> None:
 
 
 def run_ci(repo, base: str, head: str = "HEAD", *, ruleset=None) -> CiResult:
-    """Judge the change set base...head of `repo` and statically verify its new record folder."""
+    """Judge the change set base...head of `repo` and statically verify its new record folder.
+
+    Without `ruleset`, the base branch's golf configuration names one, else each record is
+    judged by the ruleset in force on its date, as `golf verify` does.
+    """
+    from golf.config import parse_config
     from golf.rules import load_ruleset
 
-    rules = ruleset if ruleset is not None and not isinstance(ruleset, (str, os.PathLike)) else load_ruleset(ruleset)
     repo = check_repo(Path(repo))
     base_commit = resolve_commit(repo, base)
     head_commit = resolve_commit(repo, head)
     fork = merge_base(repo, base_commit, head_commit)
     changes = diff_changes(repo, fork, head_commit)
+    config_file = config_at(repo, base_commit)
+    if ruleset is None and config_file is not None:
+        ruleset = parse_config(config_file[1], Path(config_file[0]), repo).ruleset
+    rules = ruleset if ruleset is not None and not isinstance(ruleset, (str, os.PathLike)) else load_ruleset(ruleset)
     new, problems = classify(changes, repo, fork, rules)
     changeset = ChangeSet(base=base, head=head, merge_base=fork, head_commit=head_commit, changes=changes,
                           new_folders=new, problems=problems)
-    report = _verify_folders(repo, head_commit, new, rules) if new else None
+    report = _verify_folders(repo, head_commit, new, ruleset, config_file) if new else None
     return CiResult(changeset=changeset, report=report)
 
 
-def _verify_folders(repo: Path, head_commit: str, folders: list[str], rules):
+CONFIG_FILES = ("golf.toml", "pyproject.toml")
+CONFIG_READ_LIMIT = 1_000_000
+
+
+def config_at(repo: Path, commit: str) -> tuple[str, str] | None:
+    """(file name, text) of the golf configuration at the root of `commit`, or None.
+
+    CI reads the configuration of the base branch, never the pull request's: a record's pull
+    request cannot waive its own findings (and changing the file is a change-set problem anyway).
+    """
+    for name in CONFIG_FILES:
+        if not _exists_at(repo, commit, name):
+            continue
+        size = int(_text(git(repo, "cat-file", "-s", f"{commit}:{name}")).strip() or 0)
+        if size > CONFIG_READ_LIMIT:
+            raise GolfError(f"{name} at {commit[:12]}: {size:,} bytes, more than a configuration holds")
+        text = _text(git(repo, "cat-file", "blob", f"{commit}:{name}"))
+        if name == "pyproject.toml" and "[tool.golf" not in text:
+            continue
+        return name, text
+    return None
+
+
+def _verify_folders(repo: Path, head_commit: str, folders: list[str], ruleset, config_file):
+    from golf.config import parse_config
     from golf.judge.verify import Verifier
 
     scratch = Path(tempfile.mkdtemp(prefix="golf-ci-"))
     try:
         # The whole records tree at head: the verifier finds the current SOTA of the track in it.
         extract_tree(repo, head_commit, RECORDS, scratch)
-        verifier = Verifier(ruleset=rules, records_root=scratch / RECORDS, curves=True)
+        # The base branch's configuration, its paths taken from the scratch copy of the tree.
+        config = parse_config(config_file[1], Path(config_file[0]), scratch) if config_file else None
+        verifier = Verifier(ruleset=ruleset, records_root=scratch / RECORDS, curves=True, config=config,
+                            select=config.select if config else None, ignore=config.ignore if config else None)
         report = verifier.new_report()
         for folder in folders:
             record = verifier.verify(scratch / folder)

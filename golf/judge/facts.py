@@ -90,6 +90,30 @@ class RunFacts:
 
 
 @dataclass
+class PooledRun:
+    """Someone else's run of the record's script, offered to the significance test (never to the claim)."""
+
+    log: str                      # as shown: relative to the record folder, or the --pool-runs path
+    by: str                       # who ran it (the `reproductions` entry), or "--pool-runs"
+    source: str | None            # where it was reported (the entry's `source`), or the --pool-runs folder
+    score: Any = None             # golf.read.logs.ScoreLine | None
+    seed: int | None = None
+    problem: str | None = None    # why it cannot be pooled; None when it can
+
+    @property
+    def val_bpb(self) -> float | None:
+        return self.score.val_bpb if self.score is not None else None
+
+    @property
+    def val_loss(self) -> float | None:
+        return self.score.val_loss if self.score is not None else None
+
+    def to_dict(self) -> dict:
+        return {"log": self.log, "by": self.by, "source": self.source, "seed": self.seed,
+                "val_bpb": self.val_bpb, "problem": self.problem}
+
+
+@dataclass
 class Sota:
     """The reference a record track's significance test compares against."""
 
@@ -129,6 +153,7 @@ class RecordContext:
     first_of_track: bool = False    # no record of the track is dated before it: nothing to beat
     other_significance: Any = None  # (ruleset label, Significance): the reading of the ruleset's `also_report`
     reruns: list[Any] | None = None
+    pooled: list[PooledRun] = field(default_factory=list)  # reproductions: listed in submission.json or given
 
     @property
     def counted(self) -> list[RunFacts]:
@@ -351,12 +376,13 @@ def score_of(run, ruleset, submission=None, override: str | None = None):
 
 
 def build_context(root: Path, ruleset, *, shown: str | None = None, reruns=None, submission=None,
-                  choose_ruleset=None) -> RecordContext:
+                  choose_ruleset=None, pool_dirs=()) -> RecordContext:
     """Every fact of the record folder at `root` (and of its rerun results, when given).
 
     `submission` replaces the folder's submission.json (golf submit judges the file it is about to write).
     `choose_ruleset(record, root) -> (ruleset, reason)` picks the ruleset once the record is read
     (golf.judge.verify: the one given, or the one in force on the record's date).
+    `pool_dirs` are folders of reproduction logs given on the command line (--pool-runs).
     """
     from golf.judge.code_bytes import count_code
     from golf.read.records import load_record
@@ -379,7 +405,68 @@ def build_context(root: Path, ruleset, *, shown: str | None = None, reruns=None,
         ctx.reruns = list(reruns)
         ctx.static_runs = ctx.runs
         ctx.runs = [rerun_facts(ctx, result) for result in ctx.reruns]
+    ctx.pooled = pooled_runs(ctx, pool_dirs)
     return ctx
+
+
+def pooled_in_test(ctx: RecordContext) -> list[PooledRun]:
+    """The reproductions that join the significance test: usable ones, when the ruleset pools them."""
+    if not ctx.ruleset.significance.pool_reproductions:
+        return []
+    return [p for p in ctx.pooled if p.problem is None]
+
+
+def script_digests(ctx: RecordContext) -> set[str]:
+    """sha256 of the shipped script's exact text, and of that text plus the one newline log0 appends."""
+    if ctx.script_sha256 is None or ctx.script_text is None:
+        return set()
+    with_newline = hashlib.sha256((ctx.script_text + "\n").encode("utf-8", "surrogatepass")).hexdigest()
+    return {ctx.script_sha256, with_newline}
+
+
+def pooled_runs(ctx: RecordContext, pool_dirs=()) -> list[PooledRun]:
+    """The reproduction runs offered for pooling, each with its provenance and, if unusable, why.
+
+    They come from submission.json's `reproductions` (logs in the folder, not counted as the
+    record's own runs) and from --pool-runs folders. A run is unusable without a score line, as a
+    byte copy of a log already counted, or when the source it embeds is not the shipped script.
+    """
+    from golf.read.records import list_files, read_logs
+
+    offered: list[tuple[PooledRun, Any]] = []
+    entries = ctx.submission.reproductions if ctx.submission is not None else []
+    logs = {log.path: log for log in ctx.record.reproduction_logs}
+    for entry in entries:
+        run = PooledRun(log=entry["log"], by=entry["by"], source=entry["source"])
+        log = logs.get(entry["log"])
+        if log is None:
+            run.problem = "listed under `reproductions` but not a readable log in the folder"
+        offered.append((run, log))
+    for folder in pool_dirs:
+        folder = Path(folder)
+        files, skipped = list_files(folder)
+        found = read_logs(folder, files, skipped)
+        if not found:
+            offered.append((PooledRun(log=str(folder), by="--pool-runs", source=str(folder),
+                                      problem="--pool-runs folder holds no log"), None))
+        for log in found:
+            offered.append((PooledRun(log=str(folder / log.path), by="--pool-runs", source=str(folder)), log))
+    seen = {r.log_sha256: r.log for r in ctx.static_runs or ctx.runs if r.log_sha256}
+    digests = script_digests(ctx)
+    for run, log in offered:
+        if log is None:
+            continue
+        run.seed = log.seed
+        run.score = score_of(log.run, ctx.ruleset, ctx.submission)
+        sources = run_sources(log.run, log.parse, [])
+        if run.score is None:
+            run.problem = "no score line"
+        elif log.sha256 in seen:
+            run.problem = f"a byte-identical copy of {seen[log.sha256]}"
+        elif digests and any(source.sha256 not in digests for source in sources):
+            run.problem = f"the source it embeds is not the shipped {ctx.script_name}"
+        seen.setdefault(log.sha256, run.log)
+    return [run for run, _ in offered]
 
 
 def static_runs(ctx: RecordContext) -> list[RunFacts]:

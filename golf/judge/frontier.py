@@ -24,9 +24,11 @@ class Row:
     path: Path
     date: str
     values: list[float]
+    pooled: list[float] = field(default_factory=list)  # reproductions its own test pooled (never its mean)
     test: object = None             # golf.judge.stats.TestResult against the previous row, when one ran
     against: str | None = None      # folder name of the previous row it was tested against
     reason: str | None = None       # why it is not a frontier row
+    waiver: str | None = None       # the written reason a failed test was waived (G703, e.g. a systems-only change)
 
     @property
     def name(self) -> str:
@@ -39,11 +41,11 @@ class Row:
     def to_dict(self) -> dict:
         test = self.test
         return {"record": self.name, "path": str(self.path), "date": self.date, "n": len(self.values),
-                "mean": self.mean, "against": self.against,
+                "pooled": len(self.pooled), "mean": self.mean, "against": self.against,
                 "test": None if test is None else {"test": test.test, "t": test.t, "df": test.df, "p": test.p,
                                                      "alpha": test.alpha, "passed": test.passed,
                                                      "reason": test.reason},
-                "reason": self.reason}
+                "reason": self.reason, "waiver": self.waiver}
 
 
 @dataclass
@@ -77,6 +79,7 @@ def record_date(path: Path, record=None) -> str | None:
 # (SOURCE_OMITTED.json, e.g. golf's corpus), the missing script.
 _NOT_EXCLUDING_GROUPS = ("claim", "significance")
 _MISSING_SCRIPT = "G104"
+_NOT_SIGNIFICANT = "G703"   # waived for a record, it joins the frontier whatever its test (systems-only changes)
 
 
 def valid(known) -> bool:
@@ -123,7 +126,7 @@ def build_frontier(verifier, track_dir: Path, ruleset) -> Frontier:
     policy = ruleset.significance
     for date, path in dated:
         known = verifier.record_scores(path)
-        row = Row(path, date, list(known.values))
+        row = Row(path, date, list(known.values), list(known.pooled))
         if not known.values:
             row.reason = "no scored run"
         elif not valid(known):
@@ -131,12 +134,16 @@ def build_frontier(verifier, track_dir: Path, ruleset) -> Frontier:
         elif frontier.rows:
             previous = frontier.rows[-1]
             row.against = previous.name
-            row.test = progression(row.values, previous.values, policy, getattr(known, "losses", ()))
+            row.test = progression(row.values + row.pooled, previous.values, policy,
+                                   known.losses if not row.pooled else ())
+            waiver = verifier.config.waivers_for(path).get(_NOT_SIGNIFICANT) if verifier.config else None
             if row.test.passed is None:
                 row.reason = f"no test against {previous.name}: {row.test.reason}"
             elif not row.test.passed:
                 row.reason = (f"not a frontier progression over {previous.name} "
                               f"({row.test.test} p={row.test.p:.4g}, alpha {policy.alpha:g})")
+            if row.reason and waiver:
+                row.reason, row.waiver = None, waiver
         (frontier.excluded if row.reason else frontier.rows).append(row)
     return frontier
 

@@ -15,8 +15,8 @@ from typing import Any, Iterable
 
 from golf import __version__
 from golf.judge.findings import Rule, blocking, emit, run_rules, select_rules
-from golf.judge.facts import (RecordContext, RunFacts, Sota, build_context, date_from_name, finite, record_date,
-                              rel, summarise, tokenizers_of, val_tokens_by_tokenizer)
+from golf.judge.facts import (RecordContext, RunFacts, Sota, build_context, date_from_name, finite, pooled_in_test,
+                              record_date, rel, summarise, tokenizers_of, val_tokens_by_tokenizer)
 from golf.errors import GolfError
 from golf.judge.report import RecordReport, Report, RunRow, Summary
 
@@ -27,21 +27,21 @@ class SotaError(GolfError):
 
 
 def verify_record(path, *, ruleset=None, sota=None, sota_record=None, select=None, ignore=None,
-                  records_root=None, reruns=None, config=None) -> RecordReport:
+                  records_root=None, reruns=None, config=None, pool_runs=()) -> RecordReport:
     """Verify one record folder (static checks; rerun checks too when `reruns` are given)."""
     verifier = Verifier(ruleset=ruleset, sota=sota, sota_record=sota_record, select=select, ignore=ignore,
-                        records_root=records_root, config=config)
+                        records_root=records_root, config=config, pool_runs=pool_runs)
     return verifier.verify(path, reruns=reruns)
 
 
 def verify_paths(paths: Iterable, *, ruleset=None, sota=None, sota_record=None, select=None, ignore=None,
-                 records_root=None, reruns=None, curves=False, config=None) -> Report:
+                 records_root=None, reruns=None, curves=False, config=None, pool_runs=()) -> Report:
     """Verify every record folder under `paths` (each a record folder or a folder of record folders)."""
     from golf.progress import progress_bar
     from golf.read.records import find_record_dirs
 
     verifier = Verifier(ruleset=ruleset, sota=sota, sota_record=sota_record, select=select, ignore=ignore,
-                        records_root=records_root, curves=curves, config=config)
+                        records_root=records_root, curves=curves, config=config, pool_runs=pool_runs)
     targets: list[tuple[str, Path]] = []
     blocked: list[tuple[str, str]] = []   # folders that could not be listed, reported beside the others
     for given in paths:
@@ -60,6 +60,8 @@ def verify_paths(paths: Iterable, *, ruleset=None, sota=None, sota_record=None, 
         for d in dirs:
             shown = str(given) if Path(d).resolve() == base.resolve() else os.path.join(str(given), rel(d, base))
             targets.append((shown, Path(d)))
+    if pool_runs and len(targets) + len(blocked) != 1:
+        raise GolfError(f"--pool-runs adds runs to one record: give one record folder, not {len(targets)}")
     report = verifier.new_report()
     report.records.extend(RecordReport(path=shown, findings=[emit("G100", reason)]) for shown, reason in blocked)
     with progress_bar("verifying records", total=len(targets), enabled=False if len(targets) < 10 else None) as bar:
@@ -86,7 +88,7 @@ class Verifier:
     """Verifies records against one ruleset; remembers what it learnt about each folder (for SOTA lookups)."""
 
     def __init__(self, *, ruleset=None, sota=None, sota_record=None, select=None, ignore=None, records_root=None,
-                 curves=False, config=None):
+                 curves=False, config=None, pool_runs=()):
         from golf.rules import load_ruleset
 
         self.curves = curves  # read each run's train_loss and val_bpb curves for the report's pictures
@@ -104,6 +106,10 @@ class Verifier:
         self.sota_value = _as_float(sota, "--sota") if sota is not None else None
         self.sota_record = Path(sota_record) if sota_record is not None else None
         self.records_root = Path(records_root) if records_root is not None else None
+        self.pool_runs = tuple(Path(p) for p in pool_runs)  # folders of reproduction logs for the record verified
+        for folder in self.pool_runs:
+            if not folder.is_dir():
+                raise GolfError(f"{folder}: --pool-runs is not a folder of logs")
         self._scores: dict[Path, Known] = {}
         self._frontiers: dict = {}
         self._copy_indexes: dict = {}
@@ -130,7 +136,8 @@ class Verifier:
         waivers = []
         if self.config is not None:
             for record, rules in sorted(self.config.waivers.items()):
-                waivers += [{"record": str(record), "code": code, "reason": reason} for code, reason in rules.items()]
+                shown_record = rel(record, self.config.base) if self.config.base else str(record)
+                waivers += [{"record": shown_record, "code": code, "reason": reason} for code, reason in rules.items()]
         return Report(golf_version=__version__, ruleset=self.ruleset_label, records=list(records),
                       selected=self.selection.selected, ignored=ignored, waivers=waivers,
                       config=str(self.config.path) if self.config is not None and self.config.path else None)
@@ -150,7 +157,7 @@ class Verifier:
         if not root.is_dir():
             raise GolfError(f"{path}: not a record folder")
         try:
-            ctx = self.context(root, shown, reruns=reruns, submission=submission)
+            ctx = self.context(root, shown, reruns=reruns, submission=submission, pool_dirs=self.pool_runs)
             ctx.copies = self.copies(ctx)
             self.add_significance(ctx)
         except SotaError:
@@ -184,9 +191,9 @@ class Verifier:
         waived = [dict(f.to_dict(), reason=waivers[f.code]) for f in findings if f.code in waivers]
         return kept, waived
 
-    def context(self, root: Path, shown: str, *, reruns=None, submission=None) -> RecordContext:
+    def context(self, root: Path, shown: str, *, reruns=None, submission=None, pool_dirs=()) -> RecordContext:
         return build_context(root, self.ruleset, shown=shown, reruns=reruns, submission=submission,
-                             choose_ruleset=self.choose_ruleset)
+                             choose_ruleset=self.choose_ruleset, pool_dirs=pool_dirs)
 
     # ---- significance -----------------------------------------------------
 
@@ -210,13 +217,14 @@ class Verifier:
             ctx.significance_skip = ctx.sota_problem or "no SOTA to compare with"
             return
         policy = ctx.ruleset.significance
-        if len(counted) < policy.min_runs:
-            ctx.significance_skip = f"{len(counted)} scored run(s), fewer than the {policy.min_runs} a t test needs"
+        tested = [*counted, *pooled_in_test(ctx)]
+        if len(tested) < policy.min_runs:
+            ctx.significance_skip = f"{len(tested)} scored run(s), fewer than the {policy.min_runs} a t test needs"
             return
         from golf.judge.stats import significance
 
-        values = [r.val_bpb for r in counted]
-        losses = [r.val_loss for r in counted]
+        values = [r.val_bpb for r in tested]
+        losses = [r.val_loss for r in tested]
         ratio = None
         if all(finite(v) for v in losses) and all(finite(v) and v > 0 for v in values):
             ratio = (sum(losses) / len(losses)) / (sum(values) / len(values))
@@ -328,7 +336,7 @@ class Verifier:
             try:
                 ctx = self.context(root, str(root))
                 rules = [r for r in self.rules if r.group != "significance"]
-                findings = run_rules(ctx, rules)
+                findings, _ = self.apply_waivers(root, run_rules(ctx, rules))
                 errors = [f for f in findings if f.severity == "error"]
                 reason = ", ".join(sorted({f"{f.code} {f.name}" for f in errors})) or None
                 self._scores[key] = _known(ctx, not errors, reason, errors)
@@ -348,6 +356,7 @@ class Known:
     errors: tuple = ()              # (code, group) of each blocking finding
     scripts_removed: bool = False   # a copy whose scripts were cut out (SOURCE_OMITTED.json)
     losses: tuple = ()              # val_loss of the same runs (for the nats reading of a margin)
+    pooled: tuple = ()              # val_bpb of the reproductions its significance test pools
 
 
 def _known(ctx: RecordContext, passing: bool, reason: str | None = None, errors=()) -> Known:
@@ -356,7 +365,7 @@ def _known(ctx: RecordContext, passing: bool, reason: str | None = None, errors=
     return Known(passing, [r.val_bpb for r in ctx.counted], tokenizers_of(ctx.counted),
                  ctx.track.name if ctx.track else None, val_tokens_by_tokenizer(ctx.counted), reason,
                  tuple((f.code, f.group) for f in errors), (ctx.root / SOURCE_OMITTED).is_file(),
-                 tuple(r.val_loss for r in ctx.counted))
+                 tuple(r.val_loss for r in ctx.counted), tuple(r.val_bpb for r in pooled_in_test(ctx)))
 
 
 # ---- helpers --------------------------------------------------------------
@@ -443,6 +452,9 @@ def _stats(ctx: RecordContext) -> dict[str, Any]:
                          "path": ctx.sota.path,
                          "reference": ctx.ruleset.significance.reference if ctx.sota.path and
                          ctx.sota.source.startswith(("previous frontier row", "best earlier record")) else "given"}
+    if ctx.pooled:
+        stats["pooled"] = {"allowed": ctx.ruleset.significance.pool_reproductions,
+                           "runs": [p.to_dict() for p in ctx.pooled]}
     if ctx.significance is not None:
         stats["significance"] = ctx.significance.to_dict()
     else:

@@ -95,8 +95,10 @@ def build_submission(record_dir: str | Path, options: SubmitOptions | None = Non
     raw = dict(existing.raw) if existing is not None else {}
 
     identity = _identity(root, raw, options, verifier.ruleset, result)
-    draft = normalise_submission({**identity, "score_label": options.score_label or raw.get("score_label")},
-                                 "submission.json")
+    # The draft keeps what the participant wrote that changes the verdict: the score label and the
+    # reproductions listed for pooling.
+    draft = normalise_submission({**identity, "score_label": options.score_label or raw.get("score_label"),
+                                  "reproductions": raw.get("reproductions")}, "submission.json")
     ctx, report = verifier.judge(root, submission=draft)
     result.report = report
     for finding in blocking(report.findings, allow=("claim",)):

@@ -13,7 +13,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from golf.errors import GolfError
 from golf.io import JSONInputError, UnsafeFile, loads_json, open_regular, read_text, sha256_file
@@ -64,6 +64,7 @@ class Submission:
     seeds: list[int] = field(default_factory=list)
     seed_results: dict[int, dict] = field(default_factory=dict)
     runs: list[dict] = field(default_factory=list)
+    reproductions: list[dict] = field(default_factory=list)  # {"log", "by", "source"}: others' runs of this script
     score_label: str | None = None
     keys: dict[str, str] = field(default_factory=dict)   # normalised field -> the raw key it came from
     problems: list[str] = field(default_factory=list)
@@ -96,6 +97,7 @@ class Record:
     scripts: list[str] = field(default_factory=list)
     script: str | None = None
     logs: list[RecordLog] = field(default_factory=list)
+    reproduction_logs: list[RecordLog] = field(default_factory=list)  # listed under `reproductions`, not counted
     skipped: list[tuple[str, str]] = field(default_factory=list)
     track_dir: str | None = None
     name: str | None = None
@@ -178,7 +180,9 @@ def load_record(path: str | os.PathLike) -> Record:
     record.submission, record.submission_problems = _submission(root, record.files)
     record.scripts = [f for f in record.files if f.endswith(".py")]
     record.script = "train_gpt.py" if "train_gpt.py" in record.files else None
-    record.logs = _logs(root, record.files, record.submission, record.skipped)
+    reproduced = {r["log"] for r in record.submission.reproductions} if record.submission else set()
+    record.logs = _logs(root, [f for f in record.files if f not in reproduced], record.submission, record.skipped)
+    record.reproduction_logs = read_logs(root, [f for f in record.files if f in reproduced], record.skipped)
     match = FOLDER_DATE_RE.match(root.resolve().name)
     record.name = (record.submission.name if record.submission and record.submission.name
                    else (match.group(2) if match and match.group(2) else root.resolve().name))
@@ -308,6 +312,7 @@ def normalise_submission(raw: dict, path: str = "submission.json") -> Submission
     sub.bytes_model = _first_int(sub, raw, "bytes_model", tuple(model_keys))
     sub.seed_results = _seed_results(sub, raw.get("seed_results"))
     sub.runs = _runs(sub, raw.get("runs"))
+    sub.reproductions = _reproductions(sub, raw.get("reproductions"))
     sub.seeds = _seeds(sub, raw.get("seeds"))
     if not sub.seeds:
         sub.seeds = sorted(set(sub.seed_results) | {r["seed"] for r in sub.runs if isinstance(r.get("seed"), int)})
@@ -435,6 +440,27 @@ def _runs(sub: Submission, value) -> list[dict]:
     return [dict(r, seed=_seed(r.get("seed"))) for r in value]
 
 
+def _reproductions(sub: Submission, value) -> list[dict]:
+    """`reproductions`: [{"log": "repro/seed7.log", "by": "who ran it", "source": "where it was reported"}]."""
+    if value is None:
+        return []
+    shape = f"{sub.path}: `reproductions` must be a list of {{\"log\", \"by\", \"source\"}} objects"
+    if not isinstance(value, list):
+        sub.problems.append(shape)
+        return []
+    out = []
+    for i, entry in enumerate(value):
+        log = entry.get("log") if isinstance(entry, dict) else None
+        by = entry.get("by") if isinstance(entry, dict) else None
+        if not isinstance(log, str) or not log.strip() or not isinstance(by, str) or not by.strip():
+            sub.problems.append(f"{shape}; entry {i} needs a `log` path and who ran it (`by`)")
+            continue
+        source = entry.get("source")
+        out.append({"log": PurePosixPath(log.strip()).as_posix().removeprefix("./"), "by": by.strip(),
+                    "source": source.strip() if isinstance(source, str) and source.strip() else None})
+    return out
+
+
 # ---------------------------------------------------------------------------
 # Logs
 # ---------------------------------------------------------------------------
@@ -458,10 +484,11 @@ def looks_like_log(path: Path) -> bool:
     return False
 
 
-def _logs(root: Path, files: list[str], submission: Submission | None, skipped) -> list[RecordLog]:
+def read_logs(root: Path, files: list[str], skipped) -> list[RecordLog]:
+    """The logs among `files` (relative to root), parsed, with the seed the log or its name states;
+    byte-identical copies point at the first."""
     logs = []
     first_by_hash: dict[str, str] = {}
-    json_seeds = _json_log_seeds(submission)
     for rel in files:
         if not is_log_name(rel):
             continue
@@ -482,7 +509,14 @@ def _logs(root: Path, files: list[str], submission: Submission | None, skipped) 
         log = RecordLog(path=rel, sha256=digest, size=size, parse=parsed, run=parsed.run)
         log.duplicate_of = first_by_hash.get(digest)   # files are sorted: the first path is the original
         first_by_hash.setdefault(digest, rel)
+        _resolve_seed(log, {}, None)
         logs.append(log)
+    return logs
+
+
+def _logs(root: Path, files: list[str], submission: Submission | None, skipped) -> list[RecordLog]:
+    logs = read_logs(root, files, skipped)
+    json_seeds = _json_log_seeds(submission)
     by_score = _json_seeds_by_score(submission, [log for log in logs if log.duplicate_of is None])
     for log in logs:
         _resolve_seed(log, json_seeds, by_score.get(log.duplicate_of or log.path))
@@ -556,4 +590,5 @@ def _resolve_seed(log: RecordLog, json_seeds: dict[str, int], json_by_score: int
 
 
 __all__ = ["IDENTITY_FIELDS", "REQUIRED_IDENTITY", "Record", "RecordLog", "Submission", "filename_seed",
-           "find_record_dirs", "is_record_dir", "list_files", "load_record", "normalise_submission", "read_submission"]
+           "find_record_dirs", "is_record_dir", "list_files", "load_record", "normalise_submission", "read_logs",
+           "read_submission"]

@@ -12,7 +12,7 @@ from pathlib import Path
 from golf.errors import GolfError
 
 
-def build_frontiers(records_root, *, ruleset=None, track: str | None = None) -> list:
+def build_frontiers(records_root, *, ruleset=None, track: str | None = None, config=None) -> list:
     """The frontier of every record track under `records_root` (golf.judge.frontier.Frontier objects)."""
     from golf.judge.frontier import build_frontier, record_date
     from golf.judge.verify import Verifier
@@ -21,7 +21,8 @@ def build_frontiers(records_root, *, ruleset=None, track: str | None = None) -> 
     root = Path(records_root)
     if not root.is_dir():
         raise GolfError(f"{root}: no records folder here (give --records DIR)")
-    verifier = Verifier(ruleset=ruleset, records_root=root)
+    selection = dict(select=config.select, ignore=config.ignore) if config is not None else {}
+    verifier = Verifier(ruleset=ruleset, records_root=root, config=config, **selection)
     frontiers = []
     for track_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink()):
         known = verifier.ruleset.find_track(track_dir.name)
@@ -35,9 +36,10 @@ def build_frontiers(records_root, *, ruleset=None, track: str | None = None) -> 
 
 def _test(row) -> str:
     test = row.test
+    waived = f"; G703 waived: {row.waiver}" if row.waiver else ""
     if test is None or test.p is None:
-        return "first row" if row.against is None and row.reason is None else "-"
-    return f"{test.test} p={test.p:.3g} vs {row.against}"
+        return ("first row" if row.against is None and row.reason is None else "-") + waived
+    return f"{test.test} p={test.p:.3g} vs {row.against}{waived}"
 
 
 def render_markdown(frontiers) -> str:

@@ -49,8 +49,11 @@ class Row:
                 "info": self.link(base), "verdict": self.verdict, "failing_rules": self.failing}
 
 
-def build_rows(records_root, *, track: str | None = None, ruleset=None) -> list[Row]:
-    """Verify every record folder under `records_root` and return the rows, sorted by score per track."""
+def build_rows(records_root, *, track: str | None = None, ruleset=None, config=None) -> list[Row]:
+    """Verify every record folder under `records_root` and return the rows, sorted by score per track.
+
+    Each record is judged as `golf verify` judges it: by `ruleset` when given, else by the ruleset
+    in force on its date, with the configuration's selection and waivers."""
     from golf.read.records import find_record_dirs, load_record
     from golf.rules import load_ruleset
     from golf.judge.verify import verify_paths
@@ -62,7 +65,9 @@ def build_rows(records_root, *, track: str | None = None, ruleset=None) -> list[
     wanted = rules.track(track).name if track is not None else None
     dirs = [d for d in find_record_dirs(root) if d.resolve() != root.resolve()]
     dirs = [d for d in dirs if wanted is None or _track_name(d, root, rules) == wanted]
-    report = verify_paths([str(d) for d in dirs], ruleset=rules, records_root=root) if dirs else None
+    selection = dict(select=config.select, ignore=config.ignore) if config is not None else {}
+    report = verify_paths([str(d) for d in dirs], ruleset=ruleset, records_root=root, config=config,
+                          **selection) if dirs else None
     rows = []
     for folder, result in zip(dirs, report.records if report else []):
         rows.append(_row(folder, root, rules, result, load_record(folder)))

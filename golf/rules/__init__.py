@@ -69,6 +69,7 @@ class SignificancePolicy:
     recommended_runs: int
     reference: str = "best"         # "best": the best earlier record; "frontier": the previous frontier row
     also_report: str | None = None  # another ruleset whose reading of significance is reported beside this one
+    pool_reproductions: bool = False  # others' runs of the script (listed or --pool-runs) join the test
 
 
 @dataclass(frozen=True)
@@ -243,7 +244,8 @@ def _significance(table: "_Reader") -> SignificancePolicy:
         gate=table.text("gate"), min_runs=table.integer("min_runs"),
         recommended_runs=table.integer("recommended_runs"),
         reference=_one_of(table.text("reference", "best"), REFERENCES, f"{table.where} reference"),
-        also_report=table.text("also_report", None))
+        also_report=table.text("also_report", None),
+        pool_reproductions=table.boolean("pool_reproductions", False))
     if policy.unit not in UNITS:
         raise GolfError(f"{table.where}: unit must be one of {', '.join(UNITS)}, not {policy.unit!r}")
     if policy.gate not in GATES:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from golf.judge.facts import pooled_in_test
 from golf.judge.findings import Hit, rule
+
+
+def _tested(ctx) -> int:
+    """How many runs the significance test takes: the record's own, and reproductions it pools."""
+    return len(ctx.counted) + len(pooled_in_test(ctx))
 
 
 def _p(value) -> str:
@@ -28,7 +34,9 @@ def _describe(ctx) -> str:
     sig = ctx.significance
     units = [sig.unit] if sig.delta == 0 else [sig.unit, *[u for u in sig.readings if u != sig.unit]]
     readings = "; ".join(_reading(sig, u) for u in units)
-    text = (f"mean val_bpb {sig.mean:.5f} over {sig.n} runs vs SOTA {sig.sota:.5f} ({ctx.sota.source}); "
+    pooled = len(pooled_in_test(ctx))
+    runs = f"{sig.n} runs ({sig.n - pooled} the record's, {pooled} pooled reproductions)" if pooled else f"{sig.n} runs"
+    text = (f"mean val_bpb {sig.mean:.5f} over {runs} vs SOTA {sig.sota:.5f} ({ctx.sota.source}); "
             f"gate {sig.gate} in {sig.unit}, alpha {sig.alpha:g}: {readings}")
     if ctx.other_significance is not None:
         label, other = ctx.other_significance
@@ -54,7 +62,7 @@ def too_few_seeds(ctx):
     """
     if not ctx.is_record_track or ctx.first_of_track:
         return
-    n = len(ctx.counted)
+    n = _tested(ctx)
     needed = ctx.ruleset.significance.min_runs
     if 0 < n < needed:
         against = (f"beating the SOTA {ctx.sota.value:.5f} ({ctx.sota.source})" if ctx.sota is not None
@@ -72,7 +80,7 @@ def few_seeds(ctx):
     """
     if not ctx.is_record_track:
         return
-    n = len(ctx.counted)
+    n = _tested(ctx)
     policy = ctx.ruleset.significance
     if policy.min_runs <= n < policy.recommended_runs:
         yield Hit(f"{n} scored runs; {policy.recommended_runs} are recommended")
@@ -118,7 +126,7 @@ def significance_not_applicable(ctx):
     Why: a reviewer should see when no test ran.
     How to fix: give --sota-record or --records-root when the record should be tested.
     """
-    too_few = ctx.is_record_track and not ctx.first_of_track and len(ctx.counted) < ctx.ruleset.significance.min_runs
+    too_few = ctx.is_record_track and not ctx.first_of_track and _tested(ctx) < ctx.ruleset.significance.min_runs
     if ctx.significance is None and ctx.significance_skip and ctx.counted and not too_few:
         yield Hit(f"significance not tested: {ctx.significance_skip}")
 
@@ -133,3 +141,43 @@ def significant(ctx):
     sig = ctx.significance
     if sig is not None and sig.passed:
         yield Hit(f"significant: {_describe(ctx)}")
+
+
+@rule("G706", "pooled-runs", "info",
+      "Reproduction runs pooled into the significance test are named, with who ran them.", group="significance")
+def pooled_runs(ctx):
+    """Runs of the record's script by others (submission.json's `reproductions`, or --pool-runs) and
+    what the significance test did with them.
+
+    Under the practice ruleset independent reproduction seeds are pooled with the submitter's
+    (#1902); under the written rules only the submitter's runs are tested. Pooled runs never
+    change the record's claimed mean. Pooling is never silent: each run is listed with its
+    provenance.
+
+    How to fix: nothing; informational.
+    """
+    usable = [p for p in ctx.pooled if p.problem is None]
+    if not usable:
+        return
+    listed = "; ".join(f"{p.log} (by {p.by}{', ' + p.source if p.source and p.by != '--pool-runs' else ''}): "
+                       f"val_bpb {p.val_bpb:.5f}" for p in usable)
+    if ctx.ruleset.significance.pool_reproductions:
+        yield Hit(f"{len(usable)} reproduction run(s) pooled with the record's {len(ctx.counted)} in the "
+                  f"significance test: {listed}")
+    else:
+        yield Hit(f"{len(usable)} reproduction run(s) not pooled: {ctx.ruleset.label} tests only the "
+                  f"submitter's runs: {listed}")
+
+
+@rule("G707", "reproduction-unusable", "warning",
+      "A reproduction offered for pooling must be a scored run of the shipped script, not a copy.",
+      group="significance")
+def reproduction_unusable(ctx):
+    """A reproduction listed in submission.json or given with --pool-runs cannot be pooled.
+
+    Why: a reproduction is evidence only if it is a distinct, complete run of the same script.
+    How to fix: list the log of a finished run of the shipped train_gpt.py, or drop the entry.
+    """
+    for p in ctx.pooled:
+        if p.problem is not None:
+            yield Hit(f"{p.log} (by {p.by}): {p.problem}; not pooled", p.log if p.by != "--pool-runs" else None)

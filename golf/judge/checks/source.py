@@ -2,17 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
-
+from golf.judge.facts import script_digests
 from golf.judge.findings import Hit, rule
-
-
-def _script_digests(ctx) -> set[str]:
-    """sha256 of the shipped script's exact text, and of that text plus the one newline log0 appends."""
-    if ctx.script_sha256 is None or ctx.script_text is None:
-        return set()
-    with_newline = hashlib.sha256((ctx.script_text + "\n").encode("utf-8", "surrogatepass")).hexdigest()
-    return {ctx.script_sha256, with_newline}
 
 
 @rule("G401", "source-mismatch", "error",
@@ -23,7 +14,7 @@ def source_mismatch(ctx):
     Why: the logs must come from the shipped code, or the record cannot be reproduced.
     How to fix: ship the script that ran, or rerun with the shipped one.
     """
-    digests = _script_digests(ctx)
+    digests = script_digests(ctx)
     if not digests:
         return
     shipped = ctx.static_runs if ctx.reruns is not None else []
