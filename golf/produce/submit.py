@@ -110,7 +110,7 @@ def build_submission(record_dir: str | Path, options: SubmitOptions | None = Non
     if not ctx.counted:
         result.failures.append("no scored run in the logs: nothing to claim")
         return result
-    submission = _submission(ctx, report, identity, raw, options, verifier.ruleset, result)
+    submission = _submission(ctx, report, identity, raw, options, ctx.ruleset, result)
     for error in validate_submission(submission):
         result.failures.append(f"schema: {error}")
     result.submission = submission
@@ -157,11 +157,12 @@ def _submission(ctx, report, identity: dict, raw: dict, options: SubmitOptions, 
     counted = ctx.counted
     agg = summarise(ctx.runs)
     runs = [_run(r) for r in counted]
+    # The code bytes the ruleset counts (the shipped script, or its packed wrapper), as the totals do.
     codes = {r.bytes_code for r in counted if r.bytes_code is not None}
-    sizes = {"bytes_total": agg.bytes_total_max, "bytes_code": ctx.script_size if ctx.script_size is not None
-             else (max(codes) if codes else None),
-             "bytes_model": agg.bytes_model_max, "byte_cap": ctx.track.byte_cap,
-             "code_bytes_policy": ruleset.code_bytes_policy.policy, "code_file": ruleset.code_bytes_policy.script}
+    sizes = {"bytes_total": agg.bytes_total_max, "bytes_code": max(codes) if codes else ctx.script_size,
+             "bytes_code_shipped": ctx.script_size, "bytes_model": agg.bytes_model_max,
+             "byte_cap": ctx.track.byte_cap, "code_bytes_policy": ruleset.code_bytes_policy.policy,
+             "code_file": ruleset.code_bytes_policy.script}
     label = options.score_label or raw.get("score_label")
     submission = {"schema_version": SCHEMA_VERSION, **identity, "val_bpb": agg.val_bpb_mean,
                   "val_loss": agg.val_loss_mean}
@@ -305,6 +306,13 @@ def _bytes(value) -> str:
     return "–" if value is None else f"{value:,}"
 
 
+def _code_basis(sizes: dict) -> str:
+    """How the code bytes were counted, in words."""
+    if sizes.get("code_bytes_policy") == "packed" and sizes.get("bytes_code_shipped") != sizes.get("bytes_code"):
+        return f"`{sizes['code_file']}` packed, {_bytes(sizes.get('bytes_code_shipped'))} bytes as shipped"
+    return f"`{sizes['code_file']}`"
+
+
 def render_markdown(result: SubmitResult) -> str:
     """A summary a person can paste into a pull request."""
     sub = result.submission
@@ -325,7 +333,7 @@ def render_markdown(result: SubmitResult) -> str:
                  f"{_fmt(score['val_loss']['mean'])} ± {_fmt(score['val_loss']['std'])} | | | | |")
     sizes = sub["sizes"]
     lines += ["", f"**Size:** {_bytes(sizes['bytes_total'])} bytes at most (model {_bytes(sizes['bytes_model'])} + "
-                  f"code {_bytes(sizes['bytes_code'])} bytes of `{sizes['code_file']}`), cap {sizes['byte_cap']:,}."]
+                  f"code {_bytes(sizes['bytes_code'])} bytes: {_code_basis(sizes)}), cap {sizes['byte_cap']:,}."]
     lines.append(_significance_line(sub["significance"]))
     env = sub["environment"]
     command = sub["run"]["command"]
