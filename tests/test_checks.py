@@ -978,3 +978,14 @@ def test_a_waived_significance_test_keeps_a_systems_only_record_on_the_frontier(
     assert frontier.rows[1].waiver.startswith("systems-only") and frontier.rows[1].test.passed is False
     report = Verifier(config=config).verify(new)
     assert report.passed and [w["code"] for w in report.waived] == ["G703"]
+
+
+def test_an_unreadable_file_in_a_pool_runs_folder_is_named(tmp_path):
+    base, new = pooled_tree(tmp_path / "tree", reproductions=False)
+    mine = tmp_path / "mine"
+    write_logs(mine, (7,), (1.1185,))
+    os.mkfifo(mine / "stuck.log")
+    report = verify(new, pool_runs=[mine])
+    problems = [f.message for f in names(report)["reproduction-unusable"]]
+    assert len(problems) == 1 and "stuck.log" in problems[0]
+    assert [r["log"] for r in report.stats["pooled"]["runs"] if r["problem"] is None] == [str(mine / "seed7.log")]

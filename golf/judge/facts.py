@@ -446,7 +446,9 @@ def pooled_runs(ctx: RecordContext, pool_dirs=()) -> list[PooledRun]:
         folder = Path(folder)
         files, skipped = list_files(folder)
         found = read_logs(folder, files, skipped)
-        if not found:
+        offered += [(PooledRun(log=str(folder / rel), by="--pool-runs", source=str(folder), problem=why), None)
+                    for rel, why in skipped]
+        if not found and not skipped:
             offered.append((PooledRun(log=str(folder), by="--pool-runs", source=str(folder),
                                       problem="--pool-runs folder holds no log"), None))
         for log in found:
