@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
 
     config = load_config()
     records = args.records or config.records_root or "records"
-    ruleset = args.ruleset or config.ruleset
+    ruleset = args.ruleset or config.ruleset   # also names the tracks; the verifier reads the rest of the file
     if args.format == "json" and (args.write or args.check):
         raise GolfError("--format json prints the rows; --write and --check work on the markdown table")
     if args.frontier:

@@ -121,9 +121,8 @@ def _verify(args: argparse.Namespace) -> int:
 
     _check_options(args)
     config = load_config()
-    options = dict(ruleset=args.ruleset or config.ruleset, sota=args.sota, sota_record=args.sota_record,
-                   select=args.select or config.select, ignore=args.ignore or config.ignore,
-                   records_root=args.records_root or config.records_root, config=config, pool_runs=args.pool_runs,
+    options = dict(ruleset=args.ruleset, sota=args.sota, sota_record=args.sota_record, select=args.select,
+                   ignore=args.ignore, records_root=args.records_root, config=config, pool_runs=args.pool_runs,
                    curves=args.format in ("markdown", "html"))  # the formats that draw pictures
     if args.rerun:
         verifier = Verifier(**options)

@@ -386,8 +386,7 @@ def _verify_folders(repo: Path, head_commit: str, folders: list[str], ruleset, c
         extract_tree(repo, head_commit, RECORDS, scratch)
         # The base branch's configuration, its paths taken from the scratch copy of the tree.
         config = parse_config(config_file[1], Path(config_file[0]), scratch) if config_file else None
-        verifier = Verifier(ruleset=ruleset, records_root=scratch / RECORDS, curves=True, config=config,
-                            select=config.select if config else None, ignore=config.ignore if config else None)
+        verifier = Verifier(ruleset=ruleset, records_root=scratch / RECORDS, curves=True, config=config)
         report = verifier.new_report()
         for folder in folders:
             record = verifier.verify(scratch / folder)

@@ -92,7 +92,12 @@ class Verifier:
         from golf.rules import load_ruleset
 
         self.curves = curves  # read each run's train_loss and val_bpb curves for the report's pictures
-        self.config = config   # golf.config.Config | None: waivers (and, via the CLI, the defaults it gave)
+        self.config = config   # golf.config.Config | None: its waivers, and the defaults of what is not given
+        if config is not None:
+            ruleset = ruleset if ruleset is not None else config.ruleset
+            select = select if select is not None else config.select
+            ignore = ignore if ignore is not None else config.ignore
+            records_root = records_root if records_root is not None else config.records_root
 
         # A ruleset given (--ruleset) judges every record; otherwise each record is judged by the
         # ruleset in force on its date, and `self.ruleset` is the default one (for labels and reruns).

@@ -21,8 +21,7 @@ def build_frontiers(records_root, *, ruleset=None, track: str | None = None, con
     root = Path(records_root)
     if not root.is_dir():
         raise GolfError(f"{root}: no records folder here (give --records DIR)")
-    selection = dict(select=config.select, ignore=config.ignore) if config is not None else {}
-    verifier = Verifier(ruleset=ruleset, records_root=root, config=config, **selection)
+    verifier = Verifier(ruleset=ruleset, records_root=root, config=config)
     frontiers = []
     for track_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink()):
         known = verifier.ruleset.find_track(track_dir.name)

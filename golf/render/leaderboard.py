@@ -65,9 +65,7 @@ def build_rows(records_root, *, track: str | None = None, ruleset=None, config=N
     wanted = rules.track(track).name if track is not None else None
     dirs = [d for d in find_record_dirs(root) if d.resolve() != root.resolve()]
     dirs = [d for d in dirs if wanted is None or _track_name(d, root, rules) == wanted]
-    selection = dict(select=config.select, ignore=config.ignore) if config is not None else {}
-    report = verify_paths([str(d) for d in dirs], ruleset=ruleset, records_root=root, config=config,
-                          **selection) if dirs else None
+    report = verify_paths([str(d) for d in dirs], ruleset=ruleset, records_root=root, config=config) if dirs else None
     rows = []
     for folder, result in zip(dirs, report.records if report else []):
         rows.append(_row(folder, root, rules, result, load_record(folder)))
