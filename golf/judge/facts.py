@@ -45,8 +45,20 @@ class SourceId:
     first_line: int | None = None
 
 
+class Scored:
+    """val_bpb and val_loss of a run's chosen score line (its `score`), None without one."""
+
+    @property
+    def val_bpb(self) -> float | None:
+        return self.score.val_bpb if self.score is not None else None
+
+    @property
+    def val_loss(self) -> float | None:
+        return self.score.val_loss if self.score is not None else None
+
+
 @dataclass
-class RunFacts:
+class RunFacts(Scored):
     """One log's run as the checks see it."""
 
     log: str                      # path relative to the record folder (absolute for a rerun log outside it)
@@ -73,14 +85,6 @@ class RunFacts:
         return self.score is not None and self.duplicate_of is None
 
     @property
-    def val_bpb(self) -> float | None:
-        return self.score.val_bpb if self.score is not None else None
-
-    @property
-    def val_loss(self) -> float | None:
-        return self.score.val_loss if self.score is not None else None
-
-    @property
     def train_time_ms(self) -> float | None:
         return self.run.train_time_ms if self.run is not None else None
 
@@ -90,7 +94,7 @@ class RunFacts:
 
 
 @dataclass
-class PooledRun:
+class PooledRun(Scored):
     """Someone else's run of the record's script, offered to the significance test (never to the claim)."""
 
     log: str                      # as shown: relative to the record folder, or the --pool-runs path
@@ -99,14 +103,6 @@ class PooledRun:
     score: Any = None             # golf.read.logs.ScoreLine | None
     seed: int | None = None
     problem: str | None = None    # why it cannot be pooled; None when it can
-
-    @property
-    def val_bpb(self) -> float | None:
-        return self.score.val_bpb if self.score is not None else None
-
-    @property
-    def val_loss(self) -> float | None:
-        return self.score.val_loss if self.score is not None else None
 
     def to_dict(self) -> dict:
         return {"log": self.log, "by": self.by, "source": self.source, "seed": self.seed,
