@@ -985,6 +985,7 @@ def test_an_unreadable_file_in_a_pool_runs_folder_is_named(tmp_path):
     mine = tmp_path / "mine"
     write_logs(mine, (7,), (1.1185,))
     os.mkfifo(mine / "stuck.log")
+    os.mkfifo(mine / "notes.pipe")   # not a log by name: not offered, so not reported
     report = verify(new, pool_runs=[mine])
     problems = [f.message for f in names(report)["reproduction-unusable"]]
     assert len(problems) == 1 and "stuck.log" in problems[0]

@@ -427,7 +427,7 @@ def pooled_runs(ctx: RecordContext, pool_dirs=()) -> list[PooledRun]:
     record's own runs) and from --pool-runs folders. A run is unusable without a score line, as a
     byte copy of a log already counted, or when the source it embeds is not the shipped script.
     """
-    from golf.read.records import list_files, read_logs
+    from golf.read.records import is_log_name, list_files, read_logs
 
     offered: list[tuple[PooledRun, Any]] = []
     entries = ctx.submission.reproductions if ctx.submission is not None else []
@@ -443,7 +443,7 @@ def pooled_runs(ctx: RecordContext, pool_dirs=()) -> list[PooledRun]:
         files, skipped = list_files(folder)
         found = read_logs(folder, files, skipped)
         offered += [(PooledRun(log=str(folder / rel), by="--pool-runs", source=str(folder), problem=why), None)
-                    for rel, why in skipped]
+                    for rel, why in skipped if is_log_name(rel)]   # other files of the folder are not offered
         if not found and not skipped:
             offered.append((PooledRun(log=str(folder), by="--pool-runs", source=str(folder),
                                       problem="--pool-runs folder holds no log"), None))
