@@ -45,7 +45,8 @@ def log_texts() -> st.SearchStrategy[str]:
 
 KEYS = ["name", "author", "github_id", "date", "track", "blurb", "val_bpb", "val_loss", "val_bpb_std", "seeds",
         "seed_results", "runs", "bytes_total", "bytes_code", "bytes_model", "artifact_bytes", "run", "env",
-        "command", "score", "label", "log", "seed", "mean_val_bpb", "code_bytes", "bytes_model_int6"]
+        "command", "score", "label", "log", "seed", "mean_val_bpb", "code_bytes", "bytes_model_int6",
+        "reproductions", "by", "source"]
 
 json_scalars = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70),
                          st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12),
@@ -57,7 +58,8 @@ json_values = st.recursive(json_scalars, lambda inner: st.one_of(
 RAW_DOCUMENTS = ['{"seeds": [NaN]}', '{"seeds": [Infinity]}', "[" * 10_000 + "]" * 10_000,
                  '{"val_bpb": 1' + "0" * 5001 + "}", '{"val_bpb": 1.' + "1" * 400 + "}", '{"val_bpb": 1e999}',
                  '{"a": "\\ud800"}', '{"val_bpb": 1.2', "", "   ", "null", "\xff\xfe{}", '{"a":' * 3000,
-                 '{"run": {"env": {"A=B": "1", "C": "x\\u0000y", "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD": "1"}}}']
+                 '{"run": {"env": {"A=B": "1", "C": "x\\u0000y", "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD": "1"}}}',
+                 '{"reproductions": [{"log": "train.log", "by": "x"}, {"log": "../../etc/passwd", "by": "y"}, 7]}']
 
 
 def submission_texts() -> st.SearchStrategy[str]:
