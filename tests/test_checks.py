@@ -990,3 +990,12 @@ def test_an_unreadable_file_in_a_pool_runs_folder_is_named(tmp_path):
     problems = [f.message for f in names(report)["reproduction-unusable"]]
     assert len(problems) == 1 and "stuck.log" in problems[0]
     assert [r["log"] for r in report.stats["pooled"]["runs"] if r["problem"] is None] == [str(mine / "seed7.log")]
+
+
+def test_a_pool_runs_folder_without_logs_is_named(tmp_path):
+    base, new = pooled_tree(tmp_path / "tree", reproductions=False)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.md").write_text("no runs here\n")
+    [finding] = names(verify(new, pool_runs=[empty]))["reproduction-unusable"]
+    assert str(empty) in finding.message and "holds no log" in finding.message and finding.file is None

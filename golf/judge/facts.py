@@ -99,7 +99,8 @@ class PooledRun(Scored):
 
     log: str                      # as shown: relative to the record folder, or the --pool-runs path
     by: str                       # who ran it (the `reproductions` entry), or "--pool-runs"
-    source: str | None            # where it was reported (the entry's `source`), or the --pool-runs folder
+    source: str | None            # where it was reported (the entry's `source`)
+    listed: bool = False          # listed in submission.json, so `log` is a file of the record folder
     score: Any = None             # golf.read.logs.ScoreLine | None
     seed: int | None = None
     problem: str | None = None    # why it cannot be pooled; None when it can
@@ -433,7 +434,7 @@ def pooled_runs(ctx: RecordContext, pool_dirs=()) -> list[PooledRun]:
     entries = ctx.submission.reproductions if ctx.submission is not None else []
     logs = {log.path: log for log in ctx.record.reproduction_logs}
     for entry in entries:
-        run = PooledRun(log=entry["log"], by=entry["by"], source=entry["source"])
+        run = PooledRun(log=entry["log"], by=entry["by"], source=entry["source"], listed=True)
         log = logs.get(entry["log"])
         if log is None:
             run.problem = "listed under `reproductions` but not a readable log in the folder"
@@ -442,13 +443,11 @@ def pooled_runs(ctx: RecordContext, pool_dirs=()) -> list[PooledRun]:
         folder = Path(folder)
         files, skipped = list_files(folder)
         found = read_logs(folder, files, skipped)
-        offered += [(PooledRun(log=str(folder / rel), by="--pool-runs", source=str(folder), problem=why), None)
-                    for rel, why in skipped if is_log_name(rel)]   # other files of the folder are not offered
-        if not found and not skipped:
-            offered.append((PooledRun(log=str(folder), by="--pool-runs", source=str(folder),
-                                      problem="--pool-runs folder holds no log"), None))
-        for log in found:
-            offered.append((PooledRun(log=str(folder / log.path), by="--pool-runs", source=str(folder)), log))
+        unreadable = [(rel, why) for rel, why in skipped if is_log_name(rel)]  # other files are not offered
+        offered += [(PooledRun(str(folder / rel), "--pool-runs", None, problem=why), None) for rel, why in unreadable]
+        if not found and not unreadable:
+            offered.append((PooledRun(str(folder), "--pool-runs", None, problem="the folder holds no log"), None))
+        offered += [(PooledRun(str(folder / log.path), "--pool-runs", None), log) for log in found]
     seen = {r.log_sha256: r.log for r in ctx.static_runs or ctx.runs if r.log_sha256}
     digests = script_digests(ctx)
     for run, log in offered:

@@ -61,7 +61,8 @@ def verify_paths(paths: Iterable, *, ruleset=None, sota=None, sota_record=None, 
             shown = str(given) if Path(d).resolve() == base.resolve() else os.path.join(str(given), rel(d, base))
             targets.append((shown, Path(d)))
     if pool_runs and len(targets) + len(blocked) != 1:
-        raise GolfError(f"--pool-runs adds runs to one record: give one record folder, not {len(targets)}")
+        raise GolfError(f"--pool-runs adds runs to one record: give one record folder, not "
+                        f"{len(targets) + len(blocked)}")
     report = verifier.new_report()
     report.records.extend(RecordReport(path=shown, findings=[emit("G100", reason)]) for shown, reason in blocked)
     with progress_bar("verifying records", total=len(targets), enabled=False if len(targets) < 10 else None) as bar:

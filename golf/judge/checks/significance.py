@@ -159,8 +159,8 @@ def pooled_runs(ctx):
     usable = [p for p in ctx.pooled if p.problem is None]
     if not usable:
         return
-    listed = "; ".join(f"{p.log} (by {p.by}{', ' + p.source if p.source and p.by != '--pool-runs' else ''}): "
-                       f"val_bpb {p.val_bpb:.5f}" for p in usable)
+    listed = "; ".join(f"{p.log} (by {p.by}{', ' + p.source if p.source else ''}): val_bpb {p.val_bpb:.5f}"
+                       for p in usable)
     if ctx.ruleset.significance.pool_reproductions:
         yield Hit(f"{len(usable)} reproduction run(s) pooled with the record's {len(ctx.counted)} in the "
                   f"significance test: {listed}")
@@ -180,4 +180,4 @@ def reproduction_unusable(ctx):
     """
     for p in ctx.pooled:
         if p.problem is not None:
-            yield Hit(f"{p.log} (by {p.by}): {p.problem}; not pooled", p.log if p.by != "--pool-runs" else None)
+            yield Hit(f"{p.log} (by {p.by}): {p.problem}; not pooled", p.log if p.listed else None)
