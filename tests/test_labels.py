@@ -1,0 +1,174 @@
+"""The grammar of score labels (golf.read.labels) and the ruleset's classes (golf.judge.labels), on
+lines of each label family the challenge's record folders print (issue 24), written here."""
+
+from __future__ import annotations
+
+import pytest
+
+from golf.judge.labels import choose, place
+from golf.read.labels import is_label, read_label
+from golf.read.logs import parse_text
+from golf.rules import load_ruleset
+
+RULES = load_ruleset()
+
+
+def line(label: str, bpb: float = 1.1, decimals: int = 8) -> str:
+    return f"{label} val_loss:{bpb * 1.69:.{decimals}f} val_bpb:{bpb:.{decimals}f}"
+
+
+def scored(text: str):
+    """The one score line of a log holding `text`."""
+    [score] = parse_text(text + "\n").run.scores
+    return score
+
+
+# Each family of the issue, as a log line: (line, label golf reads, class, parts it reads).
+FAMILIES = [
+    (line("final_int6_ttt_exact"), "final_int6_ttt_exact", "ttt", dict(final=True, quant="int6", mode="ttt", exact=True)),
+    (line("final_ttt_exact"), "final_ttt_exact", "ttt", dict(mode="ttt", exact=True)),
+    (line("final_int8_ttt_lora_exact"), "final_int8_ttt_lora_exact", "ttt", dict(quant="int8", mode="ttt_lora")),
+    (line("final_causal_ttt_exact"), "final_causal_ttt_exact", "ttt", dict(mode="causal_ttt")),
+    (line("final_dyneval_exact"), "final_dyneval_exact", "ttt", dict(mode="dyneval")),
+    (line("sgd_ttt_exact"), "sgd_ttt_exact", "ttt", dict(final=False, mode="sgd_ttt", exact=True)),
+    (line("legal_ttt_exact"), "legal_ttt_exact", "ttt", dict(mode="legal_ttt")),
+    ("1776142348.135 " + line("quantized_ttt_phased"), "quantized_ttt_phased", "ttt",
+     dict(quant="quantized", mode="ttt_phased", exact=False)),
+    (line("final_kv_cache_eval_exact backend:polar"), "final_kv_cache_eval_exact backend:polar", "ttt",
+     dict(mode="kv_cache_eval", qualifiers={"backend": "polar"})),
+    (line("final_int6_sliding_exact"), "final_int6_sliding_exact", "sliding", dict(quant="int6", mode="sliding")),
+    (line("final_int8_sliding_exact"), "final_int8_sliding_exact", "sliding", dict(quant="int8", mode="sliding")),
+    (line("final_int6_sliding_window_exact"), "final_int6_sliding_window_exact", "sliding",
+     dict(mode="sliding_window")),
+    (line("final_int6_sliding_window_s64_exact"), "final_int6_sliding_window_s64_exact", "sliding",
+     dict(mode="sliding_window", stride=64)),
+    (line("final_int6+zstd22_roundtrip_slide512_exact"), "final_int6+zstd22_roundtrip_slide512_exact", "sliding",
+     dict(quant="int6", compressor="zstd22", mode="roundtrip_slide", stride=512, exact=True)),
+    (line("final_sliding_window_eval_exact stride:64"), "final_sliding_window_eval_exact", "sliding",
+     dict(mode="sliding_window_eval")),
+    (line("final_int8_zlib_roundtrip_exact sliding"), "final_int8_zlib_roundtrip_exact sliding", "sliding",
+     dict(quant="int8", compressor="zlib", mode="roundtrip_sliding")),
+    (line("final_int6_standard"), "final_int6_standard", "roundtrip", dict(quant="int6", mode="standard")),
+    (line("final_quant_roundtrip_exact mode:mixed"), "final_quant_roundtrip_exact mode:mixed", "roundtrip",
+     dict(quant="quant", mode="roundtrip", qualifiers={"mode": "mixed"})),
+    (line("roundtrip_int6+zstd22"), "roundtrip_int6+zstd22", "roundtrip",
+     dict(final=False, quant="int6", compressor="zstd22", mode="roundtrip")),
+    (line("final_INT7_zlib_roundtrip", decimals=4), "final_INT7_zlib_roundtrip", "roundtrip",
+     dict(quant="INT7", compressor="zlib")),
+    (line("final_xnor_roundtrip"), "final_xnor_roundtrip", "roundtrip", dict(quant="xnor")),
+    (line("final_temped"), "final_temped", "tempered", dict(mode="temped")),
+    (line("final_ngram_exact"), "final_ngram_exact", "flagged", dict(mode="ngram")),
+    ("ngram_exact:val_loss:1.85900000 val_bpb:1.10000000", "ngram_exact", "flagged", dict(mode="ngram", exact=True)),
+    (line("quantized_sliding_window_ppm_mixer"), "quantized_sliding_window_ppm_mixer", "flagged", {}),
+    # never a score, whatever the ruleset: diagnostics, pre-quantization and progress lines
+    (line("diagnostic quantized"), "diagnostic quantized", "excluded", dict(kind="diagnostic")),
+    (line("DIAGNOSTIC post_ttt"), "DIAGNOSTIC post_ttt", "excluded", dict(kind="diagnostic")),
+    (line("pre_quant_eval_exact"), "pre_quant_eval_exact", "excluded", dict(kind="prequant")),
+    (line("post-prequant-ttt"), "post-prequant-ttt", "excluded", dict(kind="prequant")),
+    ("ttt_sliding:done val_loss=1.891102 val_bpb=1.120020 elapsed=300.1s", "ttt_sliding:done", "excluded",
+     dict(kind="progress")),
+    (line("ttt_chunk 3/10"), "ttt_chunk 3/10", "progress", dict(kind="progress")),
+]
+
+
+@pytest.mark.parametrize("text,label,where,parts", FAMILIES, ids=[f[1] for f in FAMILIES])
+def test_each_family_is_read_and_placed(text, label, where, parts):
+    score = scored(text)
+    assert score.label == label
+    placement = place(label, RULES)
+    assert placement.place == where
+    for key, value in parts.items():
+        assert getattr(placement.parts, key) == value, key
+
+
+def test_a_label_the_grammar_cannot_place_keeps_the_parts_it_read():
+    placement = place("final_int6+brotli_slot_exact", RULES)
+    assert placement.place == "unplaced" and not placement.scored
+    assert placement.parts.describe() == "final, quantisation int6, compressor brotli, mode slot, exact"
+
+
+def test_an_exact_line_and_its_twin_are_one_family():
+    assert read_label("final_int6_ttt_exact").family == read_label("final_int6_ttt").family == "final_int6_ttt"
+    assert read_label("final_quant_roundtrip_exact mode:mixed").family == "final_quant_roundtrip mode:mixed"
+
+
+# ---- precedence between the classes -------------------------------------------------------------
+
+def test_ttt_over_sliding_over_roundtrip_over_tempered_wherever_they_stand():
+    lines = [line("final_int6_sliding_window_exact", 1.12), line("final_int6_ttt_exact", 1.10),
+             line("final_int6_roundtrip_exact", 1.14), line("final_temped", 1.13)]
+    for order in (lines, lines[::-1]):
+        assert choose(parse_text("\n".join(order) + "\n").run, RULES).label == "final_int6_ttt_exact"
+    no_ttt = [lines[0], lines[2], lines[3]]
+    assert choose(parse_text("\n".join(no_ttt) + "\n").run, RULES).label == "final_int6_sliding_window_exact"
+    assert choose(parse_text("\n".join(lines[2:]) + "\n").run, RULES).label == "final_int6_roundtrip_exact"
+    assert choose(parse_text(lines[3] + "\n").run, RULES).label == "final_temped"
+
+
+def test_within_a_class_the_exact_line_then_the_last_one():
+    run = parse_text("\n".join([line("final_int6_sliding_window_exact", 1.12),
+                                line("final_int6_sliding_window", 1.1200, decimals=4),
+                                line("final_int8_zlib_roundtrip_exact sliding", 1.13)]) + "\n").run
+    assert choose(run, RULES).label == "final_int8_zlib_roundtrip_exact sliding"
+    run = parse_text("\n".join([line("final_ttt_lora", 1.1529, decimals=4), line("final_ttt_lora_exact", 1.15289371),
+                                line("final_ttt_lora", 1.1529, decimals=4)]) + "\n").run
+    assert choose(run, RULES).val_bpb == 1.15289371
+
+
+def test_flagged_unplaced_and_never_scored_lines_are_never_chosen():
+    run = parse_text("\n".join([line("final_ngram_exact", 0.9), line("final_int6_slot_exact", 0.95),
+                                line("pre-quantization post-ema", 1.0), line("diagnostic quantized", 1.05),
+                                line("quantized", 1.06), line("final_int6_roundtrip", 1.2)]) + "\n").run
+    assert choose(run, RULES).label == "final_int6_roundtrip"
+    assert choose(parse_text(line("final_ngram_exact") + "\n").run, RULES) is None
+    assert choose(run, RULES, family="final_int6_roundtrip").val_bpb == 1.2
+
+
+# ---- the label reader refuses what is not a label -----------------------------------------------
+
+@pytest.mark.parametrize("label", ["", '"log_tail": "x', "[2026-04-01 10:00:00,123] INFO: step:3/10",
+                                   "Final result for seed 42 was, in the end,", "a" * 200, "step 3: {x}"])
+def test_not_labels(label):
+    assert not is_label(label)
+
+
+def test_junk_before_metric_values_is_never_a_score():
+    text = "\n".join([
+        '  "log_tail": "final_int6_ttt_exact val_loss:1.85900000 val_bpb:1.10000000 eval_time:900ms",',
+        "[2026-04-01 10:00:00,123] INFO: step:3/10 val_loss:2.0000 val_bpb:1.2000",
+        "val_loss:1.85900000 val_bpb:1.10000000",
+        line("final_int6_roundtrip_exact", 1.2),
+    ]) + "\n"
+    parsed = parse_text(text)
+    run = parsed.run
+    assert [s.label for s in run.scores] == ["final_int6_roundtrip_exact"]
+    assert [(p.step, p.total_steps, p.val_bpb) for p in run.periodic] == [(3, 10, 1.2)]   # logger prefix dropped
+    assert [(c.value, c.line) for c in run.printed_claims] == [(1.1, 3)]                  # the unlabelled line
+    assert any("log_tail" in problem and "not a score label" in problem for problem in parsed.problems)
+
+
+def test_torchrun_tee_prefix_is_dropped():
+    run = parse_text("[default0]:" + line("quantized_ttt", 1.07) + "\n[default0]:4000/50000 val_loss: 2.1 "
+                     "val_bpb: 1.3\n").run
+    assert [s.label for s in run.scores] == ["quantized_ttt"]
+    assert [p.step for p in run.periodic] == [4000]
+
+
+# ---- free-form summaries are claims the script printed, never a score --------------------------
+
+def test_free_form_summary_lines_are_printed_claims():
+    text = "\n".join(["Mean val_bpb : 1.1752", "- val_bpb: 1.35557361", "val_bpb: 1.2", "eval_bits_per_byte=1.21",
+                      "val_bpb:enabled tokenizer_kind=sentencepiece"]) + "\n"
+    run = parse_text(text).run
+    assert [(c.value, c.decimals, c.line) for c in run.printed_claims] == [
+        (1.1752, 4, 1), (1.35557361, 8, 2), (1.2, 1, 3), (1.21, 2, 4)]
+    assert run.scores == [] and choose(run, RULES) is None
+    assert run.config["tokenizer_kind"] == "sentencepiece"   # a config line is still configuration
+
+
+def test_label_checks_stay_linear_on_long_lines():
+    # possessive patterns: a long run of label characters followed by a character no label holds
+    long = "a" * 200_000 + "!"
+    assert not is_label(long[:150] + "!")
+    parsed = parse_text(long + " val_loss:1.0 val_bpb:1.0\n" + "x_" * 100_000 + " val_loss:1.0 val_bpb:1.0\n")
+    assert parsed.run is None or parsed.run.scores == []
