@@ -4,6 +4,8 @@ lines of each label family the challenge's record folders print (issue 24), writ
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from golf.judge.labels import choose, place
 from golf.read.labels import is_label, read_label
@@ -172,3 +174,36 @@ def test_label_checks_stay_linear_on_long_lines():
     assert not is_label(long[:150] + "!")
     parsed = parse_text(long + " val_loss:1.0 val_bpb:1.0\n" + "x_" * 100_000 + " val_loss:1.0 val_bpb:1.0\n")
     assert parsed.run is None or parsed.run.scores == []
+
+
+# ---- any label built from the grammar's parts reads back as those parts ----------------------------
+
+MODES = [("ttt", "ttt"), ("ttt_lora", "ttt"), ("causal_ttt", "ttt"), ("legal_ttt", "ttt"), ("sgd_ttt", "ttt"),
+         ("dyneval", "ttt"), ("ttt_phased", "ttt"), ("kv_cache_eval", "ttt"), ("sliding", "sliding"),
+         ("sliding_window", "sliding"), ("sliding_window_eval", "sliding"), ("roundtrip", "roundtrip"),
+         ("standard", "roundtrip"), ("temped", "tempered"), ("ngram", "flagged"), ("ppm", "flagged"),
+         ("mixer", "flagged"), ("slot", "unplaced")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(final=st.booleans(), quant=st.sampled_from([None, "int5", "int6", "int8", "INT7", "ternary", "binary", "xnor",
+                                                   "mixed", "quant", "quantized"]),
+       compressor=st.sampled_from([None, "zlib", "zstd22", "lzma", "brotli"]), joiner=st.sampled_from(["_", "+"]),
+       mode=st.sampled_from(MODES), exact=st.booleans(),
+       qualifiers=st.lists(st.sampled_from(["mode:mixed", "backend:polar"]), unique=True, max_size=2))
+def test_any_label_of_the_grammar_reads_back(final, quant, compressor, joiner, mode, exact, qualifiers):
+    packed = joiner.join(p for p in (quant, compressor) if p)
+    core = "_".join(p for p in ("final" if final else None, packed or None, mode[0], "exact" if exact else None) if p)
+    label = " ".join([core, *qualifiers])
+    score = scored(line(label))
+    assert score.label == label and score.exact == exact
+    parts = read_label(label)
+    assert (parts.kind, parts.final, parts.quant, parts.compressor, parts.mode, parts.exact) == (
+        "score", final, quant, compressor, mode[0], exact)
+    assert parts.qualifiers == dict(q.split(":") for q in qualifiers)
+    assert place(label, RULES).place == mode[1]
+
+
+def test_a_long_free_form_line_is_read_in_linear_time():
+    parsed = parse_text("val_bpb: " + "1" * 1_000_000 + "x\n" + "Mean val_bpb :" + " " * 1_000_000 + "1.5\n")
+    assert [c.value for c in parsed.run.printed_claims] == [1.5]
