@@ -207,3 +207,58 @@ def test_any_label_of_the_grammar_reads_back(final, quant, compressor, joiner, m
 def test_a_long_free_form_line_is_read_in_linear_time():
     parsed = parse_text("val_bpb: " + "1" * 1_000_000 + "x\n" + "Mean val_bpb :" + " " * 1_000_000 + "1.5\n")
     assert [c.value for c in parsed.run.printed_claims] == [1.5]
+
+
+# ---- the claim as a witness, through golf verify ----------------------------------------------------
+
+SEEDS = (1337, 42, 2025)
+
+
+def _record_with(tmp_path, name, extra_lines, claimed):
+    """The verify kit's 3-seed record (roundtrip scores 1.1000, 1.1010, 1.0990), each log given its extra
+    lines, its submission.json claiming the per-seed values `claimed` (and their mean)."""
+    import json
+
+    from fixtures.verify.kit import default_submission, make_record
+
+    root = make_record(tmp_path, name, seeds=SEEDS, submission=default_submission(SEEDS, claimed))
+    for seed, extra in zip(SEEDS, extra_lines):
+        log = root / f"train_seed{seed}.log"
+        log.write_text(log.read_text() + "".join(f"{text}\n" for text in extra))
+    return root
+
+
+def _verify(root):
+    from golf.judge.verify import verify_record
+
+    report = verify_record(root)
+    return report, {f.name for f in report.findings}, {r.log: r.label for r in report.runs}
+
+
+def test_an_extra_evaluation_after_the_claimed_score_in_one_run(tmp_path):
+    # as SP4096 seed 42: every run scores sliding; one prints a worse `final_int6_ttt` afterwards
+    sliding = [[line("final_int6_sliding_window_exact", b)] for b in (1.09, 1.091, 1.089)]
+    sliding[0].append(line("final_int6_ttt", 1.2))
+    report, found, labels = _verify(_record_with(tmp_path, "2026-04-06_Extra", sliding, (1.09, 1.091, 1.089)))
+    assert set(labels.values()) == {"final_int6_sliding_window_exact"}
+    assert "claim-mismatch" not in found and "score-chosen-by-claim" not in found
+
+
+def test_the_claim_names_an_overloaded_label_the_ruleset_excludes(tmp_path):
+    # every run's claimed score is the non-exact `final_int6_ttt` line the ruleset excludes as overloaded
+    extra = [[line("final_int6_sliding_window_exact", b + 0.02), line("final_int6_ttt", b)] for b in (1.05, 1.051, 1.049)]
+    report, found, labels = _verify(_record_with(tmp_path, "2026-04-06_Ttt", extra, (1.05, 1.051, 1.049)))
+    assert set(labels.values()) == {"final_int6_ttt"}
+    assert "score-chosen-by-claim" in found and "claim-mismatch" not in found
+    # a claim that is none of the families changes nothing: the classes decide and G205 says what it is
+    report, found, labels = _verify(_record_with(tmp_path, "2026-04-07_Ttt", extra, (1.3, 1.3, 1.3)))
+    assert set(labels.values()) == {"final_int6_sliding_window_exact"}
+    assert "score-chosen-by-claim" not in found and "claim-mismatch" in found
+
+
+def test_the_claim_never_chooses_flagged_or_unplaced_lines(tmp_path):
+    extra = [[line("final_ngram_exact", b), line("final_slot_exact", b)] for b in (0.9, 0.901, 0.899)]
+    report, found, labels = _verify(_record_with(tmp_path, "2026-04-06_Ngram", extra, (0.9, 0.901, 0.899)))
+    assert set(labels.values()) == {"final_int8_zlib_roundtrip_exact"}
+    assert {"claim-mismatch", "flagged-score-label", "unknown-score-label"} <= found
+    assert "score-chosen-by-claim" not in found

@@ -27,11 +27,18 @@ class Placement:
 
     parts: LabelParts
     place: str
+    mode_class: str | None = None   # the class of the label's mode, even where the ruleset excludes the label
 
     @property
     def scored(self) -> bool:
         """A line of one of the ruleset's classes: it can be a run's score."""
         return self.place not in (*NEVER_SCORED, "flagged", "unplaced")
+
+    @property
+    def claimable(self) -> bool:
+        """A line a claim may name as the score: a scored one, or one the ruleset excludes only because the
+        label is overloaded (`final_int6_ttt`) while the grammar reads a score of a class."""
+        return self.scored or (self.place == "excluded" and self.mode_class is not None)
 
 
 def place(label: str, ruleset) -> Placement:
@@ -42,27 +49,29 @@ def place(label: str, ruleset) -> Placement:
 @functools.lru_cache(maxsize=4096)
 def _place(label: str, classes: tuple, modes: tuple, excluded: tuple, flagged: tuple) -> Placement:
     parts = read_label(label)
+    mode_class = None
+    if parts.kind == "score" and parts.mode:
+        mode_class = next((name for name, globs in zip(classes, modes)
+                           if any(fnmatchcase(parts.mode, g) for g in globs)), None)
     if any(fnmatchcase(label, p) for p in excluded):
-        return Placement(parts, "excluded")
+        return Placement(parts, "excluded", mode_class)
     if any(fnmatchcase(label, p) for p in flagged):
         return Placement(parts, "flagged")
     if parts.kind != "score":
         return Placement(parts, parts.kind)
-    for name, globs in zip(classes, modes):
-        if parts.mode and any(fnmatchcase(parts.mode, g) for g in globs):
-            return Placement(parts, name)
-    return Placement(parts, "unplaced")
+    return Placement(parts, mode_class or "unplaced", mode_class)
 
 
-def rank(line, ruleset) -> tuple | None:
+def rank(line, ruleset, claimed: bool = False) -> tuple | None:
     """How good a score `line` is (higher is better), or None when it is never a score: its class
-    first, then `_exact` / 8-decimal lines, then the last one."""
+    first, then `_exact` / 8-decimal lines, then the last one. `claimed`: the claim names the line's
+    family, which may then be one the ruleset excludes as overloaded (Placement.claimable)."""
     if not line.finite:
         return None
     where = place(line.label, ruleset)
-    if not where.scored:
+    if not (where.claimable if claimed else where.scored):
         return None
-    return (-ruleset.label_classes.index(where.place), line.exact or line.decimals >= 8, line.line)
+    return (-ruleset.label_classes.index(where.mode_class), line.exact or line.decimals >= 8, line.line)
 
 
 def choose(run, ruleset, family: str | None = None):
@@ -74,7 +83,7 @@ def choose(run, ruleset, family: str | None = None):
     for line in run.scores:
         if family is not None and read_label(line.label).family != family:
             continue
-        key = rank(line, ruleset)
+        key = rank(line, ruleset, claimed=family is not None)
         if key is not None and (best_rank is None or key > best_rank):
             best, best_rank = line, key
     return best
@@ -113,11 +122,11 @@ class Witness:
 
 
 def families(run, ruleset) -> dict[str, object]:
-    """A run's score lines by family (label less `_exact`), the best line of each; scored classes only."""
+    """A run's score lines a claim may name, by family (label less `_exact`), the best line of each."""
     out: dict[str, object] = {}
     best: dict[str, tuple] = {}
     for line in run.scores if run is not None else []:
-        key = rank(line, ruleset)
+        key = rank(line, ruleset, claimed=True)
         if key is None:
             continue
         family = read_label(line.label).family
@@ -138,9 +147,9 @@ def claim_witness(runs, ruleset, claim: float, decimals: int, literal: str) -> W
     matching = [f for f in common if mean_agrees(claim, [lines[f].val_bpb for lines in per_run], decimals)]
     if not matching:
         return None
-    family = max(matching, key=lambda f: (min(rank(lines[f], ruleset) for lines in per_run), f))
+    family = max(matching, key=lambda f: (min(rank(lines[f], ruleset, claimed=True) for lines in per_run), f))
     values = [lines[family].val_bpb for lines in per_run]
-    return Witness(family, place(per_run[0][family].label, ruleset).place, literal, sum(values) / len(values),
+    return Witness(family, place(per_run[0][family].label, ruleset).mode_class, literal, sum(values) / len(values),
                    tuple(sorted({r.score.label for r in runs})), sum(chosen) / len(chosen), len(runs))
 
 
