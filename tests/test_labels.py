@@ -27,7 +27,8 @@ def scored(text: str):
 
 # Each family of the issue, as a log line: (line, label golf reads, class, parts it reads).
 FAMILIES = [
-    (line("final_int6_ttt_exact"), "final_int6_ttt_exact", "ttt", dict(final=True, quant="int6", mode="ttt", exact=True)),
+    (line("final_int6_ttt_exact"), "final_int6_ttt_exact", "ttt",
+     dict(final=True, quant="int6", mode="ttt", exact=True)),
     (line("final_ttt_exact"), "final_ttt_exact", "ttt", dict(mode="ttt", exact=True)),
     (line("final_int8_ttt_lora_exact"), "final_int8_ttt_lora_exact", "ttt", dict(quant="int8", mode="ttt_lora")),
     (line("final_causal_ttt_exact"), "final_causal_ttt_exact", "ttt", dict(mode="causal_ttt")),
@@ -246,7 +247,8 @@ def test_an_extra_evaluation_after_the_claimed_score_in_one_run(tmp_path):
 
 def test_the_claim_names_an_overloaded_label_the_ruleset_excludes(tmp_path):
     # every run's claimed score is the non-exact `final_int6_ttt` line the ruleset excludes as overloaded
-    extra = [[line("final_int6_sliding_window_exact", b + 0.02), line("final_int6_ttt", b)] for b in (1.05, 1.051, 1.049)]
+    extra = [[line("final_int6_sliding_window_exact", b + 0.02), line("final_int6_ttt", b)]
+             for b in (1.05, 1.051, 1.049)]
     report, found, labels = _verify(_record_with(tmp_path, "2026-04-06_Ttt", extra, (1.05, 1.051, 1.049)))
     assert set(labels.values()) == {"final_int6_ttt"}
     assert "score-chosen-by-claim" in found and "claim-mismatch" not in found

@@ -42,7 +42,8 @@ class Placement:
 
 
 def place(label: str, ruleset) -> Placement:
-    return _place(label, tuple(ruleset.label_classes), tuple(tuple(ruleset.label_modes[c]) for c in ruleset.label_classes),
+    classes = tuple(ruleset.label_classes)
+    return _place(label, classes, tuple(tuple(ruleset.label_modes[c]) for c in classes),
                   tuple(ruleset.excluded_labels), tuple(ruleset.flagged_labels))
 
 
