@@ -264,3 +264,28 @@ def test_the_claim_never_chooses_flagged_or_unplaced_lines(tmp_path):
     assert set(labels.values()) == {"final_int8_zlib_roundtrip_exact"}
     assert {"claim-mismatch", "flagged-score-label", "unknown-score-label"} <= found
     assert "score-chosen-by-claim" not in found
+
+
+# Every label of spec 3.2's table keeps its place: the tier the old precedence list gave it, or never a score.
+SPEC_TABLE = {
+    "final_int8_zlib_roundtrip_exact": "roundtrip", "final_int8_zlib_roundtrip": "roundtrip",
+    "final_int6_roundtrip": "roundtrip", "final_int6_roundtrip_exact": "roundtrip",
+    "diagnostic pre-quantization post-ema": "excluded", "diagnostic quantized": "excluded",
+    "final_int6_sliding_window": "sliding", "quantized_ttt_phased": "ttt", "pre-quantization post-ema": "excluded",
+    "final_int6_sliding_window_exact": "sliding", "quantized": "excluded", "quantized_sliding_window": "sliding",
+    "DIAGNOSTIC post_ema": "excluded", "ttt_sliding:done": "excluded", "legal_ttt_exact": "ttt",
+    "final_sliding": "sliding", "final_xnor_roundtrip": "roundtrip", "quantized_ttt_lora": "ttt",
+    "final_sliding_window": "sliding", "final_sliding_window_exact": "sliding",
+    "final_sliding_window_eval": "sliding", "final_sliding_window_eval_exact": "sliding", "legal_ttt": "ttt",
+    "final_ternary_roundtrip": "roundtrip", "quantized_ttt": "ttt", "final_roundtrip": "roundtrip",
+    "final_temped": "tempered", "final_int8_zlib_roundtrip sliding": "sliding",
+    "final_int8_zlib_roundtrip_exact sliding": "sliding", "final_ttt_lora": "ttt", "final_int8_ttt_lora": "ttt",
+    "final_int6_ttt": "excluded", "final_binary_roundtrip": "roundtrip", "final_INT7_zlib_roundtrip": "roundtrip",
+    "final_ttt_T0.98_exact": "ttt",
+}
+
+
+@pytest.mark.parametrize("label,where", sorted(SPEC_TABLE.items()))
+def test_spec_table_labels_keep_their_place(label, where):
+    assert place(label, RULES).place == where
+    assert is_label(label)
