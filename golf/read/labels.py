@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 MAX_LABEL_CHARS = 160
 MAX_LABEL_WORDS = 6
 _CORE_RE = re.compile(r"[A-Za-z][A-Za-z0-9_.+\-]*+(?::[A-Za-z0-9_.+\-]++)?")
-_WORD_RE = re.compile(r"[A-Za-z0-9_.+/\-]++(?:[:=][A-Za-z0-9_.+\-]*+)?|\([A-Za-z0-9_.+\-=:,]*+\)")
+_WORD_RE = re.compile(r"[A-Za-z0-9_.+/\-]++(?:[:=][A-Za-z0-9_.+\-]*+)?|\([A-Za-z0-9_.+\-=:,]*+\)|\[\d++/\d++\]")
 
 _QUANT_RE = re.compile(r"(?:int|fp|bf|nf|q|mxfp)\d{1,2}|ternary|binary|xnor|mixed|quant|quantized|gptq|awq|"
                        r"int\d{1,2}int\d{1,2}|bitnet|lowbit", re.IGNORECASE)
