@@ -999,3 +999,48 @@ def test_a_pool_runs_folder_without_logs_is_named(tmp_path):
     (empty / "notes.md").write_text("no runs here\n")
     [finding] = names(verify(new, pool_runs=[empty]))["reproduction-unusable"]
     assert str(empty) in finding.message and "holds no log" in finding.message and finding.file is None
+
+
+# ---- the claim as a witness of which score family counts (issue 24) --------------------------------
+
+def test_claim_chooses_the_family_it_is_the_mean_of(tmp_path):
+    # every run prints a worse TTT pass after the claimed roundtrip score (as SP4096 seed 42 did)
+    root = with_extra_score(make_record(tmp_path, "2026-04-06_Extra"),
+                            "final_int6_ttt_exact val_loss:2.03000000 val_bpb:1.20000000")
+    report = verify(root)
+    found = names(report)
+    [note] = found["score-chosen-by-claim"]
+    assert note.severity == "info" and "final_int8_zlib_roundtrip" in note.message
+    assert "final_int6_ttt_exact" in note.message
+    assert "claim-mismatch" not in found
+    assert {r.label for r in report.runs} == {"final_int8_zlib_roundtrip_exact"}
+    # without the witness the classes decide: a claim of the TTT mean keeps the TTT lines, silently
+    sub = json.loads((root / "submission.json").read_text())
+    sub["val_bpb"] = 1.2
+    (root / "submission.json").write_text(json.dumps(sub))
+    report = verify(root)
+    assert "score-chosen-by-claim" not in names(report)
+    assert {r.label for r in report.runs} == {"final_int6_ttt_exact"}
+
+
+def test_claim_of_the_last_step_lines_is_named(tmp_path):
+    sub = default_submission((1337, 42, 2025), (1.1000, 1.1010, 1.0990))
+    sub["val_bpb"] = 1.106   # the mean of the last periodic validation lines (score + 0.006)
+    report = verify(make_record(tmp_path, submission=sub))
+    [mismatch] = names(report)["claim-mismatch"]
+    assert "periodic validation (step)" in mismatch.message
+
+
+def test_no_score_names_the_summary_the_script_printed(tmp_path):
+    root = make_record(tmp_path, log_kwargs=[{"label": "final_mystery_eval"}] * 3)
+    found = names(verify(root))
+    [none] = found["no-score"]   # the claim is the mean of the lines golf cannot place
+    assert "mean of the `final_mystery_eval" in none.message and "a label golf cannot place" in none.message
+    assert "mode mystery_eval" in found["unknown-score-label"][0].message
+    sub = json.loads((root / "submission.json").read_text())
+    sub["val_bpb"] = 1.1234
+    (root / "submission.json").write_text(json.dumps(sub))
+    for log in root.glob("*.log"):
+        log.write_text(log.read_text() + "Mean val_bpb : 1.1234\n")
+    [none] = names(verify(root))["no-score"]
+    assert "Mean val_bpb : 1.1234" in none.message and "not a score line" in none.message

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from golf.judge.labels import choose
 from golf.read.logs import choose_score, parse_log
 from test_logs import DEFAULT_EXCLUDE, DEFAULT_PRECEDENCE
 
@@ -149,5 +150,5 @@ def test_ruleset_precedence_agrees_on_the_corpus():
     for path in corpus_logs():
         run = parse_log(path).run
         ours = choose_score(run, DEFAULT_PRECEDENCE, DEFAULT_EXCLUDE)
-        theirs = choose_score(run, ruleset.label_precedence, ruleset.excluded_labels)
+        theirs = choose(run, ruleset)
         assert theirs is not None and (theirs.label, theirs.line) == (ours.label, ours.line), path

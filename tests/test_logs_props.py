@@ -23,7 +23,7 @@ LABELS = [
     "final_binary_roundtrip", "final_INT7_zlib_roundtrip",
 ]
 SEPARATORS = [":", ": ", "="]
-PREFIXES = ["", "[rank0]:", "[rank3]: ", "1776142348.135 ", "1776142348 "]
+PREFIXES = ["", "[rank0]:", "[rank3]: ", "[default0]:", "1776142348.135 ", "1776142348 "]
 SUFFIXES = ["", " eval_time:123ms", " stride:64 eval_time:97749ms", " (stride=16, T=0.90) eval_time:429023ms",
             " (stride=16, T=1.02) time:130598ms", " T=1.02", " elapsed=407.5s", " eval_time:5.5s"]
 

@@ -42,7 +42,8 @@ def test_loaded_values_are_the_file_values():
         assert track.processes == table["processes"]
         assert track.record is table["record"]
         assert track.hardware == table["hardware"]
-    assert rules.label_precedence == doc["labels"]["precedence"]
+    assert list(rules.label_classes) == doc["labels"]["classes"]
+    assert {k: list(v) for k, v in rules.label_modes.items()} == doc["labels"]["modes"]
     assert rules.excluded_labels == doc["labels"]["excluded"]
     assert list(rules.required_files) == doc["files"]["required"]
     sig = doc["significance"]
@@ -64,8 +65,7 @@ def test_the_challenge_numbers():
     assert rules.track("non-record-16mb").train_time_limit_ms is None
     assert rules.significance.delta == 0.005 and rules.significance.unit == "nats"
     assert rules.significance.alpha == 0.01 and rules.significance.min_runs >= 2
-    assert rules.label_precedence.index("legal_ttt_exact") < rules.label_precedence.index("quantized_sliding_window") \
-        < rules.label_precedence.index("final_int8_zlib_roundtrip_exact")
+    assert rules.label_classes[:3] == ("ttt", "sliding", "roundtrip")   # spec 5.1: TTT > sliding > roundtrip
     assert {"README.md", "submission.json", "train_gpt.py"} <= set(rules.required_files)
     assert rules.code_bytes_policy.script == "train_gpt.py"
 
@@ -136,11 +136,12 @@ def test_track_command_uses_the_process_count():
 
 
 def _label(lines):
-    from golf.read.logs import choose_score, parse_text
+    from golf.judge.labels import choose
+    from golf.read.logs import parse_text
 
     rules = load_ruleset()
     text = "".join(f"{line} val_loss:2.00000000 val_bpb:{1 + i / 100:.8f}\n" for i, line in enumerate(lines))
-    score = choose_score(parse_text(text).run, rules.label_precedence, rules.excluded_labels)
+    score = choose(parse_text(text).run, rules)
     return score.label if score else None
 
 

@@ -11,7 +11,7 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "logs", help="parse training logs and show the runs, scores, times and sizes found",
         description="Parse training logs of the challenge (any format family) and show, per file, the run's "
-                    "score (chosen with the ruleset's label precedence), steps, train and eval time, sizes, "
+                    "score (chosen by the ruleset's label classes), steps, train and eval time, sizes, "
                     "seed, world size, the embedded source's sha256 and any problems met. By default only the "
                     "last complete run of each file is shown.")
     parser.add_argument("files", nargs="+", metavar="FILE", help="log files to parse")
@@ -20,7 +20,7 @@ def register(subparsers) -> None:
                         help="show every run found in a file, not only the last complete one")
     options.add_ruleset(parser)
     parser.add_argument("--label", metavar="GLOB",
-                        help="take the score from lines with this label (overrides the precedence)")
+                        help="take the score from lines with this label (overrides the label classes)")
     parser.set_defaults(handler=run)
 
 
@@ -70,6 +70,7 @@ def _run_report(run, index, ruleset, override) -> dict:
     from dataclasses import asdict
 
     from golf.judge.facts import score_of
+    from golf.judge.labels import place
 
     score = score_of(run, ruleset, override=override)
     return {
@@ -78,7 +79,9 @@ def _run_report(run, index, ruleset, override) -> dict:
         "last_line": run.last_line,
         "complete": run.complete,
         "score": asdict(score) if score else None,
-        "scores": [asdict(s) for s in run.scores],
+        # each line with the ruleset's place for its label: a class (ttt, sliding, ...), or why it is no score
+        "scores": [dict(asdict(s), place=place(s.label, ruleset).place) for s in run.scores],
+        "printed_claims": [asdict(c) for c in run.printed_claims],
         "steps": run.steps,
         "total_steps": run.total_steps,
         "stop_reason": run.stop_reason,

@@ -26,7 +26,7 @@ def register(subparsers) -> None:
     parser.add_argument("--date", help="submission date, YYYY-MM-DD (default: from the folder name, else today)")
     options.add_sota(parser)
     parser.add_argument("--score-label", dest="score_label", metavar="LABEL",
-                        help="log label (glob) that is the score, instead of the ruleset precedence")
+                        help="log label (glob) that is the score, instead of the ruleset's label classes")
     parser.add_argument("--command", help="the command that reproduces one run, run inside the record folder")
     options.add_env(parser, "environment variable of the run command (repeatable)")
     options.add_ruleset(parser)

@@ -151,6 +151,11 @@ class RecordContext:
     other_significance: Any = None  # (ruleset label, Significance): the reading of the ruleset's `also_report`
     reruns: list[Any] | None = None
     pooled: list[PooledRun] = field(default_factory=list)  # reproductions: listed in submission.json or given
+    witness: Any = None             # golf.judge.labels.Witness: the claim chose the score family
+
+    @property
+    def score_family(self) -> str | None:
+        return self.witness.family if self.witness is not None else None
 
     @property
     def counted(self) -> list[RunFacts]:
@@ -362,14 +367,38 @@ def val_tokens_by_tokenizer(runs: list[RunFacts]) -> dict[str, set[int]]:
 _DATE_RE = re.compile(r"(\d{4}-\d{2}-\d{2})")
 
 
-def score_of(run, ruleset, submission=None, override: str | None = None):
-    """The score line of a run: the record's own `score_label` (or `override`) when given, else the
-    ruleset's label precedence; None when the run has no acceptable score line."""
+def score_of(run, ruleset, submission=None, override: str | None = None, family: str | None = None):
+    """The score line of a run: the record's own `score_label` (or `override`, a glob) when given, else
+    the best line of the ruleset's label classes (golf.judge.labels), of `family` first when the claim
+    chose one; None when the run has no acceptable score line."""
+    from golf.judge.labels import choose
     from golf.read.logs import choose_score
 
     label = override or (getattr(submission, "score_label", None) if submission is not None else None)
-    excluded = [*ruleset.excluded_labels, *ruleset.flagged_labels]  # flagged labels are never chosen silently
-    return choose_score(run, ruleset.label_precedence, excluded, override=label)
+    if label:
+        return choose_score(run, [label], [], override=label)
+    return (choose(run, ruleset, family) if family else None) or choose(run, ruleset)
+
+
+def witness_claim(ctx: "RecordContext") -> None:
+    """When submission.json's val_bpb is the mean of one family of score lines and the classes chose
+    others, score the runs by that family (`ctx.witness` says so; G216)."""
+    from golf.judge.labels import claim_witness
+
+    submission = ctx.submission
+    if submission is None or submission.val_bpb is None or submission.score_label:
+        return
+    runs = ctx.counted
+    key = submission.keys.get("val_bpb", "val_bpb")
+    literal = claim_literal(ctx, key)
+    witness = claim_witness(runs, ctx.ruleset, submission.val_bpb, decimals_of(literal, submission.val_bpb),
+                            str(literal) if literal is not None else repr(submission.val_bpb))
+    if witness is None:
+        return
+    ctx.witness = witness
+    for r in ctx.runs:
+        if r.score is not None:
+            r.score = score_of(r.run, ctx.ruleset, family=witness.family)
 
 
 def build_context(root: Path, ruleset, *, shown: str | None = None, reruns=None, submission=None,
@@ -398,6 +427,7 @@ def build_context(root: Path, ruleset, *, shown: str | None = None, reruns=None,
     ctx.code_count = count_code(ctx)
     read_claim_text(ctx)
     ctx.runs = static_runs(ctx)
+    witness_claim(ctx)
     if reruns is not None:
         ctx.reruns = list(reruns)
         ctx.static_runs = ctx.runs
@@ -454,7 +484,7 @@ def pooled_runs(ctx: RecordContext, pool_dirs=()) -> list[PooledRun]:
         if log is None:
             continue
         run.seed = log.seed
-        run.score = score_of(log.run, ctx.ruleset, ctx.submission)
+        run.score = score_of(log.run, ctx.ruleset, ctx.submission, family=ctx.score_family)
         sources = run_sources(log.run, log.parse, [])
         if run.score is None:
             run.problem = "no score line"
@@ -495,7 +525,7 @@ def rerun_facts(ctx: RecordContext, result) -> RunFacts:
         f.run = parse.run
         f.n_runs_in_log = len(parse.runs)
         f.log_problems = list(parse.problems)
-        f.score = score_of(f.run, ctx.ruleset, ctx.submission)
+        f.score = score_of(f.run, ctx.ruleset, ctx.submission, family=ctx.score_family)
         f.sources = run_sources(f.run, parse, [])
         if f.run is not None and f.run.seed is not None:
             f.seed_sources["log"] = f.run.seed

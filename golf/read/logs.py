@@ -30,6 +30,7 @@ from fnmatch import fnmatchcase
 from typing import Iterable, TextIO
 
 from golf.io import open_regular
+from golf.read.labels import is_label
 
 # A source region larger than this is not kept in memory (its sha256 still is).
 SOURCE_KEEP_LIMIT = 5_000_000
@@ -81,8 +82,13 @@ _STOP_RE = re.compile(
     r"^stopping_early:\s*(?P<reason>\w+)(?>.*?\btrain_time:\s*(?P<t>" + _NUM + r")\s*ms)?"
     r"(?>.*?\bstep:\s*(?P<s>\d+)/(?P<m>\d+))?"
 )
-# optional torchrun rank prefix, then an optional leading Unix timestamp
-_PREFIX_RE = re.compile(r"(?:\[rank\d+\]:\s?)?(?:\d{9,11}(?:\.\d+)?\s+)?")
+# optional torchrun rank prefix (`[rank0]:`, or `[default0]:` from --tee), then an optional leading Unix timestamp
+_PREFIX_RE = re.compile(r"(?:\[(?:rank|default)\d+\]:\s?)?(?:\d{9,11}(?:\.\d+)?\s+)?")
+# A summary the script prints of its own result (`Mean val_bpb : 1.1752`, `- val_bpb: 1.35557361`,
+# `val_bpb: 1.2` alone, `eval_bits_per_byte=1.21`): a claim printed by the script, never a run's score.
+_PRINTED_CLAIM_RE = re.compile(
+    r"^(?:[-*]\s*)?(?:(?:mean|avg|average|final)[ _])?(?P<key>val_bpb|eval_bits_per_byte|bits_per_byte)"
+    r"\s*[:=]\s*(?P<v>" + _NUM + r")\s*$", re.IGNORECASE)
 # Lines starting with one of these keywords go to the named _Parser method.
 _KEYWORD_METHODS = {
     "Running Python": "python_line", "Python ": "python_line",
@@ -153,6 +159,17 @@ class ScoreLine:
 
 
 @dataclass(slots=True)
+class PrintedClaim:
+    """A result the script printed in free form (`Mean val_bpb : 1.1752`): a claim, never a run's score."""
+
+    key: str
+    value: float
+    text: str
+    line: int
+    decimals: int
+
+
+@dataclass(slots=True)
 class PeriodicVal:
     """A periodic validation line (`step:S/M val_loss:...` or `S/M val_loss: ...`)."""
 
@@ -217,6 +234,7 @@ class Run:
     python_version: str | None = None
     torch_version: str | None = None
     gpus: list[str] = field(default_factory=list)
+    printed_claims: list[PrintedClaim] = field(default_factory=list)
     complete: bool = False
     first_line: int = 0
     last_line: int = 0
@@ -574,21 +592,27 @@ class _Parser:
                         self.open_source(number)
                         self.source_line(raw)
                         continue
-                    if (first == "[" and line.startswith("[rank")) or (first in _DIGITS and line[:9].isdigit()):
+                    if (first == "[" and line.startswith(("[rank", "[default"))) \
+                            or (first in _DIGITS and line[:9].isdigit()):
                         match = _PREFIX_RE.match(line)
                         if match.end():
                             line = line[match.end():]
                             if not line:
                                 continue
                             first = line[0]
-                if "val_bpb" in line and "val_loss" in line:
-                    if first in _PERIODIC_FIRST:
-                        match = _PERIODIC_RE.match(line)
-                        if match:
-                            self.periodic_line(number, line, match)
+                if "val_bpb" in line:
+                    if "val_loss" in line:
+                        if first in _PERIODIC_FIRST:
+                            match = _PERIODIC_RE.match(line)
+                            if match:
+                                self.periodic_line(number, line, match)
+                                continue
+                        if self.score_line(number, line):
                             continue
-                    if self.score_line(number, line):
+                    elif self.printed_claim(number, line):
                         continue
+                elif "bits_per_byte" in line and self.printed_claim(number, line):
+                    continue
                 if first in _STEP_FIRST and "/" in line[:16] and (first != "s" or line.startswith("step:")):
                     # A training step line; parsed lazily (only the last one before a stop matters).
                     if self.run is None:
@@ -797,6 +821,24 @@ class _Parser:
         if label == "sliding" or label.endswith(" sliding"):
             label, sliding = label[:-7].strip(), "sliding"
         label = label.rstrip(":").strip()
+        if not is_label(label):
+            # Not a plain label: a logger prefix before a periodic line, else a line golf cannot read.
+            last = label.rpartition(" ")[2]
+            periodic = _PERIODIC_LABEL_RE.match(last) if label and (last[:1].isdigit() or last.startswith("step")) \
+                else None
+            if not label:   # `val_loss:x val_bpb:y` with no label: the script's own summary, not a score
+                run = self.current(number)
+                if len(run.printed_claims) < MAX_ENTRIES:
+                    run.printed_claims.append(PrintedClaim("val_bpb", float(bpb_text), line.strip(), number,
+                                                           _decimals(bpb_text)))
+                run.last_line = number
+                return True
+            if periodic is None:
+                shown = label if len(label) <= 60 else label[:57] + "..."
+                self.problem(f"line {number}: metric values after {shown!r}, which is not a score label; "
+                             "not read as a score")
+                return True
+            label = last
         loss, bpb = float(loss_text), float(bpb_text)
         run = self.current(number)
         run.last_line = number
@@ -836,6 +878,18 @@ class _Parser:
                               "only the first ones and the last are kept")
         run.complete = True
         self.progress = True
+        return True
+
+    def printed_claim(self, number: int, line: str) -> bool:
+        match = _PRINTED_CLAIM_RE.match(line)
+        if match is None:
+            return False
+        run = self.current(number)
+        if len(run.printed_claims) < MAX_ENTRIES:
+            text = match.group("v")
+            run.printed_claims.append(PrintedClaim(match.group("key"), float(text), line.strip(), number,
+                                                   _decimals(text)))
+        run.last_line = number
         return True
 
     def apply_train_line(self, number: int, line: str) -> None:
@@ -942,5 +996,5 @@ def _pick_size(sizes: list[SizeLine], kinds: tuple[str, ...]) -> int | None:
     return rough[-1].bytes if rough else None
 
 
-__all__ = ["BANNER", "LogParse", "PeriodicVal", "Run", "ScoreLine", "SizeLine", "choose_score",
+__all__ = ["BANNER", "LogParse", "PeriodicVal", "PrintedClaim", "Run", "ScoreLine", "SizeLine", "choose_score",
            "parse_log", "parse_text"]

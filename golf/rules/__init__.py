@@ -96,7 +96,8 @@ class Ruleset:
     required_files: tuple[str, ...]
     min_logs: int
     code_bytes_policy: CodeBytesPolicy
-    label_precedence: list[str]
+    label_classes: tuple[str, ...]               # evaluation classes, best first (ttt, sliding, roundtrip)
+    label_modes: dict[str, tuple[str, ...]]      # class -> globs over a label's evaluation mode
     excluded_labels: list[str]
     significance: SignificancePolicy
     reruns: RerunPolicy
@@ -197,7 +198,8 @@ def _parse(data: bytes, where: str) -> Ruleset:
             policy=_one_of(code.text("policy"), CODE_BYTES_POLICIES, f"{where} [code_bytes] policy"),
             script=code.text("script"), extra_runtime_files=code.text("extra_runtime_files"),
             packed_tolerance_bytes=code.integer("packed_tolerance_bytes", 0)),
-        label_precedence=labels.texts("precedence"),
+        label_classes=tuple(labels.texts("classes")),
+        label_modes=_modes(labels, f"{where} [labels.modes]"),
         excluded_labels=labels.texts("excluded"),
         data_exports=_exports(reader.table_or_empty("data"), f"{where} [data]"),
         pre_score_phases=tuple(_Reader(reader.table_or_empty("eval"), f"{where} [eval]").texts("pre_score_phases", [])),
@@ -275,6 +277,19 @@ def _flagged(table: dict, where: str) -> dict[str, str]:
     if not all(isinstance(v, str) for v in table.values()):
         raise GolfError(f"{where}: each entry must be `\"glob\" = \"why\"`")
     return dict(table)
+
+
+def _modes(labels: "_Reader", where: str) -> dict[str, tuple[str, ...]]:
+    """[labels.modes]: for each class of `classes`, the globs of its evaluation modes."""
+    classes = labels.texts("classes")
+    table = labels.table("modes")
+    if not classes or len(set(classes)) != len(classes):
+        raise GolfError(f"{where}: [labels] classes must be a non-empty list of distinct names")
+    modes = _Reader(table, where)
+    unknown = sorted(set(table) - set(classes))
+    if unknown:
+        raise GolfError(f"{where}: {', '.join(unknown)} not in [labels] classes")
+    return {name: tuple(modes.texts(name)) for name in classes}
 
 
 def _one_of(value: str, allowed: tuple[str, ...], where: str) -> str:

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-from fnmatch import fnmatchcase
-
 import math
+from fnmatch import fnmatchcase
 from itertools import combinations
 
 from golf.judge.findings import Hit, rule
 from golf.judge.facts import claim_literal, decimals_of, finite
+from golf.judge.labels import mean_agrees, place, within
 
 # Subsets of runs are searched (to say what a claim is) only up to this many runs.
 MAX_SUBSET_RUNS = 12
-
-
-def within(claim: float, value: float, decimals: int) -> bool:
-    """Whether `value` written at `decimals` places (rounded or truncated) gives `claim`."""
-    unit = 10.0 ** -decimals
-    if abs(claim - value) <= 0.5 * unit + 1e-12:
-        return True
-    truncated = math.floor(value / unit + 1e-9) * unit
-    return abs(truncated - claim) <= 1e-9 * max(1.0, abs(claim))
 
 
 def _mean(values: list[float]) -> float:
@@ -31,7 +22,7 @@ def _fmt(value: float) -> str:
     return f"{value:.8f}".rstrip("0").rstrip(".") if abs(value) < 1e6 else f"{value:.6g}"
 
 
-def explain_claim(claim: float, decimals: int, runs, attr: str) -> str | None:
+def explain_claim(ctx, claim: float, decimals: int, runs, attr: str) -> str | None:
     """None when `claim` is the mean of the runs' `attr`; otherwise what the claim actually is."""
     values = [(r, getattr(r, attr)) for r in runs if finite(getattr(r, attr))]
     if not values:
@@ -59,7 +50,7 @@ def explain_claim(claim: float, decimals: int, runs, attr: str) -> str | None:
                     kind = (f"the mean of the best {k} of {n} runs" if subset is best
                             else f"the mean of {k} of the {n} runs")
                     return f"is {kind} ({logs}), not {what}"
-    other = _other_label(claim, decimals, [r for r, _ in values], attr)
+    other = _other_label(ctx, claim, decimals, [r for r, _ in values], attr)
     if other:
         return f"{other}, not {what}"
     closest_run, closest = min(values, key=lambda rv: abs(rv[1] - claim))
@@ -67,8 +58,27 @@ def explain_claim(claim: float, decimals: int, runs, attr: str) -> str | None:
             f"(closest run {closest_run.log}: {_fmt(closest)})")
 
 
-def _other_label(claim: float, decimals: int, runs, attr: str) -> str | None:
-    """Whether the claim is a score line other than the chosen one (mean over runs, or one line)."""
+# What a line the grammar or the ruleset never scores is, in words.
+_NOT_A_SCORE = {
+    "step": "a periodic validation (step) line, taken before quantization",
+    "diagnostic": "a diagnostic line, never a score",
+    "prequant": "a pre-quantization evaluation, never a score",
+    "progress": "a progress line, never a score",
+    "excluded": "a label the ruleset never takes as a score",
+    "flagged": "a label the ruleset flags (G210)",
+    "unplaced": "a label golf cannot place in a score class (G209)",
+}
+
+
+def _kind(ctx, label: str) -> str:
+    """` (what the line is)` for a label that is never a score, else ''."""
+    where = place(label, ctx.ruleset)
+    return f" ({_NOT_A_SCORE[where.place]})" if where.place in _NOT_A_SCORE else ""
+
+
+def _other_label(ctx, claim: float, decimals: int, runs, attr: str) -> str | None:
+    """Whether the claim is a line other than the chosen score (mean over runs, or one line): another
+    score line, the last periodic validation lines, or a summary the script printed."""
     chosen = {r.score.label for r in runs if r.score is not None}
     per_run: list[dict[str, float]] = []
     for r in runs:
@@ -76,16 +86,29 @@ def _other_label(claim: float, decimals: int, runs, attr: str) -> str | None:
         for s in r.run.scores if r.run is not None else []:
             if s.finite:
                 lines[s.label] = getattr(s, attr)
+        if r.run is not None and r.run.periodic:
+            lines["step"] = getattr(r.run.periodic[-1], attr)
         per_run.append(lines)
     common = set.intersection(*(set(lines) for lines in per_run)) - chosen if per_run else set()
     for label in sorted(common):
-        if within(claim, _mean([lines[label] for lines in per_run]), decimals):
-            return (f"is the mean of the `{label}` lines rather than of the scored "
-                    f"`{'`/`'.join(sorted(chosen))}` lines")
+        if mean_agrees(claim, [lines[label] for lines in per_run], decimals):
+            what = "last periodic validation (step) lines, taken before quantization" if label == "step" \
+                else f"`{label}` lines{_kind(ctx, label)}"
+            scored = f"rather than of the scored `{'`/`'.join(sorted(chosen))}` lines" if chosen else \
+                "and no run has a score line"
+            return f"is the mean of the {what} {scored}"
     for r, lines in zip(runs, per_run):
         for label, value in lines.items():
             if label not in chosen and within(claim, value, decimals):
-                return f"matches the `{label}` line of {r.log} ({_fmt(value)}) rather than its score"
+                what = "last periodic validation (step) line" if label == "step" \
+                    else f"`{label}` line{_kind(ctx, label)}"
+                return f"matches the {what} of {r.log} ({_fmt(value)}) rather than a score"
+    if attr == "val_bpb":
+        for r in runs:
+            for printed in r.run.printed_claims if r.run is not None else []:
+                if within(claim, printed.value, decimals):
+                    return (f"is the summary the script printed (`{printed.text}`, {r.log} line {printed.line}), "
+                            "a claim, not a score line")
     return None
 
 
@@ -102,7 +125,21 @@ def no_score(ctx):
         labels = sorted({s.label for r in ctx.runs if r.run is not None for s in r.run.scores})
         seen = f" (score labels seen: {', '.join(labels[:8])})" if labels else " (no score lines at all)"
         yield Hit(f"none of the {len(ctx.runs)} logs has an acceptable score line under the ruleset's label "
-                  f"precedence{seen}; name the label in submission.json (`score_label`) if it is unusual")
+                  f"classes{seen}{_claim_without_score(ctx)}; name the label in submission.json (`score_label`) "
+                  "if it is unusual")
+
+
+def _claim_without_score(ctx) -> str:
+    """`; the claim ... is <what it matches>` when a run has no score but the claim is a line golf read."""
+    submission = ctx.submission
+    runs = [r for r in ctx.logged if r.run is not None and r.duplicate_of is None]
+    if submission is None or submission.val_bpb is None or not runs:
+        return ""
+    key = submission.keys.get("val_bpb", "val_bpb")
+    literal = claim_literal(ctx, key)
+    other = _other_label(ctx, submission.val_bpb, decimals_of(literal, submission.val_bpb), runs, "val_bpb")
+    return f"; {submission.path} {key} {literal if literal is not None else submission.val_bpb} {other}" \
+        if other else ""
 
 
 @rule("G202", "unscored-log", "warning", "A log without a final score is a crashed, truncated or unrelated run.")
@@ -170,10 +207,10 @@ def claim_mismatch(ctx):
         key = submission.keys.get(field, field)
         literal = claim_literal(ctx, key)
         decimals = decimals_of(literal, claim)
-        explanation = explain_claim(claim, decimals, counted, attr)
+        explanation = explain_claim(ctx, claim, decimals, counted, attr)
         if explanation is None:
             continue
-        if field == "val_loss" and explain_claim(claim, decimals, counted, "val_bpb") is None:
+        if field == "val_loss" and explain_claim(ctx, claim, decimals, counted, "val_bpb") is None:
             explanation = "is the val_bpb mean stored under `val_loss`, not a val_loss"
         yield Hit(f"{where} {key} {literal if literal is not None else claim} ({decimals} decimals) "
                   f"{explanation}", where)
@@ -296,30 +333,34 @@ def log_problems(ctx):
             yield Hit(f"{r.log}: {shown}", r.log)
 
 
-def _known_label(ruleset, label: str) -> bool:
-    patterns = [*ruleset.label_precedence, *ruleset.excluded_labels, *ruleset.flagged_labels]
-    return any(fnmatchcase(label, p) for p in patterns)
-
-
 @rule("G209", "unknown-score-label", "warning",
       "A score line under a label golf does not know may be the claimed score; it is never silently passed over.")
 def unknown_score_label(ctx):
-    """A log prints a score line (`<label> val_loss:... val_bpb:...`) whose label the ruleset does not know.
+    """A log prints a score line (`<label> val_loss:... val_bpb:...`) whose label golf cannot place.
 
-    golf picks the score by the ruleset's label precedence; a label in neither the precedence,
-    the exclusions nor the flagged list may be the record's real claimed score (a new
-    evaluation) while golf scores the run from another line. golf names both.
+    golf reads a label by its grammar ([final_] [quantisation] [compressor] <evaluation mode>
+    [_exact] [qualifiers]) and places its evaluation mode in one of the ruleset's classes
+    (test-time training > sliding window > roundtrip). A label whose mode no class holds, and which
+    the ruleset neither excludes nor flags, may be the record's real claimed score (a new
+    evaluation) while golf scores the run from another line. golf names both, with the parts of
+    the label it did read.
 
     How to fix: name the claimed label in submission.json (`score_label`), or, for golf's
-    maintainers, add the label family to the ruleset.
+    maintainers, add the evaluation mode to the ruleset's [labels.modes].
     """
     for r in ctx.runs:
         if r.duplicate_of is not None or r.run is None:
             continue
-        unknown = sorted({s.label for s in r.run.scores if s.finite and not _known_label(ctx.ruleset, s.label)})
-        if unknown:
+        unplaced = {}
+        for s in r.run.scores:
+            if s.finite and s.label not in unplaced:
+                where = place(s.label, ctx.ruleset)
+                if where.place == "unplaced":
+                    unplaced[s.label] = where.parts.describe()
+        if unplaced:
+            shown = "; ".join(f"{label} (read: {parts})" for label, parts in sorted(unplaced.items()))
             took = f"golf scored the run from `{r.score.label}`" if r.score is not None else "the run has no score"
-            yield Hit(f"{r.log}: score label(s) golf does not know: {', '.join(unknown)}; {took}", r.log)
+            yield Hit(f"{r.log}: score label(s) golf cannot place in a score class: {shown}; {took}", r.log)
 
 
 @rule("G210", "flagged-score-label", "warning",
@@ -344,3 +385,28 @@ def flagged_score_label(ctx):
         for why, labels in sorted(by_reason.items()):
             took = f"golf scored the run from `{r.score.label}`" if r.score is not None else "no other score"
             yield Hit(f"{r.log}: {', '.join(sorted(labels))}: {why}; {took}", r.log)
+
+
+@rule("G216", "score-chosen-by-claim", "info",
+      "When the claim is the mean of one family of score lines, that family is the score; say so when the "
+      "label classes would have chosen another.", group="claim")
+def score_chosen_by_claim(ctx):
+    """submission.json's val_bpb is the mean of one family of score lines in every run, and the ruleset's
+    label classes would have chosen other lines: golf scores the runs by the family the claim names.
+
+    Labels are overloaded (an int8 roundtrip label reused for a sliding result) and extra evaluations
+    can follow the claimed one (a worse TTT pass); the claim, when it matches one family of final
+    lines exactly at its precision, is the better witness of which line is the score.
+
+    How to fix: nothing, if that family is the score; name it in submission.json (`score_label`) to
+    make it explicit.
+    """
+    witness = ctx.witness
+    if witness is None:
+        return
+    where = ctx.submission.path if ctx.submission is not None else "submission.json"
+    instead = "`/`".join(witness.instead)
+    was = f" (mean {_fmt(witness.instead_mean)})" if witness.instead_mean is not None else ""
+    yield Hit(f"{where} val_bpb {witness.claim} is the mean of the `{witness.family}` lines ({witness.place}) of the "
+              f"{witness.n_runs} run{'s' if witness.n_runs != 1 else ''} ({_fmt(witness.mean)}); golf scores them "
+              f"by it, where the label classes chose `{instead}`{was}", where)
