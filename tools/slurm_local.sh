@@ -47,7 +47,8 @@ start() {
     || dd if=/dev/urandom of="$dir/munge/munge.key" bs=1024 count=1 status=none
   chmod 600 "$dir/munge/munge.key"
   munged --force --socket="$dir/munge/munge.socket" --key-file="$dir/munge/munge.key" \
-    --pid-file="$dir/munge/munged.pid" --seed-file="$dir/munge/munged.seed" --log-file="$dir/log/munged.log"
+    --pid-file="$dir/munge/munged.pid" --seed-file="$dir/munge/munged.seed" --log-file="$dir/log/munged.log" \
+    </dev/null >"$dir/log/munged.out" 2>&1
   for _ in $(seq 50); do [ -s "$dir/munge/munged.pid" ] && break; sleep 0.1; done
   cp "$dir/munge/munged.pid" "$dir/munged.pid"
 
@@ -89,9 +90,9 @@ $node NodeAddr=127.0.0.1 State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF
   export SLURM_CONF="$dir/slurm.conf"
-  slurmctld -D -f "$SLURM_CONF" >"$dir/log/slurmctld.out" 2>&1 &
+  slurmctld -D -f "$SLURM_CONF" </dev/null >"$dir/log/slurmctld.out" 2>&1 &
   echo $! >"$dir/slurmctld.pid"
-  slurmd -D -f "$SLURM_CONF" >"$dir/log/slurmd.out" 2>&1 &
+  slurmd -D -f "$SLURM_CONF" </dev/null >"$dir/log/slurmd.out" 2>&1 &
   echo $! >"$dir/slurmd.pid"
 
   # Up when the node is idle in the partition.
