@@ -528,3 +528,29 @@ def test_golf_verify_rerun_dry_run(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("--nproc_per_node=3") == 2 and "SEED=4 " in err and "SEED=5 " in err
     assert not (tmp_path / "work").exists()
+
+
+def test_golf_verify_rerun_of_a_folder_of_records_is_one_batch_with_a_summary(tmp_path, capsys):
+    from golf.cli import main
+
+    first = make_record(tmp_path, name="2026-01-01_First")
+    second = make_record(tmp_path, name="2026-01-02_Second")
+    work = tmp_path / "work"
+    status = main(["verify", str(tmp_path / "records"), "--rerun", "--nproc", "1", "--seeds", "11",
+                   "--workdir", str(work), "--json"])
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert sorted(entry["path"] for entry in report["records"]) == sorted([str(first), str(second)])
+    for entry in report["records"]:
+        assert entry["rerun"] is True and [run["seed"] for run in entry["runs"]] == [11]
+    for record in (first, second):
+        assert (work / record.name / "seed11" / "logs" / "golf_rerun_seed11.txt").is_file()
+    # with --json the summary table goes to stderr, after the rerun's own lines
+    summary = captured.err[captured.err.index("rerun summary"):].splitlines()
+    rows = [line.split() for line in summary[2:]]
+    assert sorted(row[0] for row in rows) == sorted([str(first), str(second)])
+    for row in rows:
+        assert row[1] == "1/1" and row[2] == "-" and row[3] == "1.50110" and row[4] in ("pass", "fail")
+    assert status == (0 if all(entry["verdict"] == "pass" for entry in report["records"]) else 1)
+    assert main(["verify", str(tmp_path / "records"), "--rerun", "--write-submission"]) == 2
+    assert "--write-submission takes one record folder" in capsys.readouterr().err

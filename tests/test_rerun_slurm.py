@@ -247,3 +247,12 @@ def test_a_running_job_is_re_attached_when_golf_died(cluster, tmp_path):
     assert "submitted" not in out.getvalue()
     assert result.job_id == job_id and result.returncode == 0 and not result.resumed
     assert "val_bpb:1.50070000" in result.log_path.read_text()
+
+
+def test_without_slurm_commands_the_error_says_what_is_missing(tmp_path, monkeypatch, capsys):
+    record = make_record(tmp_path)
+    monkeypatch.setattr(slurm.shutil, "which", lambda name: None)
+    assert main(["verify", str(record), "--rerun", "--launcher", "slurm", "--seeds", "1", "--nproc", "1",
+                 "--workdir", str(tmp_path / "work")]) == 2
+    assert "sbatch, squeue, scancel not found" in capsys.readouterr().err
+    assert not (tmp_path / "work" / "seed1").exists()

@@ -255,6 +255,10 @@ class _Job:
 def run_slurm(plans: list[RecordPlan], results: dict, *, options: SlurmOptions, timeout_per_seed=None,
               console) -> None:
     """Submit every seed not completed yet (or re-attach to its job), wait for all, judge each as it ends."""
+    missing = [tool for tool in ("sbatch", "squeue", "scancel") if shutil.which(tool) is None]
+    if missing:
+        raise SlurmError(f"{', '.join(missing)} not found: --launcher slurm needs SLURM's client commands on PATH, "
+                         "on a machine that can submit jobs")
     found: dict[tuple[Path, int], RerunResult] = {}
     jobs_of = {plan.record_dir: _load_jobs(plan, console) for plan in plans}
     known = squeue([v["job_id"] for jobs in jobs_of.values() for v in jobs.values()])
