@@ -142,7 +142,8 @@ def test_smoke_record_through_slurm_matches_the_local_rerun(cluster, tmp_path, m
     assert [(r["seed"], r["val_bpb"], r["val_loss"]) for r in on_slurm["runs"]] == \
         [(r["seed"], r["val_bpb"], r["val_loss"]) for r in local["runs"]] != []
     def reproduced(report):
-        return [(r["seed"], r["status"], r["val_bpb"], r["claimed"]["val_bpb"]) for r in report["reproduction"]]
+        return [(r["seed"], r["status"], r["reproduced"]["val_bpb"], r["claimed"]["val_bpb"])
+                for r in report["reproduction"]]
 
     assert reproduced(on_slurm) == reproduced(local)
     state = json.loads((tmp_path / "slurm" / "rerun_state.json").read_text())
