@@ -39,8 +39,8 @@ def _cluster_problem() -> str | None:
         return "sinfo did not answer in 30s"
     states = done.stdout.split()
     if done.returncode != 0 or not any(s.rstrip("*~#") in ("idle", "mix", "alloc") for s in states):
-        return f"no SLURM node is up (sinfo: {(done.stderr or done.stdout).strip() or 'nothing'}); " \
-               "tools/slurm_local.sh up starts one"
+        said = (done.stderr or done.stdout).strip().splitlines()
+        return f"no SLURM node is up (sinfo: {said[-1] if said else 'nothing'}); tools/slurm_local.sh up starts one"
     return None
 
 
