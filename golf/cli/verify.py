@@ -92,7 +92,8 @@ def _check_options(args: argparse.Namespace) -> None:
                   "--timeout-per-seed": args.timeout_per_seed, "--workdir": args.workdir,
                   "--write-submission": args.write_submission or None, "--dry-run": args.dry_run or None}
     rerun_only.update({flag: getattr(args, flag[2:].replace("-", "_")) for flag, _ in TORCHRUN_OPTIONS})
-    slurm_only = {flag: getattr(args, flag[2:].replace("-", "_")) or None for flag in options.SLURM_ONLY}
+    slurm_only = {flag: getattr(args, flag[2:].replace("-", "_")) for flag in options.SLURM_ONLY}
+    slurm_only = {flag: None if value == [] else value for flag, value in slurm_only.items()}
     rerun_only.update({"--launcher": args.launcher, **slurm_only})
     given = [flag for flag, value in rerun_only.items() if value is not None]
     if args.eval and not args.rerun:
