@@ -45,7 +45,8 @@ def register(subparsers) -> None:
                         help="skip these rules: comma-separated codes, names or code prefixes")
     rerun = parser.add_argument_group("rerun (runs the record's own command with torchrun)")
     rerun.add_argument("--rerun", action="store_true",
-                       help="rerun the record once per seed in fresh copies, then verify the new logs and artifacts")
+                       help="rerun the record once per seed in fresh copies, then verify the new logs and artifacts "
+                            "(a folder of records is one batch, ending with a summary table)")
     rerun.add_argument("--nproc", type=positive_int, help="processes per node (torchrun --nproc_per_node; default: the "
                                                           "record command's, else the track's from the ruleset)")
     rerun.add_argument("--seeds", nargs="+", type=whole_number, metavar="SEED",
