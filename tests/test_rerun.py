@@ -3,7 +3,7 @@
 The fake record's train_gpt.py is a small script written here: every rank runs it, rank 0
 writes logs/<RUN_ID>.txt in the baseline log format with a score that depends on SEED, and
 environment variables set in submission.json's run block make it dump its environment, fail,
-or hang with a child process.
+hang with a child process, or wait for a file.
 """
 
 from __future__ import annotations
@@ -42,6 +42,11 @@ world = int(os.environ.get("WORLD_SIZE", "1"))
 run_id = os.environ["RUN_ID"]
 Path("ranks").mkdir(exist_ok=True)
 Path("ranks", str(rank)).write_text(str(world))
+wait_for = os.environ.get("FAKE_WAIT_FOR")
+if wait_for and seed == int(os.environ.get("FAKE_WAIT_SEED", "-1")):
+    Path("waiting").write_text(str(os.getpid()))
+    while not Path(wait_for).exists():
+        time.sleep(0.2)
 if os.environ.get("FAKE_DUMP_ENV") and rank == 0:
     Path("env.json").write_text(json.dumps(dict(os.environ)))
 fail_flag = os.environ.get("FAKE_FAIL_FLAG")
@@ -164,7 +169,7 @@ def test_rerun_launches_every_seed_through_torchrun(tmp_path, monkeypatch):
 def test_timeout_kills_the_whole_process_group(tmp_path, monkeypatch):
     pids_file = tmp_path / "pids.json"
     record = make_record(tmp_path, env={"FAKE_HANG": str(pids_file)})
-    monkeypatch.setattr(rerun, "KILL_GRACE_S", 1.0)
+    monkeypatch.setattr(rerun.process, "KILL_GRACE_S", 1.0)
     console, out = quiet_console()
     start = time.monotonic()
 
@@ -251,7 +256,7 @@ def test_changed_options_start_over(tmp_path):
 def test_interrupt_kills_every_rank_and_keeps_state(tmp_path, monkeypatch, sig):
     pids_file = tmp_path / "pids.json"
     record = make_record(tmp_path, env={"FAKE_HANG": str(pids_file)})
-    monkeypatch.setattr(rerun, "KILL_GRACE_S", 1.0)
+    monkeypatch.setattr(rerun.process, "KILL_GRACE_S", 1.0)
 
     def interrupt():
         # A real signal to this process (Ctrl-C, or a cancelled job) once the rank and its child are up.
@@ -524,3 +529,29 @@ def test_golf_verify_rerun_dry_run(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("--nproc_per_node=3") == 2 and "SEED=4 " in err and "SEED=5 " in err
     assert not (tmp_path / "work").exists()
+
+
+def test_golf_verify_rerun_of_a_folder_of_records_is_one_batch_with_a_summary(tmp_path, capsys):
+    from golf.cli import main
+
+    first = make_record(tmp_path, name="2026-01-01_First")
+    second = make_record(tmp_path, name="2026-01-02_Second")
+    work = tmp_path / "work"
+    status = main(["verify", str(tmp_path / "records"), "--rerun", "--nproc", "1", "--seeds", "11",
+                   "--workdir", str(work), "--json"])
+    captured = capsys.readouterr()
+    report = json.loads(captured.out)
+    assert sorted(entry["path"] for entry in report["records"]) == sorted([str(first), str(second)])
+    for entry in report["records"]:
+        assert entry["rerun"] is True and [run["seed"] for run in entry["runs"]] == [11]
+    for record in (first, second):
+        assert (work / record.name / "seed11" / "logs" / "golf_rerun_seed11.txt").is_file()
+    # with --json the summary table goes to stderr, after the rerun's own lines
+    summary = captured.err[captured.err.index("rerun summary"):].splitlines()
+    rows = [line.split() for line in summary[2:]]
+    assert sorted(row[0] for row in rows) == sorted([str(first), str(second)])
+    for row in rows:
+        assert row[1] == "1/1" and row[2] == "-" and row[3] == "1.50110" and row[4] in ("pass", "fail")
+    assert status == (0 if all(entry["verdict"] == "pass" for entry in report["records"]) else 1)
+    assert main(["verify", str(tmp_path / "records"), "--rerun", "--write-submission"]) == 2
+    assert "--write-submission takes one record folder" in capsys.readouterr().err

@@ -75,5 +75,30 @@ def add_data_paths(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tokenizer-path", metavar="FILE", help="tokenizer given to the script as TOKENIZER_PATH")
 
 
-__all__ = ["FORMATS", "add_data_paths", "add_env", "add_format", "add_records_root", "add_ruleset", "add_sota",
-           "env_dict", "env_item", "finite_float", "positive_float"]
+def add_launcher(parser) -> None:
+    """Where a rerun's seeds run: this machine (the default), or SLURM jobs with their options."""
+    parser.add_argument("--launcher", choices=("local", "slurm"), default=None,
+                        help="where the seeds run: local (torchrun on this machine, one seed after the other; the "
+                             "default) or slurm (one sbatch job per record and seed; the work directory must be "
+                             "on a filesystem the nodes share)")
+    parser.add_argument("--partition", metavar="P", help="SLURM partition of the jobs (--launcher slurm)")
+    parser.add_argument("--account", metavar="A", help="SLURM account charged for the jobs (--launcher slurm)")
+    parser.add_argument("--gpus-per-node", type=int, metavar="N", help="GPUs each job asks for (--launcher slurm)")
+    parser.add_argument("--time", metavar="LIMIT", help="each job's SLURM time limit, e.g. 00:30:00 (--launcher slurm)")
+    parser.add_argument("--sbatch-arg", action="append", default=[], metavar="OPTION",
+                        help="one more sbatch option for every job, e.g. --sbatch-arg=--exclusive (repeatable)")
+
+
+SLURM_ONLY = ("--partition", "--account", "--gpus-per-node", "--time", "--sbatch-arg")
+
+
+def slurm_options(args: argparse.Namespace):
+    """The SLURM options given, as golf.produce.rerun.slurm.SlurmOptions."""
+    from golf.produce.rerun.slurm import SlurmOptions
+
+    return SlurmOptions(partition=args.partition, account=args.account, gpus_per_node=args.gpus_per_node,
+                        time=args.time, sbatch_args=list(args.sbatch_arg or []))
+
+
+__all__ = ["FORMATS", "SLURM_ONLY", "add_data_paths", "add_env", "add_format", "add_launcher", "add_records_root",
+           "add_ruleset", "add_sota", "env_dict", "env_item", "finite_float", "positive_float", "slurm_options"]

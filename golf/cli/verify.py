@@ -45,7 +45,8 @@ def register(subparsers) -> None:
                         help="skip these rules: comma-separated codes, names or code prefixes")
     rerun = parser.add_argument_group("rerun (runs the record's own command with torchrun)")
     rerun.add_argument("--rerun", action="store_true",
-                       help="rerun the record once per seed in fresh copies, then verify the new logs and artifacts")
+                       help="rerun the record once per seed in fresh copies, then verify the new logs and artifacts "
+                            "(a folder of records is one batch, ending with a summary table)")
     rerun.add_argument("--nproc", type=positive_int, help="processes per node (torchrun --nproc_per_node; default: the "
                                                           "record command's, else the track's from the ruleset)")
     rerun.add_argument("--seeds", nargs="+", type=whole_number, metavar="SEED",
@@ -60,7 +61,9 @@ def register(subparsers) -> None:
     rerun.add_argument("--eval", action="store_true",
                        help="also re-score each rerun seed's artifact with golf eval and compare it with the rerun's "
                             "log (a difference beyond the ruleset's tolerance fails the verification)")
-    rerun.add_argument("--dry-run", action="store_true", help="print every command of the rerun and stop")
+    rerun.add_argument("--dry-run", action="store_true",
+                       help="print every command of the rerun (with --launcher slurm, every sbatch script) and stop")
+    options.add_launcher(rerun)
     for flag, text in TORCHRUN_OPTIONS:
         rerun.add_argument(flag, metavar="VALUE", help=f"torchrun {flag}: {text}")
     parser.set_defaults(handler=run_verify)
@@ -90,13 +93,17 @@ def _check_options(args: argparse.Namespace) -> None:
                   "--timeout-per-seed": args.timeout_per_seed, "--workdir": args.workdir,
                   "--write-submission": args.write_submission or None, "--dry-run": args.dry_run or None}
     rerun_only.update({flag: getattr(args, flag[2:].replace("-", "_")) for flag, _ in TORCHRUN_OPTIONS})
+    slurm_only = {flag: getattr(args, flag[2:].replace("-", "_")) for flag in options.SLURM_ONLY}
+    slurm_only = {flag: None if value == [] else value for flag, value in slurm_only.items()}
+    rerun_only.update({"--launcher": args.launcher, **slurm_only})
     given = [flag for flag, value in rerun_only.items() if value is not None]
     if args.eval and not args.rerun:
         given.append("--eval")
     if given and not args.rerun:
         raise GolfError(f"{', '.join(given)} only apply with --rerun")
-    if args.rerun and len(args.paths) != 1:
-        raise GolfError("--rerun takes exactly one record folder")
+    slurm_given = [flag for flag, value in slurm_only.items() if value is not None]
+    if slurm_given and args.launcher != "slurm":
+        raise GolfError(f"{', '.join(slurm_given)} only apply with --launcher slurm")
 
 
 def run_verify(args: argparse.Namespace) -> int:
@@ -124,7 +131,13 @@ def _verify(args: argparse.Namespace) -> int:
     options = dict(ruleset=args.ruleset, sota=args.sota, sota_record=args.sota_record, select=args.select,
                    ignore=args.ignore, records_root=args.records_root, config=config, pool_runs=args.pool_runs,
                    curves=args.format in ("markdown", "html"))  # the formats that draw pictures
-    if args.rerun:
+    batch = None
+    if args.rerun and (len(args.paths) > 1 or len(_rerun_records(args.paths)) > 1):
+        batch = _rerun_batch(args, Verifier(**options))
+        if batch is None:
+            return 0
+        report = batch
+    elif args.rerun:
         verifier = Verifier(**options)
         record_dir = _single_record(args.paths[0])
         results = _rerun(args, record_dir, verifier.ruleset)
@@ -150,7 +163,14 @@ def _verify(args: argparse.Namespace) -> int:
         from golf.render.terminal import make_console
 
         render_terminal(report, make_console())
-    if args.rerun and rescored is not None:
+    if batch is not None:
+        from golf.render.rerun_summary import summary_lines
+
+        # The report's own formats stay machine-readable: the summary goes to stderr with them.
+        stream = sys.stdout if args.format == "text" else sys.stderr
+        for line in summary_lines(batch):
+            print(line, file=stream)
+    elif args.rerun and rescored is not None:
         from golf.produce.eval.rescore import rescore_failed, rescore_lines
 
         # The report's own formats stay machine-readable: the eval lines go to stderr with them.
@@ -190,15 +210,54 @@ def _single_record(path: str):
     return dirs[0]
 
 
-def _rerun(args: argparse.Namespace, record_dir, ruleset):
+def _rerun_options(args: argparse.Namespace, ruleset) -> dict:
     from rich.console import Console
 
+    launcher = args.launcher or "local"
+    return dict(seeds=args.seeds, nproc=args.nproc, data_path=args.data_path, tokenizer_path=args.tokenizer_path,
+                timeout_per_seed=args.timeout_per_seed, workdir=args.workdir, dry_run=args.dry_run,
+                torchrun_args=tuple(_torchrun_args(args)), console=Console(stderr=True), ruleset=ruleset,
+                **({"launcher": launcher, "slurm": options.slurm_options(args)} if launcher != "local" else {}))
+
+
+def _rerun(args: argparse.Namespace, record_dir, ruleset):
     from golf.produce.rerun import rerun_record
 
-    return rerun_record(record_dir, seeds=args.seeds, nproc=args.nproc, data_path=args.data_path,
-                        tokenizer_path=args.tokenizer_path, timeout_per_seed=args.timeout_per_seed,
-                        workdir=args.workdir, dry_run=args.dry_run, torchrun_args=tuple(_torchrun_args(args)),
-                        console=Console(stderr=True), ruleset=ruleset)
+    return rerun_record(record_dir, **_rerun_options(args, ruleset))
+
+
+def _rerun_records(paths) -> list:
+    """Every record folder under the paths given to --rerun (a folder of records is a batch)."""
+    from pathlib import Path
+
+    from golf.errors import GolfError
+    from golf.read.records import find_record_dirs
+
+    dirs = []
+    for path in paths:
+        if not Path(path).is_dir():
+            raise GolfError(f"{path}: not a record folder")
+        dirs += [d for d in find_record_dirs(path) if d not in dirs]
+    if not dirs:
+        raise GolfError(f"{', '.join(paths)}: no record folder to rerun")
+    return dirs
+
+
+def _rerun_batch(args: argparse.Namespace, verifier):
+    """Several records rerun as one batch (with --launcher slurm, all their jobs submitted at once), then each
+    verified against its own rerun; None after --dry-run."""
+    from golf.errors import GolfError
+    from golf.produce.rerun import rerun_records
+
+    for flag, given in (("--write-submission", args.write_submission), ("--eval", args.eval),
+                        ("--pool-runs", args.pool_runs)):
+        if given:
+            raise GolfError(f"{flag} takes one record folder, not a batch of reruns")
+    dirs = _rerun_records(args.paths)
+    results = rerun_records(dirs, **_rerun_options(args, verifier.ruleset))
+    if args.dry_run:
+        return None
+    return verifier.new_report([verifier.verify(d, shown=str(d), reruns=results[d.resolve()]) for d in dirs])
 
 
 def _write_submission(record_dir, results, verifier, report) -> None:
