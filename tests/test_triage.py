@@ -289,13 +289,22 @@ def test_more_train_shards_than_the_canonical_export_is_overlap(tmp_path):
     assert "train_shards 1,499" in first and "80" in first
 
 
-def test_a_doubled_datasets_path_is_overlap(tmp_path):
+def test_a_doubled_datasets_path_in_the_training_data_is_overlap(tmp_path):
+    root = make_record(tmp_path)
+    for log in root.glob("train_seed*.log"):
+        log.write_text(log.read_text().replace(
+            "train_shards:10", "train_shards:10 train_files=./data/datasets/datasets/fineweb10B_sp1024/fineweb_train_*.bin"))
+    found = codes(verify_record(root))
+    assert any("doubled datasets/datasets path in the training data (train_files)" in m for m in found["G510"])
+    assert "G511" not in found
+
+
+def test_a_doubled_path_on_the_validation_side_only_is_a_nonstandard_export(tmp_path):
     root = make_record(tmp_path)
     for log in root.glob("train_seed*.log"):
         log.write_text(log.read_text().replace("./data/datasets/", "./data/datasets/datasets/"))
     found = codes(verify_record(root))
-    assert any("datasets/datasets" in m for m in found["G510"])
-    assert "G511" not in found
+    assert "G510" not in found and any("(pattern)" in m for m in found["G511"])
 
 
 # ---- the train-time tolerance is ruleset data -----------------------------------------------------

@@ -40,9 +40,21 @@ def _shards(run) -> int | None:
     return int(value) if value.isdigit() else None
 
 
+def _doubled(run, *, train_side: bool) -> list[str]:
+    """Settings holding a doubled datasets/datasets path, on the training side (the train files, or a data
+    folder both sides read) or on the validation side only (the validation shards' pattern)."""
+    found = []
+    for key, value in run.config.items():
+        if _DOUBLED_RE.search(value or ""):
+            validation = "val" in key.lower() or "fineweb_val" in (value or "").lower()
+            if validation is not train_side:
+                found.append(key)
+    return sorted(found)
+
+
 @rule("G510", "train-val-overlap", "error",
       "A run whose training data shows a re-export (more train shards than the canonical export, a doubled "
-      "datasets/datasets path) trained on validation documents.")
+      "datasets/datasets path in the training data) trained on validation documents.")
 def train_val_overlap(ctx):
     """The training side of the log's data fingerprint shows validation documents moved into the training data.
 
@@ -65,9 +77,10 @@ def train_val_overlap(ctx):
         if export is not None and shards is not None and shards > export.train_shards:
             evidence.append(f"train_shards {shards:,}, but the canonical {tokenizer} export has "
                             f"{export.train_shards:,}")
-        doubled = sorted({k for k, v in r.run.config.items() if _DOUBLED_RE.search(v or "")})
+        doubled = _doubled(r.run, train_side=True)
         if doubled:
-            evidence.append(f"a doubled datasets/datasets path ({', '.join(doubled)}): a local re-export")
+            evidence.append(f"a doubled datasets/datasets path in the training data ({', '.join(doubled)}): "
+                            "a local re-export")
         if evidence:
             yield Hit(f"{r.log}: {'; '.join(evidence)}: validation documents were likely trained on", r.log)
 
@@ -75,9 +88,11 @@ def train_val_overlap(ctx):
 @rule("G511", "nonstandard-data-export", "warning",
       "Scores are comparable only on the canonical data export; a local re-export must be shown to match it.")
 def nonstandard_data_export(ctx):
-    """The log shows a validation set larger than the canonical one for its tokenizer (another validation set).
+    """The log shows a data export other than the canonical one, without train-side evidence of overlap: a
+    doubled `datasets/datasets` path on the validation side only (a local re-export of the validation
+    shards), or more validation tokens than the canonical split has for the tokenizer (another validation set).
 
-    A re-export's train side (more train shards, a doubled `datasets/datasets` path) is G510; a
+    A re-export's train side (more train shards, a doubled path in the training data) is G510; a
     shorter validation set is G508.
 
     How to fix: use the canonical export, or show the re-export is identical to it.
@@ -86,8 +101,14 @@ def nonstandard_data_export(ctx):
     for r in ctx.runs:
         if r.duplicate_of is not None or r.run is None:
             continue
+        notes = []
+        doubled = _doubled(r.run, train_side=False)
+        if doubled:
+            notes.append(f"a doubled datasets/datasets path ({', '.join(doubled)})")
         tokenizer, export = _export(ctx, r.run)
         tokens = val_tokens_of(r.run)
         if export is not None and tokens is not None and all(tokens > c * (1 + tolerance) for c in export.val_tokens):
-            yield Hit(f"{r.log}: {tokens:,} validation tokens, more than the canonical {tokenizer} split's "
-                      f"{', '.join(f'{c:,}' for c in export.val_tokens)}", r.log)
+            notes.append(f"{tokens:,} validation tokens, more than the canonical {tokenizer} split's "
+                         f"{', '.join(f'{c:,}' for c in export.val_tokens)}")
+        if notes:
+            yield Hit(f"{r.log}: {'; '.join(notes)}", r.log)
