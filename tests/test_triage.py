@@ -150,6 +150,27 @@ def test_an_eval_only_rescoring_is_not_a_run_nor_a_repeated_seed(tmp_path, marke
     assert "eval_seed42.log" in note and "eval-only" in note and "line 1" in note
 
 
+def test_eval_only_rescorings_stay_when_the_training_logs_hold_no_score(tmp_path):
+    root = make_record(tmp_path, seeds=(1, 2), bpbs=(1.1, 1.102), log_kwargs=[{"complete": False}] * 2,
+                       submission=default_submission((1, 2), (1.1, 1.102)))
+    for seed, bpb in ((1, 1.1), (2, 1.102)):
+        _with_extra_log(root, f"eval_seed{seed}.log",
+                        "=== EVAL-ONLY START ===\n" + log_text(seed=seed, val_bpb=bpb, source=None))
+    report = verify_record(root)
+    assert sorted(r.log for r in report.runs if r.val_bpb is not None) == ["eval_seed1.log", "eval_seed2.log"]
+    assert report.summary.val_bpb_mean == pytest.approx(1.101)
+
+
+def test_a_seed_listed_by_file_name_matches_a_log_whose_own_seed_line_differs(tmp_path):
+    submission = default_submission((0, 42), (1.1, 1.102))
+    root = make_record(tmp_path, seeds=(0, 42), bpbs=(1.1, 1.102), submission=submission)
+    text = (root / "train_seed0.log").read_text().replace("seed:0\n", "seed:1337\n")
+    (root / "train_seed0.log").write_text(text)
+    report = verify_record(root)
+    assert report.summary.n_runs == 2 and "G513" not in codes(report)
+    assert "G502" in codes(report)   # the disagreement itself is still reported
+
+
 def test_eval_only_words_inside_the_embedded_source_do_not_count(tmp_path):
     root = make_record(tmp_path, script=SCRIPT + "\nprint('skipping training')\n")
     report = verify_record(root)
@@ -207,6 +228,16 @@ def test_a_list_naming_none_of_the_logs_sets_nothing_aside(tmp_path):
     report = verify_record(root)
     assert report.summary.n_runs == 2 and "G513" not in codes(report)
     assert "G211" in codes(report)   # the claim names seeds no log ran
+
+
+def test_a_list_whose_logs_are_not_the_claim_decides_nothing(tmp_path):
+    # As in GDN_Hybrid_LongContext: the seeds listed name logs whose mean is not the claimed one.
+    submission = default_submission((1, 2), (1.1, 1.102))
+    submission["val_bpb"] = 1.2
+    root = make_record(tmp_path, seeds=(1, 2, 3), bpbs=(1.1, 1.102, 1.3), submission=submission)
+    report = verify_record(root)
+    assert report.summary.n_runs == 3 and "G513" not in codes(report)
+    assert "G205" in codes(report)   # the claim checks report the mismatch
 
 
 def test_declared_groups_are_judged_as_declared_not_averaged(tmp_path):

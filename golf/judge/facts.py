@@ -524,12 +524,13 @@ def select_runs(ctx: RecordContext, facts: list[RunFacts]) -> tuple[list[RunFact
     """
     for f in facts:
         f.set_aside = _not_a_run(f)
+    _set_aside_rescorings(facts)
     kept = [f for f in facts if f.set_aside is None]
     groups = declared_groups(ctx.submission, kept)
     if groups:
         _choose_group(ctx, groups, kept)
     else:
-        _apply_listing(ctx.submission, kept)
+        _apply_listing(ctx, kept)
     return [f for f in facts if f.set_aside is None], [f for f in facts if f.set_aside is not None], groups
 
 
@@ -537,6 +538,17 @@ def _not_a_run(f: RunFacts) -> str | None:
     parts = f.log.split("/")
     if any(p.startswith(".") for p in parts[:-1]) or parts[-1].rsplit(".", 1)[0].endswith("-checkpoint"):
         return "an autosaved copy in a hidden or checkpoint folder"
+    config = f.run.config if f.run is not None else {}
+    flagged = sorted(k for k in config if any(w in k.lower() for w in ("diagnostic", "ablation"))
+                     and _is_on(config[k]))
+    kinds = sorted(k for k in KIND_SETTINGS if any(w in (config.get(k) or "").lower() for w in NOT_RUN_KINDS))
+    if flagged or kinds:
+        return f"a diagnostic or ablation run ({', '.join(f'{k}: {config[k]}' for k in flagged + kinds)})"
+    return None
+
+
+def eval_only(f: RunFacts) -> str | None:
+    """Why the log is a re-scoring of a saved model rather than a training run, or None."""
     config = f.run.config if f.run is not None else {}
     on = sorted(k for k in EVAL_ONLY_SETTINGS if _is_on(config.get(k)))
     if on:
@@ -547,12 +559,20 @@ def _not_a_run(f: RunFacts) -> str | None:
     loaded = [k for k in LOAD_SETTINGS if _is_on(config.get(k))]
     if loaded and f.run is not None and f.run.train_time_ms is None and not f.run.periodic and f.run.steps is None:
         return f"an eval-only re-scoring of a saved model ({loaded[0]}: {config[loaded[0]]}, no training logged)"
-    flagged = sorted(k for k in config if any(w in k.lower() for w in ("diagnostic", "ablation"))
-                     and _is_on(config[k]))
-    kinds = sorted(k for k in KIND_SETTINGS if any(w in (config.get(k) or "").lower() for w in NOT_RUN_KINDS))
-    if flagged or kinds:
-        return f"a diagnostic or ablation run ({', '.join(f'{k}: {config[k]}' for k in flagged + kinds)})"
     return None
+
+
+def _set_aside_rescorings(facts: list[RunFacts]) -> None:
+    """An eval-only re-scoring is not a run, nor a repeat of its seed, when the training log of its seed is
+    scored (or, its seed unknown, when training logs are). Where the training logs hold no score, the
+    re-scorings are the record's only scores and stay."""
+    rescorings = [(f, why) for f in facts if f.set_aside is None and (why := eval_only(f))]
+    others = {id(f) for f, _ in rescorings}
+    trained = {f.seed for f in facts if f.set_aside is None and id(f) not in others and f.counted}
+    for f, why in rescorings:
+        if trained and (f.seed is None or f.seed in trained):
+            seed = f"seed {f.seed}'s" if f.seed is not None else "the"
+            f.set_aside = f"{why}; {seed} training log is scored"
 
 
 def _is_on(value: str | None) -> bool:
@@ -565,11 +585,14 @@ def _stem(log: str) -> str:
 
 def _matches(token: str, f: RunFacts) -> bool:
     """A seed or log name from submission.json names this log: its seed, or the end of its file name."""
+    from golf.read.records import parse_seed
+
     token = str(token).strip().removeprefix("./")
     if not token:
         return False
-    if token.isdigit():
-        return f.seed is not None and f.seed == int(token)
+    seed = parse_seed(token)
+    if seed is not None:   # 42, "seed42", "s42": the seed as the log, its file name or submission.json states it
+        return seed in {f.seed, *f.seed_sources.values()}
     lowered = token.lower()
     if f.log.lower() == lowered or f.log.rsplit("/", 1)[-1].lower() == lowered:
         return True
@@ -586,31 +609,51 @@ def _listed_tokens(submission) -> tuple[str, list[str]] | None:
     from golf.read.records import JSON_LOG_KEYS
 
     logs = [str(v) for k in LISTED_LOG_KEYS if isinstance(raw.get(k), list) for v in raw[k] if isinstance(v, str)]
-    entries = list(raw["seed_results"].values()) if isinstance(raw.get("seed_results"), dict) else []
-    entries += [r for r in raw.get("runs") or [] if isinstance(r, dict)] if isinstance(raw.get("runs"), list) else []
-    logs += [e[k] for e in entries if isinstance(e, dict) for k in JSON_LOG_KEYS if isinstance(e.get(k), str)]
     if logs:
         return "logs", logs
+    entries = list(raw["seed_results"].values()) if isinstance(raw.get("seed_results"), dict) else []
+    entries += [r for r in raw.get("runs") or [] if isinstance(r, dict)] if isinstance(raw.get("runs"), list) else []
+    named = [next((e[k] for k in JSON_LOG_KEYS if isinstance(e.get(k), str)), None) if isinstance(e, dict) else None
+             for e in entries]
+    if named and all(named):   # every per-run entry names its log: together they list the logs
+        return "logs", named
     for key in LISTED_SEED_KEYS:
         value = raw.get(key)
         if isinstance(value, (list, dict)) and value:
-            return f"`{key}`", [str(v) for v in value if isinstance(v, (str, int)) and not isinstance(v, bool)]
+            seeds = [str(v) for v in value if isinstance(v, (str, int)) and not isinstance(v, bool)]
+            return f"`{key}`", seeds + [n for n in named if n]
     return None
 
 
-def _apply_listing(submission, kept: list[RunFacts]) -> None:
-    """Logs outside the list submission.json gives are not the record's runs, when the list names any log."""
-    listed = _listed_tokens(submission)
+def _apply_listing(ctx: RecordContext, kept: list[RunFacts]) -> None:
+    """Logs outside the list submission.json gives are not the record's runs, when the list names logs whose
+    mean is the claimed val_bpb (to the claim's decimals). A list that names none of the logs, or logs whose
+    mean is not the claim, decides nothing: the claim checks report it, and which subset the claim is."""
+    listed = _listed_tokens(ctx.submission)
     if listed is None:
         return
     what, tokens = listed
     named = {id(f) for f in kept if any(_matches(t, f) for t in tokens)}
-    if not named:
-        return   # the list names none of the logs: the claim checks say so; nothing is set aside on its word
+    if not named or not _is_the_claim(ctx, [f for f in kept if id(f) in named]):
+        return
     for f in kept:
         # A log of unknown seed cannot be told apart from a listed one: it stays.
         if id(f) not in named and (what == "logs" or f.seed is not None):
             f.set_aside = f"not among the {what} submission.json lists ({', '.join(tokens)})"
+
+
+def _is_the_claim(ctx: RecordContext, runs: list[RunFacts]) -> bool:
+    """Whether these runs' mean val_bpb is the claimed one, to the decimals the claim is written with
+    (True without a claim: then the list alone decides)."""
+    claim = getattr(ctx.submission, "val_bpb", None)
+    if claim is None:
+        return True
+    scores = [f.val_bpb for f in runs if f.counted and finite(f.val_bpb)]
+    if not scores:
+        return False
+    key = ctx.submission.keys.get("val_bpb", "val_bpb")
+    tolerance = 0.5 * 10 ** -decimals_of(claim_literal(ctx, key), claim) + 1e-12
+    return abs(sum(scores) / len(scores) - claim) <= tolerance
 
 
 def declared_groups(submission, kept: list[RunFacts]) -> list[RunGroup]:

@@ -437,6 +437,11 @@ def _seed(value) -> int | None:
     return None
 
 
+def parse_seed(value) -> int | None:
+    """A seed as submission.json writes it (42, "42", "seed42", "s42"), or None."""
+    return _seed(value)
+
+
 def _seeds(sub: Submission, value) -> list[int]:
     if value is None:
         return []
@@ -668,5 +673,5 @@ def _resolve_seed(log: RecordLog, json_seeds: dict[str, int], json_by_score: int
 
 
 __all__ = ["IDENTITY_FIELDS", "REQUIRED_IDENTITY", "Record", "RecordLog", "Submission", "filename_seed",
-           "find_record_dirs", "is_record_dir", "list_files", "load_record", "normalise_submission", "read_logs",
+           "find_record_dirs", "is_record_dir", "list_files", "load_record", "normalise_submission", "parse_seed", "read_logs",
            "read_submission"]
