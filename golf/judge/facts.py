@@ -673,7 +673,8 @@ def declared_groups(submission, kept: list[RunFacts]) -> list[RunGroup]:
         if not isinstance(name, str):
             continue
         if isinstance(body, dict):
-            body = body.get("logs") or body.get("seeds") or list(body.get("seed_results") or [])
+            results = body.get("seed_results")
+            body = body.get("logs") or body.get("seeds") or (list(results) if isinstance(results, dict) else [])
         if isinstance(body, list):
             declared.setdefault(name, []).extend(str(v) for v in body if isinstance(v, (str, int)))
     entries = [e for e in raw.get("runs") or [] if isinstance(e, dict)] if isinstance(raw.get("runs"), list) else []
