@@ -137,6 +137,14 @@ def test_diagnostic_and_ablation_logs_are_listed_and_left_out_of_the_mean(tmp_pa
     assert "G205" not in codes(report)
 
 
+def test_a_diagnostics_interval_is_not_a_diagnostic_run(tmp_path):
+    root = make_record(tmp_path, seeds=(1,), bpbs=(1.1,))
+    text = "Hyperparameters:\n  diagnostics_every: 100\n" + log_text(seed=1, val_bpb=1.1, source=None)
+    (root / "train_seed1.log").write_text(text, encoding="utf-8")
+    report = verify_record(root)
+    assert report.summary.n_runs == 1 and "G513" not in codes(report)
+
+
 @pytest.mark.parametrize("marker", ["TTT_EVAL_ONLY=1: skipping training, loading final_model.int8.ptz",
                                     "=== EVAL-ONLY START 2026-04-16T03:50:43Z ==="])
 def test_an_eval_only_rescoring_is_not_a_run_nor_a_repeated_seed(tmp_path, marker):

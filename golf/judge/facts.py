@@ -509,6 +509,7 @@ LOAD_SETTINGS = ("load_checkpoint_path", "load_checkpoint", "checkpoint_path", "
 KIND_SETTINGS = ("run_kind", "run_type", "run_mode", "mode", "purpose", "experiment_type")
 NOT_RUN_KINDS = ("diagnostic", "ablation", "eval_only", "eval-only", "evalonly")
 _OFF = ("", "0", "false", "no", "off", "none", "null")
+_ON = ("1", "true", "yes", "on")
 # submission.json keys that list which of its logs or seeds make the record, first found decides.
 LISTED_SEED_KEYS = ("submittable_seeds", "seeds")
 LISTED_LOG_KEYS = ("logs", "log_files", "train_logs")
@@ -539,8 +540,10 @@ def _not_a_run(f: RunFacts) -> str | None:
     if any(p.startswith(".") for p in parts[:-1]) or parts[-1].rsplit(".", 1)[0].endswith("-checkpoint"):
         return "an autosaved copy in a hidden or checkpoint folder"
     config = f.run.config if f.run is not None else {}
+    # A setting named for diagnostics or ablations marks the run only when it is switched on (`DIAGNOSTIC_RUN=1`),
+    # not when it carries a number (`diagnostics_every: 100`).
     flagged = sorted(k for k in config if any(w in k.lower() for w in ("diagnostic", "ablation"))
-                     and _is_on(config[k]))
+                     and (config[k] or "").strip().strip("'\"").lower() in _ON)
     kinds = sorted(k for k in KIND_SETTINGS if any(w in (config.get(k) or "").lower() for w in NOT_RUN_KINDS))
     if flagged or kinds:
         return f"a diagnostic or ablation run ({', '.join(f'{k}: {config[k]}' for k in flagged + kinds)})"
