@@ -58,11 +58,12 @@ def test_sota_record_option(tmp_path):
 
 
 def test_bad_inputs_are_clear_errors(tmp_path):
-    with pytest.raises(GolfError, match="no such file or folder"):
-        verify_paths([tmp_path / "missing"])
     (tmp_path / "empty").mkdir()
-    with pytest.raises(GolfError, match="no record folder found"):
-        verify_paths([tmp_path / "empty"])
+    # A path that is not a record folder is its own entry in the report (G099), so a batch still reports the rest.
+    report = verify_paths([tmp_path / "missing", tmp_path / "empty"])
+    messages = [record.findings[0].message for record in report.records]
+    assert [record.findings[0].code for record in report.records] == ["G099", "G099"]
+    assert "no such file or folder" in messages[0] and "no record folder found" in messages[1]
     with pytest.raises(GolfError, match="not a number"):
         verify_record(make_record(tmp_path), sota="fast")
     with pytest.raises(GolfError, match="unknown ruleset"):
@@ -105,8 +106,9 @@ def test_exit_status_two_for_usage_errors(tmp_path, capsys):
     assert main(["verify", str(tmp_path / "nowhere")]) == 2
     assert main(["verify", str(root), "--select", "no-such-rule"]) == 2
     assert main(["verify", str(root), "--dry-run"]) == 2
-    assert main(["verify", str(root), str(root), "--rerun"]) == 2
     assert "only apply with --rerun" in capsys.readouterr().err
+    assert main(["verify", str(root), str(root), "--rerun", "--write-submission"]) == 2
+    assert "takes one record folder" in capsys.readouterr().err
     assert main(["verify", str(root), "--sota", "1.1", "--sota-record", str(root)]) == 2
     assert main(["verify", str(root), "--json", "--format", "markdown"]) == 2
 
@@ -201,7 +203,9 @@ def fake_rerun(tmp_path: Path, seed: int, val_bpb: float | None, *, artifact_byt
                returncode: int = 0, timed_out: bool = False, source: str = SCRIPT):
     from golf.produce.rerun import RerunResult
 
-    workdir = tmp_path / "work" / f"seed{seed}"
+    # Where golf puts it by default (a hidden .golf-rerun folder): a folder of .txt logs is a record folder,
+    # so a work directory out in the records tree would be read as a record whose logs copy this one's.
+    workdir = tmp_path / ".golf-rerun" / f"seed{seed}"
     (workdir / "logs").mkdir(parents=True, exist_ok=True)
     log = None
     if val_bpb is not None:
@@ -240,7 +244,7 @@ def test_rerun_failures_timeouts_and_mismatches(tmp_path):
     assert any("seed 1337: rerun val_bpb 1.20000000 differs from seed_results[1337] 1.10000000" in m
                for m in found["rerun-mismatch"])
     assert found["rerun-failed"] == [f"seed 42: the command exited with status 1 (output in "
-                                     f"{tmp_path / 'work' / 'seed42' / 'rerun.log'})"]
+                                     f"{tmp_path / '.golf-rerun' / 'seed42' / 'rerun.log'})"]
     assert "seed 2025: timed out" in found["rerun-timeout"][0]
     assert report.verdict == "fail"
 

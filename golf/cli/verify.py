@@ -122,7 +122,7 @@ def run_verify(args: argparse.Namespace) -> int:
 def _verify(args: argparse.Namespace) -> int:
 
     from golf.render.report import render_github, render_json, render_markdown, render_terminal
-    from golf.judge.verify import Verifier, verify_paths
+    from golf.judge.verify import Verifier, bad_inputs, exit_status, verify_paths
 
     from golf.config import load_config
 
@@ -179,7 +179,9 @@ def _verify(args: argparse.Namespace) -> int:
             print(line, file=stream)
         if rescore_failed(rescored):
             return 1
-    return 0 if report.passed else 1
+    for message in bad_inputs(report):  # also on stderr, whatever the format: a path given was not a record
+        print(f"golf: error: {message}", file=sys.stderr)
+    return exit_status(report)
 
 
 def _rescore_failed(rescored) -> bool:

@@ -78,6 +78,8 @@ class RunFacts(Scored):
     size_basis: str | None = None   # "shipped" (model logged + shipped script), "logged", "measured" (rerun)
     sources: list[SourceId] = field(default_factory=list)
     rerun: Any = None               # golf.produce.rerun.RerunResult for a rerun log
+    eval_only_lines: list = field(default_factory=list)  # (line, text): the log says it skipped training
+    set_aside: str | None = None    # why this log is not one of the record's runs (golf.judge.facts.select_runs)
 
     @property
     def counted(self) -> bool:
@@ -123,6 +125,16 @@ class Sota:
 
 
 @dataclass
+class RunGroup:
+    """Runs submission.json declares together (e.g. the original seeds, a compliance rerun of them)."""
+
+    name: str
+    logs: list[str]
+    claimed: bool = False         # the group the record's claim is the mean of
+    mean: float | None = None
+
+
+@dataclass
 class RecordContext:
     path: str                       # as given on the command line
     root: Path
@@ -152,6 +164,8 @@ class RecordContext:
     reruns: list[Any] | None = None
     pooled: list[PooledRun] = field(default_factory=list)  # reproductions: listed in submission.json or given
     witness: Any = None             # golf.judge.labels.Witness: the claim chose the score family
+    set_aside: list[RunFacts] = field(default_factory=list)  # logs that are not runs of the record, with why
+    groups: list[RunGroup] = field(default_factory=list)     # the groups submission.json declares, if any
 
     @property
     def score_family(self) -> str | None:
@@ -426,8 +440,8 @@ def build_context(root: Path, ruleset, *, shown: str | None = None, reruns=None,
     read_script(ctx)
     ctx.code_count = count_code(ctx)
     read_claim_text(ctx)
-    ctx.runs = static_runs(ctx)
-    witness_claim(ctx)
+    ctx.runs, ctx.set_aside, ctx.groups = select_runs(ctx, static_runs(ctx))
+    witness_claim(ctx)  # after the selection: the witness family must be printed by every counted run
     if reruns is not None:
         ctx.reruns = list(reruns)
         ctx.static_runs = ctx.runs
@@ -506,11 +520,227 @@ def static_runs(ctx: RecordContext) -> list[RunFacts]:
                      seed_sources=dict(log.seed_sources or {}), duplicate_of=log.duplicate_of,
                      n_runs_in_log=len(parse.runs) if parse is not None else 0,
                      log_problems=list(parse.problems) if parse is not None else [],
-                     log_sha256=log.sha256)
+                     log_sha256=log.sha256, eval_only_lines=list(log.eval_only_lines))
         f.sources = run_sources(run, parse, omitted.get(log.path, []))
         run_sizes(ctx, f, run)
         facts.append(f)
     return facts
+
+
+# ---------------------------------------------------------------------------
+# Which logs are the record's runs
+# ---------------------------------------------------------------------------
+
+# Settings (as the log prints them) that say the run only re-scored a saved model.
+EVAL_ONLY_SETTINGS = ("eval_only", "ttt_eval_only", "skip_training", "skip_train", "eval_only_path")
+# Settings that load a saved model: eval-only when the log then shows no training.
+LOAD_SETTINGS = ("load_checkpoint_path", "load_checkpoint", "checkpoint_path", "init_checkpoint", "load_model_path")
+# Settings whose value names what kind of run it was.
+KIND_SETTINGS = ("run_kind", "run_type", "run_mode", "mode", "purpose", "experiment_type")
+NOT_RUN_KINDS = ("diagnostic", "ablation", "eval_only", "eval-only", "evalonly")
+_OFF = ("", "0", "false", "no", "off", "none", "null")
+_ON = ("1", "true", "yes", "on")
+# submission.json keys that list which of its logs or seeds make the record, first found decides.
+LISTED_SEED_KEYS = ("submittable_seeds", "seeds")
+LISTED_LOG_KEYS = ("logs", "log_files", "train_logs")
+
+
+def select_runs(ctx: RecordContext, facts: list[RunFacts]) -> tuple[list[RunFacts], list[RunFacts], list[RunGroup]]:
+    """Split the logs into the record's runs and the logs set aside (each with why), once for every command.
+
+    Never runs: logs in hidden or checkpoint folders (an editor's autosave), logs that say they only
+    re-scored a saved model, logs whose settings call them diagnostic or ablation runs. When
+    submission.json declares groups of runs, the group its claim is the mean of is the record's and
+    the others are set aside as declared; when it lists its logs or seeds, logs outside the list are set aside.
+    """
+    for f in facts:
+        f.set_aside = _not_a_run(f)
+    _set_aside_rescorings(facts)
+    kept = [f for f in facts if f.set_aside is None]
+    groups = declared_groups(ctx.submission, kept)
+    if groups:
+        _choose_group(ctx, groups, kept)
+    else:
+        _apply_listing(ctx, kept)
+    return [f for f in facts if f.set_aside is None], [f for f in facts if f.set_aside is not None], groups
+
+
+def _not_a_run(f: RunFacts) -> str | None:
+    parts = f.log.split("/")
+    if any(p.startswith(".") for p in parts[:-1]) or parts[-1].rsplit(".", 1)[0].endswith("-checkpoint"):
+        return "an autosaved copy in a hidden or checkpoint folder"
+    config = f.run.config if f.run is not None else {}
+    # A setting named for diagnostics or ablations marks the run only when it is switched on (`DIAGNOSTIC_RUN=1`),
+    # not when it carries a number (`diagnostics_every: 100`).
+    flagged = sorted(k for k in config if any(w in k.lower() for w in ("diagnostic", "ablation"))
+                     and (config[k] or "").strip().strip("'\"").lower() in _ON)
+    kinds = sorted(k for k in KIND_SETTINGS if any(w in (config.get(k) or "").lower() for w in NOT_RUN_KINDS))
+    if flagged or kinds:
+        return f"a diagnostic or ablation run ({', '.join(f'{k}: {config[k]}' for k in flagged + kinds)})"
+    return None
+
+
+def eval_only(f: RunFacts) -> str | None:
+    """Why the log is a re-scoring of a saved model rather than a training run, or None."""
+    config = f.run.config if f.run is not None else {}
+    on = sorted(k for k in EVAL_ONLY_SETTINGS if _is_on(config.get(k)))
+    if on:
+        return f"an eval-only re-scoring ({', '.join(f'{k}: {config[k]}' for k in on)})"
+    if f.eval_only_lines:
+        line, text = f.eval_only_lines[0]
+        return f"an eval-only re-scoring (line {line}: {text!r})"
+    loaded = [k for k in LOAD_SETTINGS if _is_on(config.get(k))]
+    if loaded and f.run is not None and f.run.train_time_ms is None and not f.run.periodic and f.run.steps is None:
+        return f"an eval-only re-scoring of a saved model ({loaded[0]}: {config[loaded[0]]}, no training logged)"
+    return None
+
+
+def _set_aside_rescorings(facts: list[RunFacts]) -> None:
+    """An eval-only re-scoring is not a run, nor a repeat of its seed, when the training log of its seed is
+    scored (or, its seed unknown, when training logs are). Where the training logs hold no score, the
+    re-scorings are the record's only scores and stay."""
+    rescorings = [(f, why) for f in facts if f.set_aside is None and (why := eval_only(f))]
+    others = {id(f) for f, _ in rescorings}
+    trained = {f.seed for f in facts if f.set_aside is None and id(f) not in others and f.counted}
+    for f, why in rescorings:
+        if trained and (f.seed is None or f.seed in trained):
+            seed = f"seed {f.seed}'s" if f.seed is not None else "the"
+            f.set_aside = f"{why}; {seed} training log is scored"
+
+
+def _is_on(value: str | None) -> bool:
+    return value is not None and value.strip().strip("'\"").lower() not in _OFF
+
+
+def _stem(log: str) -> str:
+    return log.rsplit("/", 1)[-1].rsplit(".", 1)[0].lower()
+
+
+def _matches(token: str, f: RunFacts) -> bool:
+    """A seed or log name from submission.json names this log: its seed, or the end of its file name."""
+    from golf.read.records import parse_seed
+
+    token = str(token).strip().removeprefix("./")
+    if not token:
+        return False
+    seed = parse_seed(token)
+    if seed is not None:   # 42, "seed42", "s42": the seed as the log, its file name or submission.json states it
+        return seed in {f.seed, *f.seed_sources.values()}
+    lowered = token.lower()
+    if f.log.lower() == lowered or f.log.rsplit("/", 1)[-1].lower() == lowered:
+        return True
+    stem = _stem(f.log)
+    return stem == lowered or (stem.endswith(lowered) and not stem[-len(lowered) - 1].isalnum()) \
+        or stem.endswith("seed" + lowered)
+
+
+def _listed_tokens(submission) -> tuple[str, list[str]] | None:
+    """(what, tokens): the logs, else the seeds, submission.json lists as the record's."""
+    raw = getattr(submission, "raw", None)
+    if not isinstance(raw, dict):
+        return None
+    from golf.read.records import JSON_LOG_KEYS
+
+    logs = [str(v) for k in LISTED_LOG_KEYS if isinstance(raw.get(k), list) for v in raw[k] if isinstance(v, str)]
+    if logs:
+        return "logs", logs
+    entries = list(raw["seed_results"].values()) if isinstance(raw.get("seed_results"), dict) else []
+    entries += [r for r in raw.get("runs") or [] if isinstance(r, dict)] if isinstance(raw.get("runs"), list) else []
+    named = [next((e[k] for k in JSON_LOG_KEYS if isinstance(e.get(k), str)), None) if isinstance(e, dict) else None
+             for e in entries]
+    if named and all(named):   # every per-run entry names its log: together they list the logs
+        return "logs", named
+    for key in LISTED_SEED_KEYS:
+        value = raw.get(key)
+        if isinstance(value, (list, dict)) and value:
+            seeds = [str(v) for v in value if isinstance(v, (str, int)) and not isinstance(v, bool)]
+            return f"`{key}`", seeds + [n for n in named if n]
+    return None
+
+
+def _apply_listing(ctx: RecordContext, kept: list[RunFacts]) -> None:
+    """Logs outside the list submission.json gives are not the record's runs, when the list names logs whose
+    mean is the claimed val_bpb (to the claim's decimals). A list that names none of the logs, or logs whose
+    mean is not the claim, decides nothing: the claim checks report it, and which subset the claim is."""
+    listed = _listed_tokens(ctx.submission)
+    if listed is None:
+        return
+    what, tokens = listed
+    named = {id(f) for f in kept if any(_matches(t, f) for t in tokens)}
+    if not named or not _is_the_claim(ctx, [f for f in kept if id(f) in named]):
+        return
+    for f in kept:
+        # A log of unknown seed cannot be told apart from a listed one: it stays.
+        if id(f) not in named and (what == "logs" or f.seed is not None):
+            f.set_aside = f"not among the {what} submission.json lists ({', '.join(tokens)})"
+
+
+def _is_the_claim(ctx: RecordContext, runs: list[RunFacts]) -> bool:
+    """Whether these runs' mean val_bpb is the claimed one, to the decimals the claim is written with
+    (True without a claim: then the list alone decides)."""
+    claim = getattr(ctx.submission, "val_bpb", None)
+    if claim is None:
+        return True
+    scores = [f.val_bpb for f in runs if f.counted and finite(f.val_bpb)]
+    if not scores:
+        return False
+    key = ctx.submission.keys.get("val_bpb", "val_bpb")
+    tolerance = 0.5 * 10 ** -decimals_of(claim_literal(ctx, key), claim) + 1e-12
+    return abs(sum(scores) / len(scores) - claim) <= tolerance
+
+
+def declared_groups(submission, kept: list[RunFacts]) -> list[RunGroup]:
+    """The groups of runs submission.json declares: `groups` ({name: [logs or seeds]} or
+    {name: {"logs"|"seeds": [...]}} or [{"name", "logs"|"seeds"}]), or a `group` on `runs` / `seed_results`
+    entries that name their log. Only groups whose entries name logs of the folder count."""
+    raw = getattr(submission, "raw", None)
+    if not isinstance(raw, dict):
+        return []
+    from golf.read.records import JSON_LOG_KEYS
+
+    declared: dict[str, list[str]] = {}
+    value = raw.get("groups")
+    items = value.items() if isinstance(value, dict) else (
+        [(g.get("name"), g) for g in value if isinstance(g, dict)] if isinstance(value, list) else [])
+    for name, body in items:
+        if not isinstance(name, str):
+            continue
+        if isinstance(body, dict):
+            results = body.get("seed_results")
+            body = body.get("logs") or body.get("seeds") or (list(results) if isinstance(results, dict) else [])
+        if isinstance(body, list):
+            declared.setdefault(name, []).extend(str(v) for v in body if isinstance(v, (str, int)))
+    entries = [e for e in raw.get("runs") or [] if isinstance(e, dict)] if isinstance(raw.get("runs"), list) else []
+    if isinstance(raw.get("seed_results"), dict):
+        entries += [e for e in raw["seed_results"].values() if isinstance(e, dict)]
+    for entry in entries:
+        log = next((entry[k] for k in JSON_LOG_KEYS if isinstance(entry.get(k), str)), None)
+        if isinstance(entry.get("group"), str) and log:
+            declared.setdefault(entry["group"], []).append(log)
+    groups = []
+    for name, tokens in declared.items():
+        logs = [f.log for f in kept if any(_matches(t, f) for t in tokens)]
+        if logs:
+            groups.append(RunGroup(name, logs))
+    return groups if len(groups) > 1 else []
+
+
+def _choose_group(ctx: RecordContext, groups: list[RunGroup], kept: list[RunFacts]) -> None:
+    """The claimed group: the one whose mean is nearest the claimed val_bpb (the first declared without a claim)."""
+    by_log = {f.log: f for f in kept}
+    for group in groups:
+        scores = [by_log[log].val_bpb for log in group.logs if by_log[log].counted and finite(by_log[log].val_bpb)]
+        group.mean = sum(scores) / len(scores) if scores else None
+    claim = getattr(ctx.submission, "val_bpb", None)
+    chosen = groups[0]
+    if claim is not None:
+        chosen = min(groups, key=lambda g: abs(g.mean - claim) if g.mean is not None else math.inf)
+    chosen.claimed = True
+    for f in kept:
+        if f.log not in chosen.logs:
+            mine = next((g.name for g in groups if f.log in g.logs), None)
+            where = f"in the declared group {mine!r}" if mine else "in none of the declared groups"
+            f.set_aside = f"{where}; the claim is the mean of group {chosen.name!r}"
 
 
 def rerun_facts(ctx: RecordContext, result) -> RunFacts:

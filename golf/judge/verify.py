@@ -44,33 +44,59 @@ def verify_paths(paths: Iterable, *, ruleset=None, sota=None, sota_record=None, 
                         records_root=records_root, curves=curves, config=config, pool_runs=pool_runs)
     targets: list[tuple[str, Path]] = []
     blocked: list[tuple[str, str]] = []   # folders that could not be listed, reported beside the others
+    not_records: list[tuple[str, str]] = []  # paths given that are not record folders: bad input, reported too
     for given in paths:
+        problem = _not_a_record_path(Path(given))
+        if problem:
+            not_records.append((str(given), f"{given}: {problem}"))
+            continue
         base = Path(given)
-        if not base.exists():
-            raise GolfError(f"{given}: no such file or folder")
-        if not base.is_dir():
-            raise GolfError(f"{given}: not a folder (give a record folder or a folder of record folders)")
         unreadable: list[tuple[Path, str]] = []
         dirs = find_record_dirs(base, unreadable)
         for folder, reason in unreadable:
             blocked.append((os.path.join(str(given), rel(folder, base)), f"{folder}: cannot list the folder: {reason}"))
         if not dirs and not unreadable:
-            raise GolfError(f"{given}: no record folder found (a record folder holds a README, a submission "
-                            "JSON, a script or logs)")
+            not_records.append((str(given), f"{given}: no record folder found (a record folder holds a README, a "
+                                            "submission JSON, a script or a log golf can read)"))
         for d in dirs:
             shown = str(given) if Path(d).resolve() == base.resolve() else os.path.join(str(given), rel(d, base))
             targets.append((shown, Path(d)))
-    if pool_runs and len(targets) + len(blocked) != 1:
-        raise GolfError(f"--pool-runs adds runs to one record: give one record folder, not "
-                        f"{len(targets) + len(blocked)}")
+    given_count = len(targets) + len(blocked) + len(not_records)
+    if pool_runs and given_count != 1:
+        raise GolfError(f"--pool-runs adds runs to one record: give one record folder, not {given_count}")
     report = verifier.new_report()
     report.records.extend(RecordReport(path=shown, findings=[emit("G100", reason)]) for shown, reason in blocked)
+    report.records.extend(RecordReport(path=shown, findings=[emit("G099", reason)]) for shown, reason in not_records)
     with progress_bar("verifying records", total=len(targets), enabled=False if len(targets) < 10 else None) as bar:
         for shown, d in targets:
             report.records.append(verifier.verify(d, shown=shown, reruns=reruns))
             bar.advance()
     return report
 
+
+
+def _not_a_record_path(path: Path) -> str | None:
+    """Why a path given on the command line cannot hold record folders, or None."""
+    try:
+        if not path.exists():
+            return "no such file or folder"
+        if not path.is_dir():
+            return "not a folder (give a record folder or a folder of record folders)"
+    except OSError as error:
+        return f"cannot be read: {error.strerror or error}"
+    return None
+
+
+def bad_inputs(report: Report) -> list[str]:
+    """The messages of the report's entries for paths that are not record folders (bad input, exit status 2)."""
+    return [f.message for record in report.records for f in record.findings if f.code == "G099"]
+
+
+def exit_status(report: Report) -> int:
+    """The worst of the batch: 2 when a path given is not a record folder, else 1 when a record fails, else 0."""
+    if bad_inputs(report):
+        return 2
+    return 0 if report.passed else 1
 
 
 def _one_cause(findings: list, ctx) -> list:
@@ -471,4 +497,4 @@ def _stats(ctx: RecordContext) -> dict[str, Any]:
     return stats
 
 
-__all__ = ["Verifier", "verify_paths", "verify_record"]
+__all__ = ["Verifier", "bad_inputs", "exit_status", "verify_paths", "verify_record"]

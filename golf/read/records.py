@@ -33,6 +33,9 @@ FILENAME_SEED_RES = (
     re.compile(r"[_-](\d+)$"),
 )
 JSON_LOG_KEYS = ("log", "log_file", "logfile", "log_path", "file")
+# Lines by which a log says it only re-scored a saved model (TTT_EVAL_ONLY=1 and the like).
+EVAL_ONLY_LINE_RE = re.compile(rb"(?i)skipping training|\beval[-_ ]only[ _-](?:start|mode|run)\b"
+                               rb"|\b(?:ttt_)?eval_only\s*[=:]\s*(?:1|true)\b")
 # Who and what a submission is; the required ones must be present for a claim to be judged or written.
 IDENTITY_FIELDS = ("name", "author", "github_id", "date", "track", "blurb")
 REQUIRED_IDENTITY = ("name", "author", "github_id")
@@ -80,6 +83,7 @@ class RecordLog:
     seed: int | None = None
     seed_sources: dict[str, int] = field(default_factory=dict)
     duplicate_of: str | None = None
+    eval_only_lines: list[tuple[int, str]] = field(default_factory=list)  # (line, text) outside embedded source
 
     @property
     def seeds_disagree(self) -> bool:
@@ -113,11 +117,14 @@ class Record:
 # ---------------------------------------------------------------------------
 
 def is_record_dir(path: Path) -> bool:
-    """A record folder holds a README.md, a submission*.json, a train_gpt.py or a *.log directly."""
+    """A record folder holds, directly, a README.md, a submission*.json, a train_gpt.py or a log golf
+    can read (any `.log`, or a `.txt` that is not documentation and holds training or validation lines)."""
     try:
-        entries = list(path.iterdir())
+        entries = sorted(path.iterdir())
     except OSError:
         return False
+    texts = []
+    readme = False
     for entry in entries:
         name = entry.name
         try:
@@ -125,10 +132,42 @@ def is_record_dir(path: Path) -> bool:
                 continue
         except OSError:
             continue
-        if name.lower() == "readme.md" or name == "train_gpt.py" or name.endswith(".log") \
-                or fnmatch(name, "submission*.json"):
+        if name == "train_gpt.py" or fnmatch(name, "submission*.json"):
+            return True
+        readme = readme or name.lower() == "readme.md"
+        if is_log_name(name):
+            texts.append(entry)
+    if any(_reads_as_log(entry) for entry in texts):
+        return True
+    # A README alone makes a record folder, unless the folder is a collection whose subfolders are records.
+    return readme and not any(_holds_records(entry) for entry in entries)
+
+
+def _holds_records(entry: Path) -> bool:
+    """A subfolder holding a record's script or submission JSON directly (a folder of logs beside a README
+    is that record's, not a record of its own)."""
+    if entry.name in SKIPPED_DIRS or is_hidden(entry.name) or entry.is_symlink() or not _is_dir(entry):
+        return False
+    try:
+        children = sorted(entry.iterdir())
+    except OSError:
+        return False
+    for child in children:
+        try:
+            if not child.is_file():
+                continue
+        except OSError:
+            continue
+        if child.name == "train_gpt.py" or fnmatch(child.name, "submission*.json"):
             return True
     return False
+
+
+def _reads_as_log(path: Path) -> bool:
+    try:
+        return looks_like_log(path)
+    except OSError:
+        return False
 
 
 def find_record_dirs(path: str | os.PathLike, unreadable: list[tuple[Path, str]] | None = None) -> list[Path]:
@@ -154,9 +193,14 @@ def find_record_dirs(path: str | os.PathLike, unreadable: list[tuple[Path, str]]
             if unreadable is not None:
                 unreadable.append((folder, error.strerror or str(error)))
             continue
-        stack.extend(child for child in children
-                     if child.name not in SKIPPED_DIRS and not child.is_symlink() and _is_dir(child))
+        stack.extend(child for child in children if child.name not in SKIPPED_DIRS and not is_hidden(child.name)
+                     and not child.is_symlink() and _is_dir(child))
     return found
+
+
+def is_hidden(name: str) -> bool:
+    """A hidden file or folder (`.ipynb_checkpoints`, `.cache`): an editor's or a tool's, never a record's."""
+    return name.startswith(".") and name not in (".", "..")
 
 
 def _is_dir(path: Path) -> bool:
@@ -393,6 +437,11 @@ def _seed(value) -> int | None:
     return None
 
 
+def parse_seed(value) -> int | None:
+    """A seed as submission.json writes it (42, "42", "seed42", "s42"), or None."""
+    return _seed(value)
+
+
 def _seeds(sub: Submission, value) -> list[int]:
     if value is None:
         return []
@@ -499,6 +548,8 @@ def read_logs(root: Path, files: list[str], skipped) -> list[RecordLog]:
             digest = sha256_file(path)
             size = path.stat().st_size
             parsed = parse_log(path)
+            marks = eval_only_lines(path, [(r.source_first_line, r.source_last_line) for r in parsed.runs
+                                           if r.source_first_line is not None])
         except OSError as error:
             skipped.append((rel, f"unreadable: {error.strerror or error}"))
             continue
@@ -506,12 +557,44 @@ def read_logs(root: Path, files: list[str], skipped) -> list[RecordLog]:
             skipped.append((rel, f"unreadable: golf could not parse it ({type(error).__name__}: {error})"))
             continue
         parsed.name = rel
-        log = RecordLog(path=rel, sha256=digest, size=size, parse=parsed, run=parsed.run)
+        log = RecordLog(path=rel, sha256=digest, size=size, parse=parsed, run=parsed.run, eval_only_lines=marks)
         log.duplicate_of = first_by_hash.get(digest)   # files are sorted: the first path is the original
         first_by_hash.setdefault(digest, rel)
         _resolve_seed(log, {}, None)
         logs.append(log)
     return logs
+
+
+def eval_only_lines(path: Path, source_lines: list[tuple[int, int | None]]) -> list[tuple[int, str]]:
+    """The lines of a log, outside its embedded source, that say the run skipped training and only
+    re-scored a saved model ("skipping training", "EVAL-ONLY START", `ttt_eval_only: 1`)."""
+    found: list[tuple[int, str]] = []
+    number = 0
+    carry = b""
+    with open_regular(path, None) as handle:
+        for block in iter(lambda: handle.read(CHUNK), b""):
+            data = carry + block
+            cut = data.rfind(b"\n") + 1
+            data, carry = data[:cut], data[cut:]
+            number = _marks(data, number, source_lines, found)
+    if carry:
+        _marks(carry + b"\n", number, source_lines, found)
+    return found[:10]
+
+
+def _marks(data: bytes, number: int, source_lines, found: list) -> int:
+    """Lines of `data` (whole lines, the first numbered number+1) matching EVAL_ONLY_LINE_RE; the last number."""
+    position = 0
+    for match in EVAL_ONLY_LINE_RE.finditer(data):
+        start = data.rfind(b"\n", 0, match.start()) + 1
+        if start < position:
+            continue   # a second match on a line already taken
+        line_no = number + data.count(b"\n", 0, start) + 1
+        end = data.find(b"\n", match.end())
+        position = end + 1
+        if not any(first <= line_no <= (last or first) for first, last in source_lines):
+            found.append((line_no, data[start:end].decode("utf-8", "replace").strip()[:200]))
+    return number + data.count(b"\n")
 
 
 def _logs(root: Path, files: list[str], submission: Submission | None, skipped) -> list[RecordLog]:
@@ -590,5 +673,5 @@ def _resolve_seed(log: RecordLog, json_seeds: dict[str, int], json_by_score: int
 
 
 __all__ = ["IDENTITY_FIELDS", "REQUIRED_IDENTITY", "Record", "RecordLog", "Submission", "filename_seed",
-           "find_record_dirs", "is_record_dir", "list_files", "load_record", "normalise_submission", "read_logs",
+           "find_record_dirs", "is_record_dir", "list_files", "load_record", "normalise_submission", "parse_seed", "read_logs",
            "read_submission"]

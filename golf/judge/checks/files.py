@@ -27,6 +27,19 @@ def internal_error(ctx):
     return ()
 
 
+@rule("G099", "not-a-record", "error", "A path given to golf verify that is not a record folder verifies nothing.")
+def not_a_record(ctx):
+    """A path given on the command line does not exist, is not a folder, or holds no record folder
+    (a record folder holds a README.md, a submission JSON, train_gpt.py or a log golf can read).
+
+    Why: a batch reports every path it was given; this one is bad input (exit status 2), the others
+    are still judged.
+    How to fix: give record folders, or folders of record folders (e.g. records/).
+    """
+    # Emitted by golf.judge.verify.verify_paths for a path that is not a record folder.
+    return ()
+
+
 @rule("G100", "unreadable-record", "error", "A folder golf cannot read cannot be verified.")
 def unreadable_record(ctx):
     """The record folder could not be read at all (permissions, a broken file system, not a folder).

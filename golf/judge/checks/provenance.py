@@ -40,38 +40,47 @@ def _shards(run) -> int | None:
     return int(value) if value.isdigit() else None
 
 
+def _doubled(run, *, train_side: bool) -> list[str]:
+    """Settings holding a doubled datasets/datasets path, on the training side (the train files, or a data
+    folder both sides read) or on the validation side only (the validation shards' pattern)."""
+    found = []
+    for key, value in run.config.items():
+        if _DOUBLED_RE.search(value or ""):
+            validation = "val" in key.lower() or "fineweb_val" in (value or "").lower()
+            if validation is not train_side:
+                found.append(key)
+    return sorted(found)
+
+
 @rule("G510", "train-val-overlap", "error",
-      "A run whose data export has more train shards or fewer validation tokens than the canonical one trained "
-      "on validation documents.")
+      "A run whose training data shows a re-export (more train shards than the canonical export, a doubled "
+      "datasets/datasets path in the training data) trained on validation documents.")
 def train_val_overlap(ctx):
-    """The log's data fingerprint shows validation documents moved into the training data.
+    """The training side of the log's data fingerprint shows validation documents moved into the training data.
 
-    The canonical export of each tokenizer has a known number of train shards and a known
-    validation token count (the ruleset's [data.tokenizers.*]). A run that reads more train
-    shards than the export has, or evaluates fewer validation tokens than the full split,
-    used a re-export whose train set holds validation documents (#2127: `train_shards: 1499`
-    and 10,000 instead of 50,000 validation documents). Tokenizers the ruleset does not list
-    are not judged.
+    The canonical export of each tokenizer has a known number of train shards (the ruleset's
+    [data.tokenizers.*]). A local re-export that holds out fewer validation documents writes the rest
+    into train: its logs show more train shards than the canonical export (#2127: `train_shards: 1499`)
+    and, written inside the data folder, a doubled `datasets/datasets` path (spec 4.4). Only this
+    train-side evidence counts: a run that evaluated a shorter validation set with the canonical train
+    shards is G508's business (val-tokens-differ), not evidence of overlap. Tokenizers the ruleset
+    does not list are judged by the doubled path alone.
 
-    How to fix: train and evaluate on the canonical export (train_shards and val_tokens as
-    listed in the ruleset).
+    How to fix: train on the canonical export (train_shards as listed in the ruleset, no re-export).
     """
-    tolerance = ctx.ruleset.tolerances.val_tokens_relative
     for r in ctx.runs:
         if r.duplicate_of is not None or r.run is None:
             continue
         tokenizer, export = _export(ctx, r.run)
-        if export is None:
-            continue
         evidence = []
         shards = _shards(r.run)
-        if shards is not None and shards > export.train_shards:
+        if export is not None and shards is not None and shards > export.train_shards:
             evidence.append(f"train_shards {shards:,}, but the canonical {tokenizer} export has "
                             f"{export.train_shards:,}")
-        tokens = val_tokens_of(r.run)
-        if tokens is not None and all(tokens < c * (1 - tolerance) for c in export.val_tokens):
-            evidence.append(f"{tokens:,} validation tokens, fewer than the full split's "
-                            f"{', '.join(f'{c:,}' for c in export.val_tokens)}")
+        doubled = _doubled(r.run, train_side=True)
+        if doubled:
+            evidence.append(f"a doubled datasets/datasets path in the training data ({', '.join(doubled)}): "
+                            "a local re-export")
         if evidence:
             yield Hit(f"{r.log}: {'; '.join(evidence)}: validation documents were likely trained on", r.log)
 
@@ -79,11 +88,12 @@ def train_val_overlap(ctx):
 @rule("G511", "nonstandard-data-export", "warning",
       "Scores are comparable only on the canonical data export; a local re-export must be shown to match it.")
 def nonstandard_data_export(ctx):
-    """The log shows a data export other than the canonical one, without proof of overlap.
+    """The log shows a data export other than the canonical one, without train-side evidence of overlap: a
+    doubled `datasets/datasets` path on the validation side only (a local re-export of the validation
+    shards), or more validation tokens than the canonical split has for the tokenizer (another validation set).
 
-    Signs: a doubled `datasets/datasets` path (a local re-export written inside the data
-    folder, as in #2127), or more validation tokens than the canonical split has for the
-    tokenizer (another validation set).
+    A re-export's train side (more train shards, a doubled path in the training data) is G510; a
+    shorter validation set is G508.
 
     How to fix: use the canonical export, or show the re-export is identical to it.
     """
@@ -92,7 +102,7 @@ def nonstandard_data_export(ctx):
         if r.duplicate_of is not None or r.run is None:
             continue
         notes = []
-        doubled = sorted({k for k, v in r.run.config.items() if _DOUBLED_RE.search(v or "")})
+        doubled = _doubled(r.run, train_side=False)
         if doubled:
             notes.append(f"a doubled datasets/datasets path ({', '.join(doubled)})")
         tokenizer, export = _export(ctx, r.run)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 from golf.judge.findings import Hit, rule
-from golf.judge.facts import tokenizers_of, val_tokens_by_tokenizer
+from golf.judge.facts import tokenizer_of, tokenizers_of, val_tokens_by_tokenizer, val_tokens_of
 
 _SOURCE_NAMES = {"log": "the log", "filename": "the file name", "json": "submission.json", "rerun": "the rerun"}
 
@@ -19,6 +19,27 @@ def duplicate_log(ctx):
     for r in ctx.runs:
         if r.duplicate_of is not None:
             yield Hit(f"{r.log} is a byte-identical copy of {r.duplicate_of}; counted once", r.log)
+
+
+@rule("G513", "not-a-run", "info",
+      "Logs that are not runs of the record (autosaves, eval-only re-scorings, diagnostics, other declared groups) "
+      "are listed, never averaged.")
+def not_a_run(ctx):
+    """A log in the folder is not one of the record's runs, so it is left out of the mean, the seeds and the
+    time checks: a copy in a hidden or checkpoint folder (`.ipynb_checkpoints/train-checkpoint.log`), a
+    re-scoring of a saved model (`TTT_EVAL_ONLY=1`, "skipping training", a loaded checkpoint and no
+    training), a run whose settings call it diagnostic or ablation, a log outside the logs or seeds
+    submission.json lists, or a group of runs submission.json declares beside the claimed one.
+
+    Why: the claim is the mean of the record's runs; pooling other logs into it misjudges the record.
+    How to fix: nothing, if the reason is right; otherwise list the log in submission.json (or rename the setting).
+    """
+    for r in ctx.set_aside:
+        yield Hit(f"{r.log}: not counted as a run: {r.set_aside}", r.log)
+    for group in ctx.groups:
+        mean = f", mean val_bpb {group.mean:.5f}" if group.mean is not None else ""
+        role = "judged as the record's runs" if group.claimed else "listed, not averaged with the claimed group"
+        yield Hit(f"submission.json declares group {group.name!r} ({', '.join(group.logs)}{mean}): {role}")
 
 
 @rule("G502", "seed-mismatch", "error", "The seed of a run must be the same wherever it is stated.")
@@ -171,12 +192,20 @@ def _differ(a: int, b: int, tolerance: float) -> bool:
 @rule("G508", "val-tokens-differ", "warning",
       "Scores are comparable only on the full, same validation split (e.g. 50k documents, not 10k).")
 def val_tokens_differ(ctx):
-    """The runs evaluated different validation sets (token counts differ beyond 1 %).
+    """The runs evaluated different validation sets (token counts differ beyond the ruleset's tolerance),
+    or fewer validation tokens than the canonical split of their tokenizer (a truncated validation set,
+    e.g. 262,144 tokens; the ruleset's [data.tokenizers.*] val_tokens).
 
     Why: scores are comparable only on the same, full validation split.
     How to fix: evaluate every run on the full validation split.
     """
     tolerance = ctx.ruleset.tolerances.val_tokens_relative
+    for r in ctx.counted:
+        tokenizer, tokens = tokenizer_of(r.run), val_tokens_of(r.run)
+        export = ctx.ruleset.data_exports.get(tokenizer or "")
+        if export is not None and tokens is not None and all(tokens < c * (1 - tolerance) for c in export.val_tokens):
+            yield Hit(f"{r.log}: evaluated {tokens:,} validation tokens, fewer than the full {tokenizer} split's "
+                      f"{', '.join(f'{c:,}' for c in export.val_tokens)}: a truncated validation set", r.log)
     mine = val_tokens_by_tokenizer(ctx.counted)
     for tokenizer, counts in sorted(mine.items()):
         low, high = min(counts), max(counts)

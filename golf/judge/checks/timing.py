@@ -69,11 +69,26 @@ def _pre_score_phases(ctx, r) -> dict[str, float]:
     return phase_times(path, globs)
 
 
-_SECONDS = {"ms": 0.001, "s": 1.0, "sec": 1.0, "secs": 1.0, "seconds": 1.0, "min": 60.0, "minutes": 60.0}
+# Units a field name may carry (`eval_time_ms_max`, `eval_time_seconds`, `eval_s`), in seconds.
+_SECONDS = {"ms": 0.001, "millis": 0.001, "milliseconds": 0.001, "s": 1.0, "sec": 1.0, "secs": 1.0,
+            "seconds": 1.0, "min": 60.0, "mins": 60.0, "minutes": 60.0}
+
+
+def claimed_time_ms(name: str, value: float) -> float | None:
+    """An evaluation time submission.json states under `name`, in milliseconds; None when the field is not one.
+
+    The unit is the first unit word of the name (`eval_time_ms_max` is milliseconds, `eval_time_s` and
+    `eval_s` seconds); a time field without a unit word is read as seconds.
+    """
+    words = name.lower().split("_")
+    units = [w for w in words if w in _SECONDS]
+    if not any(w.startswith("eval") for w in words) or not (any("time" in w for w in words) or units):
+        return None
+    return value * 1000 * _SECONDS[units[0] if units else "s"]
 
 
 def _claimed_eval_times(ctx, limit_ms: float):
-    """Evaluation times submission.json itself states (`eval_time_s`, `total_eval_time_seconds`, ...)."""
+    """Evaluation times submission.json itself states (`eval_time_s`, `eval_time_ms_max`, `eval_s`, ...)."""
     submission = ctx.submission
     raw = getattr(submission, "raw", None) if submission is not None else None
     if not isinstance(raw, dict):
@@ -85,10 +100,9 @@ def _claimed_eval_times(ctx, limit_ms: float):
             for key, value in node.items():
                 visit(value, f"{where}.{key}" if where else str(key))
         elif isinstance(node, (int, float)) and not isinstance(node, bool):
-            name = where.rsplit(".", 1)[-1].lower()
-            if "eval" in name and "time" in name:
-                unit = name.rsplit("_", 1)[-1]
-                stated.append((where, node * 1000 * _SECONDS.get(unit, 1.0)))
+            ms = claimed_time_ms(where.rsplit(".", 1)[-1], node)
+            if ms is not None:
+                stated.append((where, ms))
 
     visit(raw, "")
     for where, ms in stated:
