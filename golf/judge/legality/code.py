@@ -129,6 +129,7 @@ class Function:
     log_calls: list[Step] = field(default_factory=list)
     logged_scores: set[str] = field(default_factory=set)   # identifiers a log line prints as a score
     execs: list[Step] = field(default_factory=list)                       # exec(...) calls
+    deleted: set[str] = field(default_factory=set)                        # names of `del x`
     settings: list[tuple[list[str], ast.AST]] = field(default_factory=list)  # (targets, value) reading environ
     _identifiers: set[str] | None = None
 
@@ -201,6 +202,8 @@ class _Reader:
                 self.fn.accumulations.append((name, step))
         elif isinstance(node, ast.NamedExpr):
             self.depend(node.target.id, identifiers(node.value))
+        elif isinstance(node, ast.Delete):
+            self.fn.deleted |= {t.id for t in node.targets if isinstance(t, ast.Name)}
         elif isinstance(node, ast.Return) and node.value is not None:
             self.fn.returned |= identifiers(node.value)
         elif isinstance(node, ast.Call):
@@ -250,8 +253,7 @@ class _Reader:
             self.fn.backwards.append((step, self.fn_ids(func.value)))
         elif name == "grad" and isinstance(func, ast.Attribute) and "autograd" in identifiers(func.value):
             self.fn.backwards.append((step, self.fn_ids(node.args[0] if node.args else None)))
-        elif name == "step" and isinstance(func, ast.Attribute) and _OPTIMIZER_RE.search(
-                " ".join(sorted(identifiers(func.value)))):
+        elif name == "step" and isinstance(func, ast.Attribute) and self.is_optimizer(func.value):
             self.fn.steps.append(step)
         if name in _IN_PLACE_ADD and isinstance(func, ast.Attribute):
             target = base_name(func.value)
@@ -270,6 +272,14 @@ class _Reader:
             if word:
                 self.fn.printed.append(word)
             self.fn.logged_scores |= _score_names(node)
+
+    def is_optimizer(self, node: ast.AST) -> bool:
+        """`opt.step()`, or `wo.step()` where `wo = torch.optim.AdamW(...)` (not a scheduler's step)."""
+        owner = identifiers(node)
+        built = {i for name in owner for i in self.fn.deps.get(name, ())}
+        if any("sched" in i.lower() or i.endswith("LR") for i in owner | built):
+            return False
+        return bool(_OPTIMIZER_RE.search(" ".join(sorted(owner | built))))
 
     def fn_ids(self, node: ast.AST | None) -> set[str]:
         return identifiers(node)

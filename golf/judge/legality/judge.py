@@ -73,6 +73,7 @@ class Program:
                     self.printers.setdefault(word, []).append(call.node)
         self.findings: list[Finding] = []
         self._ran: dict[int, bool] = {}
+        self._logs_match: bool | None = None
 
     # ---- what functions do -------------------------------------------------------------------
 
@@ -103,9 +104,33 @@ class Program:
     def is_scorer(self, fn: Function) -> bool:
         return id(fn) in self.scorers
 
+    def throwaway(self, fn: Function, step: Step) -> bool:
+        """An optimizer step on a scratch object deleted afterwards (a compile warm-up's adapter):
+        `wo = AdamW(wl.parameters()); ...; wo.step(); del wl, wo`. Nothing it learns reaches a score."""
+        func = step.node.func
+        owner = base_name(func.value) if isinstance(func, ast.Attribute) else None
+        if owner is None or owner not in fn.deleted:
+            return False
+        return bool(fn.deps.get(owner, set()) & fn.deleted)
+
+    def live_backwards(self, fn: Function) -> list[tuple[Step, set[str]]]:
+        """Backward passes whose gradients an optimizer keeps: not those of a loop that only steps scratch objects."""
+        scratch = [s for s in fn.steps if self.throwaway(fn, s)]
+        if not scratch:
+            return fn.backwards
+        kept = []
+        for step, ids in fn.backwards:
+            loops = step.loops()
+            inner = loops[-1] if loops else None
+            steps_here = [s for s in fn.steps if inner is not None and s.inside(inner)]
+            if steps_here and all(s in scratch for s in steps_here):
+                continue
+            kept.append((step, ids))
+        return kept
+
     def data_of_backwards(self, fn: Function) -> set[str]:
         out: set[str] = set()
-        for _, ids in fn.backwards:
+        for _, ids in self.live_backwards(fn):
             out |= fn.closure(ids)
         return out
 
@@ -113,7 +138,14 @@ class Program:
         return any(is_val_data(i) for i in self.data_of_backwards(fn))
 
     def trains_on_params(self, fn: Function) -> set[str]:
-        return self.data_of_backwards(fn) & set(fn.params)
+        """Parameters holding the tokens a function trains on: reached by its gradient steps and indexed
+        (`tokens[i:j]`); a device or a settings object is not data."""
+        reached = self.data_of_backwards(fn) & set(fn.params)
+        if not reached or not hasattr(fn.node, "body"):
+            return set()
+        indexed = {n.value.id for stmt in fn.node.body for n in ast.walk(stmt)
+                   if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name)}
+        return reached & indexed
 
     def _trainers(self) -> set[int]:
         """Functions that take gradient steps and do not score, directly or through other such functions."""
@@ -171,10 +203,12 @@ class Program:
     def updates(self, fn: Function, on_val_only: bool) -> list[Update]:
         """Gradient steps taken in `fn`, its own or through calls of training functions."""
         out = []
-        for step, ids in fn.backwards:
+        for step, ids in self.live_backwards(fn):
             if not on_val_only or any(is_val_data(i) for i in fn.closure(ids)):
                 out.append(Update(step, (step.line,)))
         for step in fn.steps:
+            if self.throwaway(fn, step):
+                continue
             data = self.step_data(fn, step)
             val = any(is_val_data(i) for i in (data if data is not None else fn.identifiers))
             if not on_val_only or val:
@@ -202,11 +236,20 @@ class Program:
         words = {_first_word(c.node) for c in calls} - {None}
         return sorted(w for w in words if all(id(n) in mine for n in self.printers.get(w, [])))
 
+    @property
+    def logs_match(self) -> bool:
+        """The logs print some line of this script: only then does a line they lack say a path did not run."""
+        if self._logs_match is None:
+            self._logs_match = self.run.has_logs and any(self.run.printed(w) for w in self.printers)
+        return self._logs_match
+
     def printed_evidence(self, fn: Function) -> bool | None:
         """True when a log shows one of `fn`'s own log lines, False when the logs show none of them."""
         words = self.own_words(fn.log_calls)
-        if not words or not self.run.has_logs:
+        if not words or not self.logs_match:
             return None
+        if any(c.name == "<module>" for c, _ in self.callers.get(fn.name, [])):
+            return True if any(self.run.printed(word) for word in words) else None   # an entry point ran
         return any(self.run.printed(word) for word in words)
 
     def flag_value(self, node: ast.AST) -> bool | None:
@@ -247,7 +290,7 @@ class Program:
 
     def _block_printed(self, fn: Function, block: ast.AST, branch: str) -> bool:
         calls = [c for c in fn.log_calls if any(a is block and b == branch for a, b in c.path)]
-        return any(self.run.printed(word) for word in self.own_words(calls))
+        return self.logs_match and any(self.run.printed(word) for word in self.own_words(calls))
 
     def ran(self, fn: Function, seen: frozenset = frozenset()) -> bool:
         """The function can have run: reachable from the module through enabled calls."""
@@ -275,7 +318,7 @@ class Program:
         for fn in self.all_functions():
             if self.is_scorer(fn):
                 self.judge_scorer(fn)
-            elif fn.backwards or fn.steps:
+            elif self.live_backwards(fn) or [s for s in fn.steps if not self.throwaway(fn, s)]:
                 self.judge_trainer(fn)
         self.unreadable_execs()
         return self.findings
@@ -393,11 +436,12 @@ class Program:
         if not (self.trains_on_val(fn) or self.trains_on_params(fn) or
                 (fn.steps and not fn.backwards)):
             return
-        if self.printed_evidence(fn) is False:
+        evidence = self.printed_evidence(fn)
+        if evidence is False:
             return
-        self.climb(fn, fn, frozenset(), ())
+        self.climb(fn, fn, frozenset(), (), proven=bool(evidence))
 
-    def climb(self, origin: Function, fn: Function, seen: frozenset, chain: tuple) -> None:
+    def climb(self, origin: Function, fn: Function, seen: frozenset, chain: tuple, proven: bool) -> None:
         if id(fn) in seen:
             return
         sites = [(c, s) for c, s in self.callers.get(fn.name, []) if self.resolve(fn.name) is fn]
@@ -410,22 +454,22 @@ class Program:
                     f"value at line {lines[0]} rather than called: golf cannot follow which tokens it trains on"))
             return
         for caller, step in sites:
-            if not self.site_enabled(caller, step):
+            if not proven and not self.site_enabled(caller, step):
                 continue
             if fn is origin and not self.site_on_val(fn, caller, step):
                 continue
             if self.is_scorer(caller):
                 continue   # judged with the scoring loop around the call
             if caller.name == "<module>" or not self.callers.get(caller.name):
-                if caller.name != "<module>" and not self.ran(caller):
+                if caller.name != "<module>" and not proven and not self.ran(caller):
                     continue
                 sites = [*chain, (caller, step)]
                 outer = [site for site in sites[1:] if site[0].name != "<module>"]
                 self.report_pre_score(origin, self.train_lines(origin), *sites[0], via=outer[-1] if outer else None)
             else:
-                if self.printed_evidence(caller) is False:
+                if not proven and self.printed_evidence(caller) is False:
                     continue
-                self.climb(origin, caller, seen | {id(fn)}, (*chain, (caller, step)))
+                self.climb(origin, caller, seen | {id(fn)}, (*chain, (caller, step)), proven)
 
     def report_pre_score(self, origin: Function, lines: tuple[int, ...], caller: Function, step: Step,
                          via: tuple[Function, Step] | None = None) -> None:
