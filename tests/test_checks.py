@@ -831,6 +831,8 @@ def eval_val_ttt(model, opt, val_chunks):
         opt.step()
         opt.zero_grad()
     return loss_sum
+
+eval_val_ttt(MODEL, OPT, VAL_CHUNKS)
 '''
 
 TTT_UPDATE_FIRST = '''
@@ -845,6 +847,8 @@ def eval_val_ttt(model, opt, val_chunks):
         with torch.no_grad():
             loss_sum += model(chunk).sum().item()
     return loss_sum
+
+eval_val_ttt(MODEL, OPT, VAL_CHUNKS)
 '''
 
 PREQUANT_TTT = '''
@@ -853,17 +857,21 @@ def prequant_ttt(model, optimizer, val_tokens, epochs):
         for batch in val_tokens.split(4096):
             model(batch).mean().backward()
             optimizer.step()
+
+prequant_ttt(MODEL, OPT, VAL_TOKENS, 3)
 '''
 
 
-@pytest.mark.parametrize("script, expected", [
-    (TTT_UPDATE_FIRST, "updates the model (line 8) before it scores the tokens (line 10)"),
-    (PREQUANT_TTT, "takes gradient steps on validation data (line 5) and scores nothing"),
+@pytest.mark.parametrize("script, rule, expected", [
+    (TTT_UPDATE_FIRST, "val-trained-before-scored", "eval_val_ttt() takes gradient steps (lines 8, 9) before"),
+    (PREQUANT_TTT, "val-trained-before-evaluation", "prequant_ttt() takes gradient steps on validation data"),
 ])
-def test_val_trained_before_scored(tmp_path, script, expected):
+def test_val_trained_before_scored(tmp_path, script, rule, expected):
     root = make_record(tmp_path, "2026-04-06_TTT", script=SCRIPT + script, log_kwargs=[{"source": None}] * 3)
-    [finding] = names(verify(root))["val-trained-before-scored"]
-    assert expected.split(" (line")[0] in finding.message and finding.file == "train_gpt.py"
+    [finding] = names(verify(root))[rule]
+    offset = SCRIPT.count("\n")
+    expected = expected.replace("lines 8, 9", f"lines {offset + 8}, {offset + 9}")
+    assert expected in finding.message and finding.file == "train_gpt.py"
 
 
 def test_score_first_ttt_and_ordinary_training_are_legal(tmp_path):
@@ -874,7 +882,9 @@ def test_score_first_ttt_and_ordinary_training_are_legal(tmp_path):
     reference = (Path(__file__).resolve().parents[1] / "golf" / "reference" / "train_gpt.py").read_text()
     assert check_source(reference) == []   # trains on train shards, scores validation under no_grad
     problems = check_source(TTT_UPDATE_FIRST)
-    assert [(p.kind, p.line, p.function) for p in problems] == [("update-before-score", 6, "eval_val_ttt")]
+    assert [(p.kind, p.line, p.function) for p in problems] == [("update-before-score", 8, "eval_val_ttt")]
+
+
 def test_script_not_utf8_for_a_coding_cookie(tmp_path):
     hidden = make_record(tmp_path, script="# -*- coding: utf-7 -*-\nx = 1 +AAo-import os\n")
     [finding] = names(verify(hidden))["script-not-utf8"]
