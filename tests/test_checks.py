@@ -602,16 +602,26 @@ def test_a_shipped_wrapper_is_counted_as_shipped(tmp_path):
     assert "script-syntax-error" not in names(report)
 
 
-def test_exec_stub_is_counted_with_the_file_it_runs(tmp_path):
+def test_exec_stub_is_counted_with_the_file_it_runs_packed_like_the_script(tmp_path):
+    # HessianSDClip: a stub execs a readable decode file; its logs count the readable bytes (over the
+    # cap), the practice counts the decode file packed like a script (under it)
     stub = 'exec(open("train_gpt_decode.py").read())\n'
-    root = make_record(tmp_path, "2026-04-12_Stub", script=stub, model_bytes=15_950_000,
-                       log_kwargs=[{"source": None, "code_bytes": len(stub)}] * 3)
-    decode = "# the real trainer, not counted by the stub\n" + "x = 1\n" * 12_000
-    (root / "train_gpt_decode.py").write_text(decode, encoding="utf-8")
-    found = names(verify(root))
+    shipped_total = 15_980_000 + len(stub) + len(READABLE.encode())
+    assert shipped_total > 16_000_000
+    root = make_record(tmp_path, "2026-04-12_Stub", script=stub, model_bytes=15_980_000,
+                       log_kwargs=[{"source": None, "code_bytes": len(stub) + len(READABLE.encode())}] * 3)
+    (root / "train_gpt_decode.py").write_text(READABLE, encoding="utf-8")
+    report = verify(root)
+    packed = pyminify_wrapper_size(READABLE)
+    code = report.stats["code_bytes"]
+    assert code["extra_files"] == {"train_gpt_decode.py": len(READABLE.encode())}
+    assert code["extra_files_packed"] == {"train_gpt_decode.py": packed}
+    assert code["counted"] == len(stub) + packed
+    assert {r.bytes_total for r in report.runs} == {15_980_000 + len(stub) + packed}
+    found = names(report)
+    assert "size-over-cap" not in found
     [uses] = found["code-uses-other-files"]
     assert "train_gpt_decode.py" in uses.message and "counted as code" in uses.message
-    assert any(f"{15_950_000 + len(stub) + len(decode):,} bytes" in f.message for f in found["size-over-cap"])
     assert "code-uses-other-files" not in names(verify(make_record(tmp_path, "2026-04-13_Plain")))
 
 
@@ -872,6 +882,13 @@ def test_val_trained_before_scored(tmp_path, script, rule, expected):
     offset = SCRIPT.count("\n")
     expected = expected.replace("lines 8, 9", f"lines {offset + 8}, {offset + 9}")
     assert expected in finding.message and finding.file == "train_gpt.py"
+
+
+def test_legality_not_followed_when_the_script_execs_code_built_at_run_time(tmp_path):
+    script = SCRIPT + "\nexec(bytes(CODE).decode())\n"
+    root = make_record(tmp_path, "2026-04-06_Exec", script=script, log_kwargs=[{"source": None}] * 3)
+    [finding] = names(verify(root))["legality-not-followed"]
+    assert finding.severity == "warning" and "built at run time" in finding.message
 
 
 def test_score_first_ttt_and_ordinary_training_are_legal(tmp_path):
