@@ -217,13 +217,17 @@ def files_used(source: str, folder: Path, script: str) -> list[str]:
 _EXEC_CALLS = {"exec", "execfile", "run_path", "compile"}
 
 
-def exec_files(source: str, folder: Path, script: str) -> list[str]:
+def exec_files(source: str, folder: Path, script: str, tree: ast.Module | None = None) -> list[str]:
     """Files of `folder` whose code the script runs: a literal file name inside `exec(...)`, `compile(...)`
-    or `runpy.run_path(...)` (e.g. `exec(open("train_gpt_decode.py").read())`)."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError):
+    or `runpy.run_path(...)` (e.g. `exec(open("train_gpt_decode.py").read())`). `tree`: the source's
+    syntax tree when the caller already has it."""
+    if "exec" not in source and "run_path" not in source:
         return []
+    if tree is None:
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError, RecursionError):
+            return []
     present = {p.name for p in folder.iterdir() if p.is_file() and p.name != script} if folder.is_dir() else set()
     run: set[str] = set()
     for node in ast.walk(tree):

@@ -23,19 +23,23 @@ def check_source(source: str, file: str = "train_gpt.py", run: RunLog | None = N
     """The legality findings of one script's text (the logs, when given, say which paths ran)."""
     from golf.read.pyparse import parse
 
-    parsed = parse(source)
+    return _judge(parse(source), file, run or RunLog())
+
+
+def _judge(parsed, file: str, run: RunLog) -> list[Finding]:
     if parsed.tree is None:
         return [Finding("unfollowed", file, None, None,
                         f"{file} cannot be parsed ({parsed.problem}), so golf cannot judge whether it trains on "
                         "validation tokens before scoring them")]
-    return Program(parsed.tree, file, run or RunLog()).judge()
+    return Program(parsed.tree, file, run).judge()
 
 
-def code_that_runs(script: str, text: str, folder: Path) -> tuple[list[tuple[str, str]], list[Finding]]:
-    """(file label, source) for the script, the code its wrapper decodes and the files it execs."""
+def code_that_runs(script: str, text: str, folder: Path) -> tuple[list[tuple[str, object]], list[Finding]]:
+    """(file label, parsed source) for the script, the code its wrapper decodes and the files it execs."""
     from golf.read.packed import exec_files, is_wrapper, unpack
+    from golf.read.pyparse import parse
 
-    units: list[tuple[str, str]] = []
+    units: list[tuple[str, object]] = []
     problems: list[Finding] = []
     todo = [(script, text)]
     seen: set[str] = set()
@@ -53,8 +57,11 @@ def code_that_runs(script: str, text: str, folder: Path) -> tuple[list[tuple[str
             else:
                 todo.append((f"{name} (unpacked)", unpacked.text))
             continue
-        units.append((name, source))
-        for other in exec_files(source, folder, script):
+        parsed = parse(source)
+        units.append((name, parsed))
+        if parsed.tree is None:
+            continue
+        for other in exec_files(source, folder, script, parsed.tree):
             path = folder / other
             try:
                 if path.stat().st_size > SOURCE_LIMIT:
@@ -83,8 +90,8 @@ def analyse(script: str, text: str, folder: Path, log_paths: list[str]) -> list[
     """Legality findings for a record folder's script, judged against its logs."""
     run = run_log(folder, log_paths)
     units, findings = code_that_runs(script, text, folder)
-    for name, source in units:
-        findings.extend(check_source(source, name, run))
+    for name, parsed in units:
+        findings.extend(_judge(parsed, name, run))
     return findings
 
 

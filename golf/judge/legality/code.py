@@ -161,9 +161,9 @@ class Function:
 class _Reader:
     """Walks one function body in source order, recording what `Function` holds."""
 
-    def __init__(self, fn: Function, function_names: set[str]):
+    def __init__(self, fn: Function, nested: list):
         self.fn = fn
-        self.function_names = function_names
+        self.nested = nested
 
     def depend(self, name: str | None, sources: set[str]) -> None:
         if name:
@@ -183,7 +183,10 @@ class _Reader:
             self.visit(node, path)
 
     def visit(self, node: ast.AST, path: tuple) -> None:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            self.nested.append(node)   # read as a function (or class body) of its own
+            return
+        if isinstance(node, ast.Lambda):
             return
         step = Step(node, path)
         if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
@@ -208,8 +211,6 @@ class _Reader:
             self.fn.returned |= identifiers(node.value)
         elif isinstance(node, ast.Call):
             self.call(node, step)
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in self.function_names:
-            self.fn.references.append((node.id, node.lineno))
         if isinstance(node, (ast.For, ast.AsyncFor)):
             self.assign_targets(node.target, identifiers(node.iter))
             self.visit(node.iter, path)
@@ -261,6 +262,9 @@ class _Reader:
                 self.fn.accumulations.append((target, step))
         if name in _IN_PLACE_FLOW and isinstance(func, ast.Attribute):
             self.depend(base_name(func.value), {i for a in node.args for i in identifiers(a)})
+        for arg in [*node.args, *[k.value for k in node.keywords]]:
+            if isinstance(arg, ast.Name):   # a function passed as a value (a callback), kept if it is one
+                self.fn.references.append((arg.id, arg.lineno))
         if name == "exec" and isinstance(func, ast.Name):
             self.fn.execs.append(step)
         if isinstance(func, ast.Name) or (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
@@ -317,30 +321,29 @@ def _score_names(call: ast.Call) -> set[str]:
 
 def read_functions(tree: ast.Module) -> dict[str, list[Function]]:
     """Every function of the module (and `<module>` for its body), by simple name."""
-    defs = []
-    classes = []
-    for n in ast.walk(tree):
-        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            defs.append(n)
-        elif isinstance(n, ast.ClassDef):
-            classes.append(n)
-    names = {d.name for d in defs}
     out: dict[str, list[Function]] = {}
+    todo: list[ast.AST] = []
     module = Function("<module>", tree)
-    _Reader(module, names).walk(tree.body, ())
-    module.returned = module.closure(module.logged_scores)
-    for c in classes:   # class bodies (a Hyperparameters class) hold settings too
-        holder = Function(c.name, c)
-        _Reader(holder, names).walk(c.body, ())
-        module.settings.extend(holder.settings)
-    out["<module>"] = [module]
-    for d in defs:
-        args = d.args
+    _Reader(module, todo).walk(tree.body, ())
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.ClassDef):   # class bodies (a Hyperparameters class) hold settings too
+            holder = Function(node.name, node)
+            _Reader(holder, todo).walk(node.body, ())
+            module.settings.extend(holder.settings)
+            continue
+        args = node.args
         params = [a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]]
-        fn = Function(d.name, d, params=params)
-        _Reader(fn, names).walk(d.body, ())
+        fn = Function(node.name, node, params=params)
+        _Reader(fn, todo).walk(node.body, ())
         fn.returned = fn.closure(fn.returned | fn.logged_scores)
-        out.setdefault(d.name, []).append(fn)
+        out.setdefault(node.name, []).append(fn)
+    module.returned = module.closure(module.logged_scores)
+    out["<module>"] = [module]
+    for fns in out.values():
+        fns.sort(key=lambda f: getattr(f.node, "lineno", 0))
+        for fn in fns:
+            fn.references = [(name, line) for name, line in fn.references if name in out]
     return out
 
 
