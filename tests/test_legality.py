@@ -238,3 +238,17 @@ def main():
     assert check_source(text) == []
     kept = text.replace("    del wl, wo\n", "    model.adapter = wl\n")
     assert kinds(check_source(kept)) == ["trained-before-evaluation"]
+
+
+def test_an_epoch_loop_that_counts_only_its_first_untrained_pass_is_legal():
+    text = fixture("p2_doc_lora.py").replace("if epoch == args.ttt_epochs - 1:", "if epoch == 0:")
+    assert check_source(text, run=logs("ttt:start epochs=5")) == []
+
+
+def test_a_training_function_passed_as_a_value_is_a_warning():
+    text = fixture("prequant_ttt.py").replace(
+        "        prequant_ttt_adapt_adamw(args, model, val_tokens)",
+        "        run_phase(prequant_ttt_adapt_adamw, args, model, val_tokens)")
+    [finding] = check_source(text)
+    assert finding.kind == "unfollowed" and finding.function == "prequant_ttt_adapt_adamw"
+    assert "passed as a value" in finding.message

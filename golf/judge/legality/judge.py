@@ -379,6 +379,8 @@ class Program:
             used |= fn.closure(_update_data(fn, update))
             if variables & used:
                 continue
+            if all(_first_pass_only(s, loop, variables) for s in before):
+                continue   # `if epoch == 0:` counts the pass before any training
             if any(f.line == loop.lineno and f.function == fn.name for f in self.findings):
                 continue   # one finding per repeating loop
             count, name = self.iterations(loop)
@@ -521,6 +523,27 @@ def _what(updates: list[Update]) -> str:
         if u.callee is not None:
             parts.append(f"calls {u.callee}() (gradient steps at lines {_lines(u.lines)}) at line {u.step.line}")
     return " and ".join(parts)
+
+
+def _first_pass_only(score: Step, loop: ast.AST, variables: set[str]) -> bool:
+    """The score sits under `if <loop variable> == 0:` inside the loop: only the untrained first pass counts."""
+    inside = False
+    for ancestor, branch in score.path:
+        if ancestor is loop:
+            inside = True
+            continue
+        if not inside or not isinstance(ancestor, ast.If) or branch != "body":
+            continue
+        test = ancestor.test
+        if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq):
+            sides = [test.left, test.comparators[0]]
+            if any(isinstance(x, ast.Name) and x.id in variables for x in sides) and any(
+                    isinstance(x, ast.Constant) and x.value == 0 for x in sides):
+                return True
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and isinstance(test.operand, ast.Name) \
+                and test.operand.id in variables:
+            return True
+    return False
 
 
 def _encloses(outer: ast.AST, inner: ast.AST) -> bool:
