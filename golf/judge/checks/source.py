@@ -72,9 +72,9 @@ def _legality(ctx):
 
     if ctx.script_text is None or ctx.script_name is None or len(ctx.script_text) > SOURCE_LIMIT:
         return []
-    key = (id(ctx), ctx.script_sha256)
+    logs = [log.path for log in ctx.record.logs]
+    key = (id(ctx), str(ctx.root), ctx.script_sha256, tuple((log.path, log.sha256) for log in ctx.record.logs))
     if _LEGALITY_CACHE.get("key") != key:
-        logs = [log.path for log in ctx.record.logs]
         _LEGALITY_CACHE.update(key=key, findings=analyse(ctx.script_name, ctx.script_text, Path(ctx.root), logs))
     return _LEGALITY_CACHE["findings"]
 
