@@ -10,52 +10,62 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
-_KV_RE = re.compile(r"([A-Za-z_][\w.]*)\s*[:=]\s*([^\s,;)]+)")
 _OFF = {"false", "0", "off", "no", "none", "0.0"}
 _ON = {"true", "on", "yes"}
 
 
 @dataclass
 class RunLog:
-    """Values the logs print (key -> every value seen) and the first word of each of their lines."""
+    """The logs' text; the values they print for a key and the first word of each line, read when asked."""
 
-    values: dict[str, set[str]] = field(default_factory=dict)
-    first_words: list[str] = field(default_factory=list)   # sorted, for prefix search
-    names: list[str] = field(default_factory=list)         # the log files read
+    texts: dict[str, str] = field(default_factory=dict)
+    _values: dict[str, set[str]] = field(default_factory=dict)
+    _first_words: list[str] | None = None
 
     @classmethod
     def from_texts(cls, texts: dict[str, str]) -> "RunLog":
-        view = cls(names=sorted(texts))
-        words: set[str] = set()
-        for text in texts.values():
-            for line in text.splitlines():
-                stripped = line.strip()
-                if not stripped:
-                    continue
-                words.add(stripped.split(None, 1)[0])
-                if len(stripped) > 400:
-                    continue
-                for key, value in _KV_RE.findall(stripped):
-                    value = value.strip("'\"")
-                    if _is_setting(value):
-                        view.values.setdefault(key.split(".")[-1].lower(), set()).add(value.lower())
-        view.first_words = sorted(words)
-        return view
+        return cls(texts=dict(texts))
+
+    @property
+    def names(self) -> list[str]:
+        return sorted(self.texts)
 
     @property
     def has_logs(self) -> bool:
-        return bool(self.names)
+        return bool(self.texts)
+
+    @property
+    def first_words(self) -> list[str]:
+        if self._first_words is None:
+            words = {m.group(1) for text in self.texts.values() for m in _FIRST_WORD_RE.finditer(text)}
+            self._first_words = sorted(words)
+        return self._first_words
 
     def printed(self, word: str) -> bool:
         """Some log line starts with `word` (or a longer word beginning with it)."""
-        i = bisect.bisect_left(self.first_words, word)
-        return i < len(self.first_words) and self.first_words[i].startswith(word)
+        words = self.first_words
+        i = bisect.bisect_left(words, word)
+        return i < len(words) and words[i].startswith(word)
+
+    def values(self, key: str) -> set[str]:
+        """Every setting-like value the logs print as `key: value` or `key=value` (any case)."""
+        key = key.lower()
+        if key not in self._values:
+            pattern = re.compile(rf"(?<!\w){re.escape(key)}\s*[:=]\s*([^\s,;)]+)", re.IGNORECASE)
+            found = set()
+            for text in self.texts.values():
+                for match in pattern.finditer(text):
+                    value = match.group(1).strip("'\"")
+                    if _is_setting(value):
+                        found.add(value.lower())
+            self._values[key] = found
+        return self._values[key]
 
     def flag(self, *keys: str) -> bool | None:
         """True/False when the logs print the setting under one of `keys` with one meaning; None otherwise."""
-        seen = set()
+        seen: set[str] = set()
         for key in keys:
-            seen |= self.values.get(key.lower(), set())
+            seen |= self.values(key)
         meanings = {_meaning(v) for v in seen} - {None}
         return meanings.pop() if len(meanings) == 1 else None
 
@@ -63,12 +73,15 @@ class RunLog:
         """The largest whole number the logs print for one of `keys`."""
         found = []
         for key in keys:
-            for value in self.values.get(key.lower(), ()):
+            for value in self.values(key):
                 try:
                     found.append(int(float(value)))
                 except ValueError:
                     continue
         return max(found) if found else None
+
+
+_FIRST_WORD_RE = re.compile(r"^[ \t]*(\S+)", re.MULTILINE)
 
 
 def _is_setting(value: str) -> bool:
