@@ -252,3 +252,9 @@ def test_a_training_function_passed_as_a_value_is_a_warning():
     [finding] = check_source(text)
     assert finding.kind == "unfollowed" and finding.function == "prequant_ttt_adapt_adamw"
     assert "passed as a value" in finding.message
+
+
+def test_two_functions_of_one_name_that_train_on_validation_data_are_a_warning():
+    text = fixture("slot.py") + "\n\nclass Other:\n    def eval_val_slot(self):\n        pass\n"
+    [finding] = check_source(text)
+    assert finding.kind == "unfollowed" and "2 functions are named eval_val_slot()" in finding.message

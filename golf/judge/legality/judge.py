@@ -316,12 +316,28 @@ class Program:
 
     def judge(self) -> list[Finding]:
         for fn in self.all_functions():
+            if fn.name != "<module>" and len(self.functions[fn.name]) > 1:
+                self.ambiguous(fn)
+                continue
             if self.is_scorer(fn):
                 self.judge_scorer(fn)
             elif self.live_backwards(fn) or [s for s in fn.steps if not self.throwaway(fn, s)]:
                 self.judge_trainer(fn)
         self.unreadable_execs()
         return self.findings
+
+    def ambiguous(self, fn: Function) -> None:
+        """Several functions share the name: golf cannot tell which one a call runs, and says so."""
+        if fn is not self.functions[fn.name][0]:
+            return
+        training = [f for f in self.functions[fn.name] if self.updates(f, on_val_only=True)]
+        if training:
+            lines = ", ".join(str(getattr(f.node, "lineno", "?")) for f in self.functions[fn.name])
+            self.findings.append(Finding(
+                "unfollowed", self.file, fn.name, getattr(training[0].node, "lineno", None),
+                f"{len(self.functions[fn.name])} functions are named {fn.name}() (lines {lines}) and one takes "
+                "gradient steps on validation data: golf cannot tell which one each call runs, so their "
+                "score-first order is not judged"))
 
     def judge_scorer(self, fn: Function) -> None:
         if not self.ran(fn):
@@ -346,7 +362,6 @@ class Program:
             else:
                 self.judge_repeats(fn, update, loop, [s for s in scores if s.inside(loop)])
         for (kind, loop, _), updates in groups.items():
-            lines = tuple(sorted({n for u in updates for n in u.lines}))
             what = _what(updates)
             if kind == "trained-before-scored":
                 later = [s for s in scores if s.pos > updates[0].step.pos]
@@ -360,7 +375,6 @@ class Program:
                          f"{fn.name}() {what} before the same iteration of the loop at line {loop.lineno} adds "
                          f"the window's targets to the score sums (line {first.line}): each score has been "
                          "fitted to its own tokens (SLOT-style optimisation); score first, then train")
-            del lines
 
     def judge_repeats(self, fn: Function, update: Update, outer: ast.AST, scores: list[Step]) -> None:
         """An inner loop that scores and then trains on the same tokens again: only one pass may run."""
