@@ -616,16 +616,26 @@ def test_a_shipped_wrapper_is_counted_as_shipped(tmp_path):
     assert "script-syntax-error" not in names(report)
 
 
-def test_exec_stub_is_counted_with_the_file_it_runs(tmp_path):
+def test_exec_stub_is_counted_with_the_file_it_runs_packed_like_the_script(tmp_path):
+    # HessianSDClip: a stub execs a readable decode file; its logs count the readable bytes (over the
+    # cap), the practice counts the decode file packed like a script (under it)
     stub = 'exec(open("train_gpt_decode.py").read())\n'
-    root = make_record(tmp_path, "2026-04-12_Stub", script=stub, model_bytes=15_950_000,
-                       log_kwargs=[{"source": None, "code_bytes": len(stub)}] * 3)
-    decode = "# the real trainer, not counted by the stub\n" + "x = 1\n" * 12_000
-    (root / "train_gpt_decode.py").write_text(decode, encoding="utf-8")
-    found = names(verify(root))
+    shipped_total = 15_980_000 + len(stub) + len(READABLE.encode())
+    assert shipped_total > 16_000_000
+    root = make_record(tmp_path, "2026-04-12_Stub", script=stub, model_bytes=15_980_000,
+                       log_kwargs=[{"source": None, "code_bytes": len(stub) + len(READABLE.encode())}] * 3)
+    (root / "train_gpt_decode.py").write_text(READABLE, encoding="utf-8")
+    report = verify(root)
+    packed = pyminify_wrapper_size(READABLE)
+    code = report.stats["code_bytes"]
+    assert code["extra_files"] == {"train_gpt_decode.py": len(READABLE.encode())}
+    assert code["extra_files_packed"] == {"train_gpt_decode.py": packed}
+    assert code["counted"] == len(stub) + packed
+    assert {r.bytes_total for r in report.runs} == {15_980_000 + len(stub) + packed}
+    found = names(report)
+    assert "size-over-cap" not in found
     [uses] = found["code-uses-other-files"]
     assert "train_gpt_decode.py" in uses.message and "counted as code" in uses.message
-    assert any(f"{15_950_000 + len(stub) + len(decode):,} bytes" in f.message for f in found["size-over-cap"])
     assert "code-uses-other-files" not in names(verify(make_record(tmp_path, "2026-04-13_Plain")))
 
 
@@ -849,6 +859,8 @@ def eval_val_ttt(model, opt, val_chunks):
         opt.step()
         opt.zero_grad()
     return loss_sum
+
+eval_val_ttt(MODEL, OPT, VAL_CHUNKS)
 '''
 
 TTT_UPDATE_FIRST = '''
@@ -863,6 +875,8 @@ def eval_val_ttt(model, opt, val_chunks):
         with torch.no_grad():
             loss_sum += model(chunk).sum().item()
     return loss_sum
+
+eval_val_ttt(MODEL, OPT, VAL_CHUNKS)
 '''
 
 PREQUANT_TTT = '''
@@ -871,17 +885,28 @@ def prequant_ttt(model, optimizer, val_tokens, epochs):
         for batch in val_tokens.split(4096):
             model(batch).mean().backward()
             optimizer.step()
+
+prequant_ttt(MODEL, OPT, VAL_TOKENS, 3)
 '''
 
 
-@pytest.mark.parametrize("script, expected", [
-    (TTT_UPDATE_FIRST, "updates the model (line 8) before it scores the tokens (line 10)"),
-    (PREQUANT_TTT, "takes gradient steps on validation data (line 5) and scores nothing"),
+@pytest.mark.parametrize("script, rule, expected", [
+    (TTT_UPDATE_FIRST, "val-trained-before-scored", "eval_val_ttt() takes gradient steps (lines 8, 9) before"),
+    (PREQUANT_TTT, "val-trained-before-evaluation", "prequant_ttt() takes gradient steps on validation data"),
 ])
-def test_val_trained_before_scored(tmp_path, script, expected):
+def test_val_trained_before_scored(tmp_path, script, rule, expected):
     root = make_record(tmp_path, "2026-04-06_TTT", script=SCRIPT + script, log_kwargs=[{"source": None}] * 3)
-    [finding] = names(verify(root))["val-trained-before-scored"]
-    assert expected.split(" (line")[0] in finding.message and finding.file == "train_gpt.py"
+    [finding] = names(verify(root))[rule]
+    offset = SCRIPT.count("\n")
+    expected = expected.replace("lines 8, 9", f"lines {offset + 8}, {offset + 9}")
+    assert expected in finding.message and finding.file == "train_gpt.py"
+
+
+def test_legality_not_followed_when_the_script_execs_code_built_at_run_time(tmp_path):
+    script = SCRIPT + "\nexec(bytes(CODE).decode())\n"
+    root = make_record(tmp_path, "2026-04-06_Exec", script=script, log_kwargs=[{"source": None}] * 3)
+    [finding] = names(verify(root))["legality-not-followed"]
+    assert finding.severity == "warning" and "built at run time" in finding.message
 
 
 def test_score_first_ttt_and_ordinary_training_are_legal(tmp_path):
@@ -892,7 +917,9 @@ def test_score_first_ttt_and_ordinary_training_are_legal(tmp_path):
     reference = (Path(__file__).resolve().parents[1] / "golf" / "reference" / "train_gpt.py").read_text()
     assert check_source(reference) == []   # trains on train shards, scores validation under no_grad
     problems = check_source(TTT_UPDATE_FIRST)
-    assert [(p.kind, p.line, p.function) for p in problems] == [("update-before-score", 6, "eval_val_ttt")]
+    assert [(p.kind, p.line, p.function) for p in problems] == [("update-before-score", 8, "eval_val_ttt")]
+
+
 def test_script_not_utf8_for_a_coding_cookie(tmp_path):
     hidden = make_record(tmp_path, script="# -*- coding: utf-7 -*-\nx = 1 +AAo-import os\n")
     [finding] = names(verify(hidden))["script-not-utf8"]

@@ -2,9 +2,10 @@
 
 "shipped_script" (the written rules): code bytes = the bytes of train_gpt.py as shipped.
 "packed" (the practice): code bytes = the smaller of the shipped script and the packed
-wrapper golf builds from it (golf.read.packed), plus the shipped bytes of every other file
-of the folder the script reads, execs or imports (so an exec stub is counted with the file
-it runs). Without a shipped script, the log's own `Code size (compressed)` is used and the
+wrapper golf builds from it (golf.read.packed), plus the bytes of every other file of the
+folder the script reads, execs or imports (so an exec stub is counted with the file it runs).
+A Python file the script execs is code like the script: it counts packed too (the smaller of
+its shipped bytes and its wrapper), as HessianSDClip's 74-byte stub and readable decode file. Without a shipped script, the log's own `Code size (compressed)` is used and the
 size is marked as the log's word.
 """
 
@@ -23,6 +24,7 @@ class CodeCount:
     packed_problem: str | None = None
     already_packed: bool = False
     extra_files: dict[str, int] = field(default_factory=dict)   # other files the script uses: name -> bytes
+    extra_packed: dict[str, int] = field(default_factory=dict)  # the Python files it execs, packed: name -> bytes
 
     @property
     def counted(self) -> int | None:
@@ -30,12 +32,12 @@ class CodeCount:
         if self.shipped is None:
             return None
         script = self.shipped if self.packed is None else min(self.shipped, self.packed)
-        return script + sum(self.extra_files.values())
+        return script + sum(min(size, self.extra_packed.get(name, size)) for name, size in self.extra_files.items())
 
     def to_dict(self) -> dict:
         return {"shipped": self.shipped, "packed": self.packed, "packed_problem": self.packed_problem,
                 "already_packed": self.already_packed, "extra_files": dict(self.extra_files),
-                "counted": self.counted}
+                "extra_files_packed": dict(self.extra_packed), "counted": self.counted}
 
 
 def needs_packing(ctx) -> bool:
@@ -47,7 +49,7 @@ def needs_packing(ctx) -> bool:
 
 def count_code(ctx) -> CodeCount | None:
     """Measure the shipped script's packed form (never runs it)."""
-    from golf.read.packed import files_used, is_wrapper, pack
+    from golf.read.packed import exec_files, files_used, is_wrapper, pack
 
     if ctx.script_size is None or ctx.script_text is None:
         return None
@@ -59,12 +61,34 @@ def count_code(ctx) -> CodeCount | None:
     elif needs_packing(ctx):
         packed = pack(ctx.script_text)
         count.packed, count.packed_problem = packed.bytes, packed.problem
-    for name in files_used(ctx.script_text, Path(ctx.root), ctx.script_name or ""):
+    root = Path(ctx.root)
+    for name in files_used(ctx.script_text, root, ctx.script_name or ""):
         try:
-            count.extra_files[name] = (Path(ctx.root) / name).stat().st_size
+            count.extra_files[name] = (root / name).stat().st_size
         except OSError:
             continue
+    if ctx.ruleset.code_bytes_policy.policy == "packed":
+        for name in exec_files(ctx.script_text, root, ctx.script_name or ""):
+            packed = _packed_file(root / name, count.extra_files.get(name))
+            if packed is not None:
+                count.extra_packed[name] = packed
     return count
+
+
+def _packed_file(path: Path, size: int | None) -> int | None:
+    """The packed size of a Python file a script execs (itself, when it already is a wrapper)."""
+    from golf.read.packed import is_wrapper, pack
+
+    if size is None or size > 4_000_000:
+        return None
+    try:
+        data = path.read_bytes()
+        text = data.decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    if is_wrapper(data):
+        return len(data)
+    return pack(text).bytes
 
 
 def packed_sizes(ctx, f, run) -> None:

@@ -13,15 +13,18 @@ golf builds the same wrapper itself. Minifying parses the source (python-minifie
 on the `ast`); nothing from the record is imported or executed.
 
 Also here: which other files of the folder a script reads, execs or imports, found with
-`ast` (an exec stub and its decode file are counted together).
+`ast` (an exec stub and its decode file are counted together), and `unpack`, which reads the
+code a wrapper runs by decoding its literal (never by running it).
 """
 
 from __future__ import annotations
 
 import ast
 import base64
+import bz2
 import lzma
 import re
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,6 +68,115 @@ def pack(source: str) -> Packed:
     return Packed(len(wrap(minified)), len(minified.encode("utf-8")))
 
 
+# The most a wrapper's literal may decompress to: no real script is near it, a small bomb cannot fill the memory.
+UNPACK_LIMIT = 16_000_000
+_DECODERS = {"b85decode": base64.b85decode, "b64decode": base64.b64decode, "b32decode": base64.b32decode,
+             "a85decode": base64.a85decode}
+_COMPRESSORS = ("lzma", "zlib", "bz2", "gzip")
+
+
+@dataclass(frozen=True)
+class Unpacked:
+    """The code a wrapper `exec`s, or why it could not be read."""
+
+    text: str | None
+    compressor: str | None = None
+    problem: str | None = None
+
+
+def unpack(source: str) -> Unpacked:
+    """The source a self-extracting wrapper runs: `exec(<mod>.decompress(<b85|b64|b32>decode("...")...))`.
+
+    Only the literal is decoded (the decompressor's `format=`/`filters=` keywords are read from the
+    wrapper's own syntax tree); nothing of the wrapper runs.
+    """
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError) as error:
+        return Unpacked(None, problem=f"the wrapper does not parse: {error}")
+    aliases = _import_aliases(tree)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _call_name(node.func) == "exec" and node.args:
+            found = _decompress_call(node.args[0], aliases)
+            if found is not None:
+                return _decode(*found, aliases)
+    return Unpacked(None, problem="no exec(<module>.decompress(<base64 decode>(literal))) call was found")
+
+
+def _import_aliases(tree: ast.Module) -> dict[str, str]:
+    aliases: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                aliases[alias.asname or alias.name] = alias.name
+    return aliases
+
+
+def _decompress_call(node: ast.expr, aliases: dict[str, str]):
+    """(decompress call, compressor module) inside an exec argument, through `.decode()` chains."""
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "decode":
+        node = node.func.value
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "decompress"):
+        return None
+    owner = node.func.value
+    module = aliases.get(owner.id, owner.id) if isinstance(owner, ast.Name) else None
+    return (node, module) if module in _COMPRESSORS else None
+
+
+def _decode(call: ast.Call, module: str, aliases: dict[str, str]) -> Unpacked:
+    inner = call.args[0] if call.args else None
+    if not (isinstance(inner, ast.Call) and _call_name(inner.func) in _DECODERS and inner.args
+            and isinstance(inner.args[0], ast.Constant) and isinstance(inner.args[0].value, (str, bytes))):
+        return Unpacked(None, module, "the decompressed data is not a base64-family decode of a literal")
+    literal = inner.args[0].value
+    try:
+        raw = _DECODERS[_call_name(inner.func)](literal.encode("ascii") if isinstance(literal, str) else literal)
+        data = _decompress(raw, module, {k.arg: k.value for k in call.keywords if k.arg})
+        return Unpacked(data.decode("utf-8"), module)
+    except (ValueError, LookupError, OSError, lzma.LZMAError, zlib.error, UnicodeDecodeError) as error:
+        return Unpacked(None, module, f"its {module} literal cannot be decoded: {error}")
+
+
+def _decompress(raw: bytes, module: str, keywords: dict[str, ast.expr]) -> bytes:
+    """Decompress at most UNPACK_LIMIT bytes with the wrapper's own settings."""
+    if module == "lzma":
+        fmt = _lzma_constant(keywords.get("format"), lzma.FORMAT_AUTO)
+        filters = None
+        if "filters" in keywords:
+            filters = ast.literal_eval(_constants_inlined(keywords["filters"]))
+        engine = lzma.LZMADecompressor(format=fmt, filters=filters)
+    elif module == "bz2":
+        engine = bz2.BZ2Decompressor()
+    else:
+        engine = zlib.decompressobj(zlib.MAX_WBITS | (16 if module == "gzip" else 0))
+    if module in ("lzma", "bz2"):
+        out = engine.decompress(raw, max_length=UNPACK_LIMIT + 1)
+    else:
+        out = engine.decompress(raw, UNPACK_LIMIT + 1)
+    if len(out) > UNPACK_LIMIT:
+        raise ValueError(f"decompresses to more than {UNPACK_LIMIT:,} bytes")
+    return out
+
+
+def _lzma_constant(node: ast.expr | None, default: int) -> int:
+    if node is None:
+        return default
+    name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else None
+    if name is None or not hasattr(lzma, name):
+        raise ValueError(f"unknown lzma setting {ast.unparse(node)}")
+    return getattr(lzma, name)
+
+
+def _constants_inlined(node: ast.expr) -> ast.expr:
+    """`[{"id": L.FILTER_LZMA2}]` with the lzma constants replaced by their values, for literal_eval."""
+
+    class Inline(ast.NodeTransformer):
+        def visit_Attribute(self, attr):
+            return ast.copy_location(ast.Constant(_lzma_constant(attr, 0)), attr)
+
+    return Inline().visit(ast.parse(ast.unparse(node), mode="eval").body)
+
+
 def is_wrapper(data: bytes) -> bool:
     """True when the script already is a self-extracting wrapper (2 lines that exec decoded data)."""
     return bool(_WRAPPER_RE.match(data)) and data.count(b"\n") <= 3
@@ -102,6 +214,32 @@ def files_used(source: str, folder: Path, script: str) -> list[str]:
     return sorted(used)
 
 
+_EXEC_CALLS = {"exec", "execfile", "run_path", "compile"}
+
+
+def exec_files(source: str, folder: Path, script: str, tree: ast.Module | None = None) -> list[str]:
+    """Files of `folder` whose code the script runs: a literal file name inside `exec(...)`, `compile(...)`
+    or `runpy.run_path(...)` (e.g. `exec(open("train_gpt_decode.py").read())`). `tree`: the source's
+    syntax tree when the caller already has it."""
+    if "exec" not in source and "run_path" not in source:
+        return []
+    if tree is None:
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError, RecursionError):
+            return []
+    present = {p.name for p in folder.iterdir() if p.is_file() and p.name != script} if folder.is_dir() else set()
+    run: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _call_name(node.func) in _EXEC_CALLS:
+            for arg in ast.walk(node):
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    name = arg.value.strip().removeprefix("./")
+                    if name in present:
+                        run.add(name)
+    return sorted(run)
+
+
 def _call_name(func: ast.expr) -> str | None:
     if isinstance(func, ast.Name):
         return func.id
@@ -110,4 +248,4 @@ def _call_name(func: ast.expr) -> str | None:
     return None
 
 
-__all__ = ["Packed", "files_used", "is_wrapper", "minify", "pack", "wrap"]
+__all__ = ["Packed", "Unpacked", "exec_files", "files_used", "is_wrapper", "minify", "pack", "unpack", "wrap"]

@@ -41,7 +41,10 @@ def size_over_cap(ctx):
         totals = []
         if r.bytes_total is not None and r.bytes_total > cap:
             totals.append(f"{r.bytes_total:,} bytes ({_BASIS.get(r.size_basis, r.size_basis)})")
-        if r.bytes_total_logged is not None and r.bytes_total_logged > cap and r.bytes_total_logged != r.bytes_total:
+        # under the packed policy golf's own count of the code replaces the log's (which may count a readable
+        # file the script execs unpacked, as HessianSDClip's logs did)
+        if r.bytes_total_logged is not None and r.bytes_total_logged > cap and r.bytes_total_logged != r.bytes_total \
+                and r.size_basis != "packed":
             totals.append(f"the log's own total {r.bytes_total_logged:,} bytes")
         if totals:
             over = max(x for x in (r.bytes_total, r.bytes_total_logged) if x is not None) - cap

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from golf.judge.facts import script_digests
 from golf.judge.findings import Hit, rule
 
@@ -64,25 +66,77 @@ def source_not_embedded(ctx):
             yield Hit(f"{r.log}: no embedded source, so the script that wrote it cannot be compared", r.log)
 
 
+def _legality(ctx):
+    """The legality findings of the record's script, read once per record for the three rules below."""
+    from golf.judge.legality import SOURCE_LIMIT, analyse
+
+    if ctx.script_text is None or ctx.script_name is None or len(ctx.script_text) > SOURCE_LIMIT:
+        return []
+    logs = [log.path for log in ctx.record.logs]
+    key = (id(ctx), str(ctx.root), ctx.script_sha256, tuple((log.path, log.sha256) for log in ctx.record.logs))
+    if _LEGALITY_CACHE.get("key") != key:
+        _LEGALITY_CACHE.update(key=key, findings=analyse(ctx.script_name, ctx.script_text, Path(ctx.root), logs))
+    return _LEGALITY_CACHE["findings"]
+
+
+_LEGALITY_CACHE: dict = {}
+
+
+def _legality_hits(ctx, kinds: set[str]):
+    for finding in _legality(ctx):
+        if finding.kind in kinds:
+            yield Hit(f"{finding.file}: {finding.message}", finding.file.removesuffix(" (unpacked)"),
+                      None if finding.file.endswith("(unpacked)") else finding.line)
+
+
 @rule("G404", "val-trained-before-scored", "error",
       "Validation tokens may be learnt from only after they are scored (score-first test-time training).")
 def val_trained_before_scored(ctx):
-    """The shipped script updates the model on validation data before scoring it.
+    """An evaluation function trains on validation tokens before it adds them to the reported score.
 
-    golf reads the script's syntax tree (`ast`; nothing runs) and checks every loop over
-    validation data, and every loop of a test-time-training function: a gradient step
-    (`.backward()`, `autograd.grad`, an optimizer's `.step()`) must come after the tokens
-    are scored (accumulated into the loss/bits totals, or evaluated under `no_grad`). A loop
-    that takes gradient steps on validation data and scores nothing is pre-scoring training
-    on validation data (pre-quantization TTT). The maintainers excluded records for both.
-    This is a reading of the code, not a proof: the finding names the lines to review.
+    golf reads the code that runs (the script, a wrapper's decoded code, files it execs; never
+    running any of it) and follows the data: the score sums are what the function returns or logs
+    as the score (a training-loss monitor is not), and each gradient step is judged by the
+    outermost loop that both scores and trains. Within one iteration the tokens must be scored
+    before any step: a step first is SLOT-style optimisation against the targets it then scores;
+    an inner loop that repeats the same tokens (`for epoch in range(ttt_epochs)` around
+    score-then-train) scores them again after training on them, so only one pass may run.
+    Paths the run disabled (the logged hyperparameters, log lines that never appear) are skipped.
+    The finding names the function, the training and scoring lines, and why; a reviewer confirms.
 
-    How to fix: score each chunk under `torch.no_grad()` first, then train on it; never
-    train on validation tokens before the evaluation that scores them.
+    How to fix: score each chunk (under `torch.no_grad()`) and add it to the sums first, then
+    train on it; never fit anything to a window's targets before scoring them; run one epoch.
     """
-    from golf.judge.legality import check_source
+    yield from _legality_hits(ctx, {"update-before-score", "rescored-after-training", "trained-before-scored"})
 
-    if ctx.script_text is None or ctx.script_name is None or len(ctx.script_text) > 4_000_000:
-        return
-    for problem in check_source(ctx.script_text):
-        yield Hit(f"{ctx.script_name}: {problem.detail}", ctx.script_name, problem.line)
+
+@rule("G405", "val-trained-before-evaluation", "error",
+      "Training on validation data outside a score-first loop (pre-quantization TTT) leaks it into the score.")
+def val_trained_before_evaluation(ctx):
+    """A function takes gradient steps on validation data outside any score-first loop.
+
+    golf follows a training function to its call sites: called inside a scoring loop after that
+    iteration's score (phased global SGD on the scored prefix), it trains on scored tokens; called
+    on validation data from anywhere else (after training and before quantization, or on the
+    dequantized model before the final evaluation), the model learns the validation tokens before
+    they are scored. The maintainers excluded such records (pre-quantization TTT,
+    multi-epoch full-validation TTT). Disabled paths (the logged flags) are skipped.
+
+    How to fix: remove the adaptation on validation data, or make it score-first test-time
+    training inside the evaluation loop.
+    """
+    yield from _legality_hits(ctx, {"trained-before-evaluation"})
+
+
+@rule("G406", "legality-not-followed", "warning",
+      "Where golf cannot follow the code that runs, the score-first question is open: a reviewer reads it.")
+def legality_not_followed(ctx):
+    """golf could not follow part of the code that runs, so its legality is not judged there.
+
+    Examples: a script neither golf's Python nor libcst can parse, a wrapper whose literal golf
+    cannot decode, `exec` of code built at run time, a training function passed as a value, a
+    score-then-train loop over the same tokens whose repeat count is neither logged nor in the code.
+
+    How to fix: ship the readable script (golf packs it for the size), log the hyperparameters.
+    """
+    yield from _legality_hits(ctx, {"unfollowed"})
