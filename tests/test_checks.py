@@ -108,6 +108,30 @@ def test_missing_readme_submission_script_and_logs(tmp_path):
     assert "missing-logs" in found and "missing-readme" not in found and "missing-script" not in found
 
 
+def test_a_script_under_another_name_is_the_one_the_logs_embed(tmp_path):
+    # the logs embed SCRIPT; the folder ships it as train_cuda.py beside a helper the logs do not embed
+    root = make_record(tmp_path, script=None)
+    (root / "train_cuda.py").write_text(SCRIPT, encoding="utf-8")
+    (root / "helpers.py").write_text("X = 1\n", encoding="utf-8")
+    found = names(verify(root))
+    assert "missing-script" not in found and "source-mismatch" not in found
+    assert "the script that ran is train_cuda.py" in found["script-named-otherwise"][0].message
+    assert found["script-named-otherwise"][0].severity == "warning"
+
+
+def test_the_only_script_of_a_folder_is_taken_and_two_unembedded_ones_are_not(tmp_path):
+    alone = make_record(tmp_path, "2026-04-06_Alone", script=None)
+    (alone / "train_jepa.py").write_text("print('other code')\n", encoding="utf-8")
+    found = names(verify(alone))
+    assert "script-named-otherwise" in found and "missing-script" not in found
+    assert "source-mismatch" in found  # the logs embed other code than the one script shipped
+    two = make_record(tmp_path, "2026-04-06_Two", script=None)
+    for name in ("a.py", "b.py"):
+        (two / name).write_text(f"# {name}\n", encoding="utf-8")
+    found = names(verify(two))
+    assert "golf cannot tell which ran" in found["missing-script"][0].message
+
+
 def test_invalid_submission_json_and_missing_fields(tmp_path):
     broken = make_record(tmp_path, submission="{ not json")
     found = names(verify(broken))

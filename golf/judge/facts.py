@@ -199,7 +199,7 @@ def read_script(ctx: RecordContext) -> None:
     name = record.script
     if name is None:
         wanted = ctx.ruleset.code_bytes_policy.script
-        name = wanted if wanted in (record.scripts or []) else None
+        name = wanted if wanted in (record.scripts or []) else script_that_ran(ctx)
     ctx.script_name = name
     if name is None:
         return
@@ -222,6 +222,27 @@ def read_script(ctx: RecordContext) -> None:
         ctx.script_problem = f"{name} is not {error.encoding} text (byte {error.start})"
     except ValueError as error:
         ctx.script_problem = f"{name}: Python would refuse its encoding: {error}"
+
+
+def script_that_ran(ctx: RecordContext) -> str | None:
+    """A folder without the ruleset's script name (spec 5.11): the top-level .py file whose text the logs
+    embed (the most logs win), else the folder's only top-level .py file; None when that cannot tell."""
+    candidates = [name for name in ctx.record.scripts or [] if "/" not in name]
+    embedded = [run.source_sha256 for log in ctx.record.logs for run in ([log.run] if log.run else [])
+                if run.source_sha256]
+    best, votes = None, 0
+    for name in candidates:
+        try:
+            data = read_bytes(ctx.root / name, SCRIPT_READ_LIMIT)
+        except OSError:
+            continue
+        digests = {hashlib.sha256(data).hexdigest(), hashlib.sha256(data + b"\n").hexdigest()}
+        count = sum(digest in digests for digest in embedded)
+        if count > votes:
+            best, votes = name, count
+    if best is not None:
+        return best
+    return candidates[0] if len(candidates) == 1 else None
 
 
 def read_claim_text(ctx: RecordContext) -> None:

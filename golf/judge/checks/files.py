@@ -116,15 +116,29 @@ def _json_file(problem: str) -> str | None:
 
 @rule("G104", "missing-script", "error", "The score cannot be reproduced or its code bytes counted without the script.")
 def missing_script(ctx):
-    """The ruleset's [files] required list names the script whose bytes count as code (train_gpt.py): without
-    it the logs cannot be compared with the code, the code bytes cannot be counted and the record cannot be
-    rerun. Fix: ship the exact script that wrote the logs."""
+    """The folder holds no script golf can take for the one that ran: no train_gpt.py (the ruleset's [files]
+    required name), and neither a top-level .py file whose text the logs embed nor a single top-level .py file.
+    Without it the logs cannot be compared with the code, the code bytes cannot be counted and the record cannot
+    be rerun. Fix: ship the exact script that wrote the logs."""
     wanted = ctx.ruleset.code_bytes_policy.script
     if wanted in ctx.ruleset.required_files and ctx.script_name is None:
         others = [s for s in (ctx.record.scripts or []) if s != wanted]
-        hint = f" (other scripts: {', '.join(others)})" if others else ""
+        hint = (f" (other scripts: {', '.join(others)}; none is embedded in a log, so golf cannot tell which ran)"
+                if others else "")
         yield Hit(f"no {wanted} in the folder{hint}: the record's code cannot be counted, compared with the "
                   "logs or rerun")
+
+
+@rule("G117", "script-named-otherwise", "warning", "The challenge asks for the counted code in train_gpt.py.")
+def script_named_otherwise(ctx):
+    """The script that ran is shipped under another name (train_gpt_cuda_ternary.py, train_jepa_ssm.py): golf
+    takes the top-level .py file the logs embed, or the folder's only one, counts its bytes and compares it with
+    the logs. The maintainers accepted such folders; the README asks for train_gpt.py.
+    Fix: rename the script to train_gpt.py (and the command in the README)."""
+    wanted = ctx.ruleset.code_bytes_policy.script
+    if wanted in ctx.ruleset.required_files and ctx.script_name not in (None, wanted):
+        yield Hit(f"the script that ran is {ctx.script_name}, not {wanted}: golf judges it as the record's "
+                  f"script; rename it to {wanted}", ctx.script_name)
 
 
 @rule("G105", "missing-logs", "error", "Claims must be backed by the logs the script wrote.")

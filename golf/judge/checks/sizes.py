@@ -91,7 +91,7 @@ def code_size_mismatch(ctx):
     How to fix: count the shipped file's bytes in the script's size line, or ship the code
     in the form the log counts.
     """
-    policy_script = ctx.ruleset.code_bytes_policy.script
+    shipped = ctx.script_name or ctx.ruleset.code_bytes_policy.script
     for r in _runs(ctx):
         if r.run is None:
             continue
@@ -105,7 +105,7 @@ def code_size_mismatch(ctx):
             total = ""
             if r.bytes_total_logged is not None and r.bytes_total is not None:
                 total = f"; counted total {r.bytes_total:,} vs logged {r.bytes_total_logged:,}"
-            yield Hit(f"{r.log}: logged code size {logged:,} bytes but the shipped {policy_script} is "
+            yield Hit(f"{r.log}: logged code size {logged:,} bytes but the shipped {shipped} is "
                       f"{ctx.script_size:,} bytes{how}{total}", r.log)
         elif ctx.script_size is None and logged is not None:
             for source in r.sources:
