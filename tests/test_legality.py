@@ -258,3 +258,11 @@ def test_two_functions_of_one_name_that_train_on_validation_data_are_a_warning()
     text = fixture("slot.py") + "\n\nclass Other:\n    def eval_val_slot(self):\n        pass\n"
     [finding] = check_source(text)
     assert finding.kind == "unfollowed" and "2 functions are named eval_val_slot()" in finding.message
+
+
+def test_an_execd_file_named_from_the_scripts_folder_is_judged(tmp_path):
+    # a stub that builds the decode file's path from its own folder, as exec stubs do
+    (tmp_path / "train_gpt_decode.py").write_text(fixture("slot.py"))
+    stub = 'import os;exec(open(os.path.dirname(__file__)+"/train_gpt_decode.py").read())\n'
+    [finding] = analyse("train_gpt.py", stub, tmp_path, [])
+    assert finding.kind == "update-before-score" and finding.file == "train_gpt_decode.py"

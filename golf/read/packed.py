@@ -203,7 +203,7 @@ def files_used(source: str, folder: Path, script: str) -> list[str]:
         if isinstance(node, ast.Call) and _call_name(node.func) in _FILE_CALLS:
             for arg in ast.walk(node):
                 if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                    name = arg.value.strip().removeprefix("./")
+                    name = _folder_file(arg.value)
                     if name in present:
                         used.add(name)
         elif isinstance(node, ast.Import):
@@ -234,10 +234,15 @@ def exec_files(source: str, folder: Path, script: str, tree: ast.Module | None =
         if isinstance(node, ast.Call) and _call_name(node.func) in _EXEC_CALLS:
             for arg in ast.walk(node):
                 if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                    name = arg.value.strip().removeprefix("./")
+                    name = _folder_file(arg.value)
                     if name in present:
                         run.add(name)
     return sorted(run)
+
+
+def _folder_file(literal: str) -> str:
+    """A literal naming a file beside the script: "x.py", "./x.py", or "/x.py" joined to the script's folder."""
+    return literal.strip().removeprefix("./").lstrip("/")
 
 
 def _call_name(func: ast.expr) -> str | None:

@@ -31,7 +31,12 @@ def _judge(parsed, file: str, run: RunLog) -> list[Finding]:
         return [Finding("unfollowed", file, None, None,
                         f"{file} cannot be parsed ({parsed.problem}), so golf cannot judge whether it trains on "
                         "validation tokens before scoring them")]
-    return Program(parsed.tree, file, run).judge()
+    try:
+        return Program(parsed.tree, file, run).judge()
+    except RecursionError:
+        return [Finding("unfollowed", file, None, None,
+                        f"{file} nests too deeply for golf to follow, so whether it trains on validation tokens "
+                        "before scoring them is not judged")]
 
 
 def code_that_runs(script: str, text: str, folder: Path) -> tuple[list[tuple[str, object]], list[Finding]]:

@@ -347,4 +347,44 @@ def read_functions(tree: ast.Module) -> dict[str, list[Function]]:
     return out
 
 
-__all__ = ["Function", "LOOPS", "Step", "base_name", "call_name", "identifiers", "is_val_data", "read_functions"]
+def first_word(call: ast.Call) -> str | None:
+    return _leading_word(call.args[0]) if call.args else None
+
+
+def environ_get(node: ast.AST) -> tuple[str, str | None] | None:
+    """("NAME", default text) for `os.environ.get("NAME", d)`, `os.getenv("NAME", d)`, `os.environ["NAME"]`."""
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call) and call_name(sub) in ("get", "getenv") and sub.args and isinstance(
+                sub.args[0], ast.Constant) and isinstance(sub.args[0].value, str) and (
+                call_name(sub) == "getenv" or "environ" in identifiers(sub.func)):
+            default = sub.args[1] if len(sub.args) > 1 else None
+            text = str(default.value) if isinstance(default, ast.Constant) else None
+            return sub.args[0].value, text
+    return None
+
+
+def env_defaults(tree: ast.Module, functions: list[Function]) -> dict[str, tuple[str | None, str | None]]:
+    """Setting name (lower case) -> (environment variable, default text): `x = ...environ.get("X", d)...`
+    anywhere, and `x = True`/`x = 3` at module or class level."""
+    out: dict[str, tuple[str | None, str | None]] = {}
+    for fn in functions:
+        for names, value in fn.settings:
+            env = environ_get(value)
+            if env is None:
+                continue
+            for name in names:
+                out.setdefault(name.lower(), env)
+            out.setdefault(env[0].lower(), env)
+    bodies = [tree.body] + [c.body for c in tree.body if isinstance(c, ast.ClassDef)]
+    for body in bodies:
+        for node in body:
+            if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Constant) and \
+                    isinstance(node.value.value, (bool, int)):
+                for target in (node.targets if isinstance(node, ast.Assign) else [node.target]):
+                    if isinstance(target, ast.Name):
+                        out.setdefault(target.id.lower(), (None, str(node.value.value)))
+    return out
+
+
+__all__ = ["Function", "LOOPS", "Step", "base_name", "call_name", "env_defaults", "environ_get", "first_word",
+           "identifiers", "is_val_data", "read_functions"]

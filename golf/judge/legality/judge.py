@@ -18,30 +18,10 @@ code's default and never printed on; log lines that appear in no log) are skippe
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 
-from golf.judge.legality.code import (LOOPS, Function, Step, base_name, call_name, identifiers, is_val_data,
-                                      read_functions)
-from golf.judge.legality.runlog import RunLog, meaning
-
-
-@dataclass(frozen=True)
-class Finding:
-    kind: str                 # update-before-score | rescored-after-training | trained-before-scored |
-    #                           trained-before-evaluation | unfollowed
-    file: str
-    function: str | None
-    line: int | None
-    message: str
-    train_lines: tuple[int, ...] = ()
-    score_lines: tuple[int, ...] = ()
-
-
-@dataclass
-class Update:
-    step: Step
-    lines: tuple[int, ...]       # where the gradient steps are (in this function or the callee)
-    callee: str | None = None
+from golf.judge.legality.code import Function, Step, call_name, identifiers
+from golf.judge.legality.flow import Finding, Update
+from golf.judge.legality.ran import WhatRan
 
 
 def _lines(lines) -> str:
@@ -49,268 +29,8 @@ def _lines(lines) -> str:
     return ", ".join(str(n) for n in lines[:6]) + (" ..." if len(lines) > 6 else "")
 
 
-class Program:
+class Program(WhatRan):
     """One script's functions, with the run's logs, judged for score-first order."""
-
-    def __init__(self, tree: ast.Module, file: str, run: RunLog):
-        self.file = file
-        self.run = run
-        self.functions = read_functions(tree)
-        self.module = self.functions["<module>"][0]
-        self.defaults = _env_defaults(tree, [f for fns in self.functions.values() for f in fns])
-        self.callers: dict[str, list[tuple[Function, Step]]] = {}
-        for fns in self.functions.values():
-            for fn in fns:
-                for name, step in fn.calls:
-                    self.callers.setdefault(name, []).append((fn, step))
-        self.scorers = {id(fn) for fns in self.functions.values() for fn in fns if self.score_steps(fn)}
-        self.trainers = self._trainers()
-        self.printers: dict[str, list[ast.AST]] = {}   # word -> the log calls that print it
-        for fn in self.all_functions():
-            for call in fn.log_calls:
-                word = _first_word(call.node)
-                if word:
-                    self.printers.setdefault(word, []).append(call.node)
-        self.findings: list[Finding] = []
-        self._ran: dict[int, bool] = {}
-        self._logs_match: bool | None = None
-
-    # ---- what functions do -------------------------------------------------------------------
-
-    def resolve(self, name: str | None) -> Function | None:
-        fns = self.functions.get(name or "", [])
-        return fns[0] if len(fns) == 1 else None
-
-    def all_functions(self):
-        for fns in self.functions.values():
-            yield from fns
-
-    def score_steps(self, fn: Function) -> list[Step]:
-        """Where `fn` adds to the sums it returns: `s += ...` or a helper adding to its parameter `s`."""
-        steps = [step for name, step in fn.accumulations if name in fn.returned]
-        for name, step in fn.calls:
-            helper = self.resolve(name)
-            if helper is None or helper is fn:
-                continue
-            positions = helper.accumulated_params()
-            args = step.node.args
-            if any(i < len(args) and base_name(args[i]) in fn.returned for i in positions):
-                steps.append(step)
-            elif any(k.arg in helper.params and helper.params.index(k.arg) in positions
-                     and base_name(k.value) in fn.returned for k in step.node.keywords):
-                steps.append(step)
-        return sorted(steps, key=lambda s: s.pos)
-
-    def is_scorer(self, fn: Function) -> bool:
-        return id(fn) in self.scorers
-
-    def throwaway(self, fn: Function, step: Step) -> bool:
-        """An optimizer step on a scratch object deleted afterwards (a compile warm-up's adapter):
-        `wo = AdamW(wl.parameters()); ...; wo.step(); del wl, wo`. Nothing it learns reaches a score."""
-        func = step.node.func
-        owner = base_name(func.value) if isinstance(func, ast.Attribute) else None
-        if owner is None or owner not in fn.deleted:
-            return False
-        return bool(fn.deps.get(owner, set()) & fn.deleted)
-
-    def live_backwards(self, fn: Function) -> list[tuple[Step, set[str]]]:
-        """Backward passes whose gradients an optimizer keeps: not those of a loop that only steps scratch objects."""
-        scratch = [s for s in fn.steps if self.throwaway(fn, s)]
-        if not scratch:
-            return fn.backwards
-        kept = []
-        for step, ids in fn.backwards:
-            loops = step.loops()
-            inner = loops[-1] if loops else None
-            steps_here = [s for s in fn.steps if inner is not None and s.inside(inner)]
-            if steps_here and all(s in scratch for s in steps_here):
-                continue
-            kept.append((step, ids))
-        return kept
-
-    def data_of_backwards(self, fn: Function) -> set[str]:
-        out: set[str] = set()
-        for _, ids in self.live_backwards(fn):
-            out |= fn.closure(ids)
-        return out
-
-    def trains_on_val(self, fn: Function) -> bool:
-        return any(is_val_data(i) for i in self.data_of_backwards(fn))
-
-    def trains_on_params(self, fn: Function) -> set[str]:
-        """Parameters holding the tokens a function trains on: reached by its gradient steps and indexed
-        (`tokens[i:j]`); a device or a settings object is not data."""
-        reached = self.data_of_backwards(fn) & set(fn.params)
-        if not reached or not hasattr(fn.node, "body"):
-            return set()
-        indexed = {n.value.id for stmt in fn.node.body for n in ast.walk(stmt)
-                   if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name)}
-        return reached & indexed
-
-    def _trainers(self) -> set[int]:
-        """Functions that take gradient steps and do not score, directly or through other such functions."""
-        trainers = {id(fn) for fn in self.all_functions()
-                    if not self.is_scorer(fn) and fn.name != "<module>" and (fn.backwards or fn.steps)}
-        changed = True
-        while changed:
-            changed = False
-            for fn in self.all_functions():
-                if id(fn) in trainers or self.is_scorer(fn) or fn.name == "<module>":
-                    continue
-                if any(id(callee) in trainers for callee in self._callees(fn)):
-                    trainers.add(id(fn))
-                    changed = True
-        return trainers
-
-    def _callees(self, fn: Function):
-        for name, _ in fn.calls:
-            callee = self.resolve(name)
-            if callee is not None and callee is not fn:
-                yield callee
-
-    def site_on_val(self, callee: Function, caller: Function, step: Step) -> bool:
-        """The call passes validation data to what the callee trains on (or the callee reads it itself)."""
-        if self.trains_on_val(callee) or (not callee.backwards and callee.steps and
-                                          any(is_val_data(i) for i in callee.identifiers)):
-            return True
-        wanted = self.trains_on_params(callee)
-        ids: set[str] = set()
-        for i, arg in enumerate(step.node.args):
-            if isinstance(arg, ast.Starred) or (i < len(callee.params) and callee.params[i] in wanted):
-                ids |= identifiers(arg)
-        for keyword in step.node.keywords:
-            if keyword.arg is None or keyword.arg in wanted:
-                ids |= identifiers(keyword.value)
-        if any(is_val_data(i) for i in caller.closure(ids)):
-            return True
-        # a function that trains only through the functions it calls: on validation data it reads itself
-        return any(self.site_on_val(c, callee, s) for n, s in callee.calls
-                   if (c := self.resolve(n)) is not None and c is not callee and id(c) in self.trainers
-                   and id(c) != id(caller))
-
-    def step_data(self, fn: Function, step: Step) -> set[str] | None:
-        """What an optimizer step learns from: the backward passes of its innermost loop (or just before it)."""
-        if not fn.backwards:
-            return None
-        loops = step.loops()
-        inner = loops[-1] if loops else None
-        same = [ids for b, ids in fn.backwards if inner is not None and b.inside(inner)]
-        if not same:
-            before = [(b, ids) for b, ids in fn.backwards if b.pos < step.pos]
-            same = [max(before, key=lambda x: x[0].pos)[1]] if before else [fn.backwards[0][1]]
-        return fn.closure(set().union(*same))
-
-    def updates(self, fn: Function, on_val_only: bool) -> list[Update]:
-        """Gradient steps taken in `fn`, its own or through calls of training functions."""
-        out = []
-        for step, ids in self.live_backwards(fn):
-            if not on_val_only or any(is_val_data(i) for i in fn.closure(ids)):
-                out.append(Update(step, (step.line,)))
-        for step in fn.steps:
-            if self.throwaway(fn, step):
-                continue
-            data = self.step_data(fn, step)
-            val = any(is_val_data(i) for i in (data if data is not None else fn.identifiers))
-            if not on_val_only or val:
-                out.append(Update(step, (step.line,)))
-        for name, step in fn.calls:
-            callee = self.resolve(name)
-            if callee is None or callee is fn or id(callee) not in self.trainers:
-                continue
-            if self.site_on_val(callee, fn, step):
-                out.append(Update(step, self.train_lines(callee), callee.name))
-        return sorted(out, key=lambda u: u.step.pos)
-
-    def train_lines(self, fn: Function, seen: frozenset = frozenset()) -> tuple[int, ...]:
-        lines = [s.line for s, _ in fn.backwards] + [s.line for s in fn.steps]
-        for callee in self._callees(fn):
-            if id(callee) in self.trainers and id(callee) not in seen:
-                lines += self.train_lines(callee, seen | {id(fn)})
-        return tuple(sorted(set(lines)))
-
-    # ---- what ran ------------------------------------------------------------------------------
-
-    def own_words(self, calls: list[Step]) -> list[str]:
-        """Words only these log calls print: seeing one in a log shows that this code ran."""
-        mine = {id(c.node) for c in calls}
-        words = {_first_word(c.node) for c in calls} - {None}
-        return sorted(w for w in words if all(id(n) in mine for n in self.printers.get(w, [])))
-
-    @property
-    def logs_match(self) -> bool:
-        """The logs print some line of this script: only then does a line they lack say a path did not run."""
-        if self._logs_match is None:
-            self._logs_match = self.run.has_logs and any(self.run.printed(w) for w in self.printers)
-        return self._logs_match
-
-    def printed_evidence(self, fn: Function) -> bool | None:
-        """True when a log shows one of `fn`'s own log lines, False when the logs show none of them."""
-        words = self.own_words(fn.log_calls)
-        if not words or not self.logs_match:
-            return None
-        if any(c.name == "<module>" for c, _ in self.callers.get(fn.name, [])):
-            return True if any(self.run.printed(word) for word in words) else None   # an entry point ran
-        return any(self.run.printed(word) for word in words)
-
-    def flag_value(self, node: ast.AST) -> bool | None:
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-            value = self.flag_value(node.operand)
-            return None if value is None else not value
-        if isinstance(node, ast.Call) and call_name(node) in ("bool", "int") and len(node.args) == 1:
-            return self.flag_value(node.args[0])
-        env = _environ_get(node)
-        if env is not None:
-            key, default = env
-            logged = self.run.flag(key)
-            return logged if logged is not None else meaning(default)
-        key = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
-        if key is None or (isinstance(node, ast.Name) and key.lower() not in self.defaults):
-            return None   # a local variable, not a setting of the run
-        env_key, default = self.defaults.get(key.lower(), (None, None))
-        logged = self.run.flag(key, *( [env_key] if env_key else []))
-        if logged is not None:
-            return logged
-        return meaning(default) if self.run.has_logs or default is not None else None
-
-    def site_enabled(self, fn: Function, step: Step) -> bool:
-        """False when an `if` around the call is off for the run and nothing it prints was logged."""
-        for ancestor, branch in step.path:
-            if not isinstance(ancestor, ast.If):
-                continue
-            if self._block_printed(fn, ancestor, branch):
-                continue
-            conjuncts = ancestor.test.values if isinstance(ancestor.test, ast.BoolOp) and isinstance(
-                ancestor.test.op, ast.And) else [ancestor.test]
-            values = [self.flag_value(c) for c in conjuncts]
-            if branch == "body" and any(v is False for v in values):
-                return False
-            if branch == "orelse" and len(values) == 1 and values[0] is True:
-                return False
-        return True
-
-    def _block_printed(self, fn: Function, block: ast.AST, branch: str) -> bool:
-        calls = [c for c in fn.log_calls if any(a is block and b == branch for a, b in c.path)]
-        return self.logs_match and any(self.run.printed(word) for word in self.own_words(calls))
-
-    def ran(self, fn: Function, seen: frozenset = frozenset()) -> bool:
-        """The function can have run: reachable from the module through enabled calls."""
-        if fn.name == "<module>":
-            return True
-        if id(fn) in self._ran:
-            return self._ran[id(fn)]
-        evidence = self.printed_evidence(fn)
-        if evidence is not None:
-            self._ran[id(fn)] = evidence
-            return evidence
-        if id(fn) in seen:
-            return False
-        result = any(self.site_enabled(caller, step) and self.ran(caller, seen | {id(fn)})
-                     for caller, step in self.callers.get(fn.name, []) if self.resolve(fn.name) is fn)
-        if not self.callers.get(fn.name) and any(name == fn.name for f in self.all_functions()
-                                                 for name, _ in f.references):
-            result = True   # used as a value (a callback): assume it runs
-        self._ran[id(fn)] = result
-        return result
 
     # ---- verdicts -----------------------------------------------------------------------------
 
@@ -416,31 +136,6 @@ class Program:
                          f"({name}={count}); each pass scores them (line {before[0].line}) and then trains on them "
                          f"({what}), so the sums that count come from a pass over tokens already trained on",
                     tuple(sorted({n for u in updates for n in u.lines})), tuple(s.line for s in before)))
-
-    def iterations(self, loop: ast.AST) -> tuple[int | None, str | None]:
-        """How many times a `for _ in range(N)` ran: a literal, the logs' value of N, or the code's default."""
-        it = loop.iter
-        if not (isinstance(it, ast.Call) and call_name(it) == "range" and it.args):
-            return None, None
-        bound = it.args[0] if len(it.args) == 1 else it.args[1]
-        if isinstance(bound, ast.Constant) and isinstance(bound.value, int):
-            start = 0 if len(it.args) == 1 else it.args[0]
-            if isinstance(start, int) or (isinstance(start, ast.Constant) and isinstance(start.value, int)):
-                return bound.value - (start if isinstance(start, int) else start.value), str(bound.value)
-        key = bound.id if isinstance(bound, ast.Name) else bound.attr if isinstance(bound, ast.Attribute) else None
-        if key is None:
-            return None, ast.unparse(bound)
-        env_key, default = self.defaults.get(key.lower(), (None, None))
-        keys = [key] + ([env_key] if env_key else [])
-        count = self.run.number(*keys)
-        if count is None and "_" in key:
-            count = self.run.number(key.rsplit("_", 1)[-1])   # ttt_epochs printed as "epochs=5"
-        if count is None and default is not None:
-            try:
-                count = int(float(default))
-            except ValueError:
-                count = None
-        return count, key
 
     def judge_trainer(self, fn: Function) -> None:
         """A function that trains and does not score: judged where it is called from."""
@@ -584,12 +279,6 @@ def _update_data(fn: Function, update: Update) -> set[str]:
     return out
 
 
-def _first_word(call: ast.Call) -> str | None:
-    from golf.judge.legality.code import _leading_word
-
-    return _leading_word(call.args[0]) if call.args else None
-
-
 def _literal_exec(node: ast.AST) -> bool:
     """exec of text golf reads anyway: a literal, a wrapper's decompress, or a file of the folder."""
     if isinstance(node, ast.Constant):
@@ -599,41 +288,6 @@ def _literal_exec(node: ast.AST) -> bool:
         return True
     return any(isinstance(c, ast.Constant) and isinstance(c.value, str) for c in ast.walk(node)) and bool(
         names & {"open", "read", "read_text", "Path"})
-
-
-def _environ_get(node: ast.AST) -> tuple[str, str | None] | None:
-    """("NAME", default text) for `os.environ.get("NAME", d)`, `os.getenv("NAME", d)`, `os.environ["NAME"]`."""
-    for sub in ast.walk(node):
-        if isinstance(sub, ast.Call) and call_name(sub) in ("get", "getenv") and sub.args and isinstance(
-                sub.args[0], ast.Constant) and isinstance(sub.args[0].value, str) and (
-                call_name(sub) == "getenv" or "environ" in identifiers(sub.func)):
-            default = sub.args[1] if len(sub.args) > 1 else None
-            text = str(default.value) if isinstance(default, ast.Constant) else None
-            return sub.args[0].value, text
-    return None
-
-
-def _env_defaults(tree: ast.Module, functions: list[Function]) -> dict[str, tuple[str | None, str | None]]:
-    """Setting name (lower case) -> (environment variable, default text): `x = ...environ.get("X", d)...`
-    anywhere, and `x = True`/`x = 3` at module or class level."""
-    out: dict[str, tuple[str | None, str | None]] = {}
-    for fn in functions:
-        for names, value in fn.settings:
-            env = _environ_get(value)
-            if env is None:
-                continue
-            for name in names:
-                out.setdefault(name.lower(), env)
-            out.setdefault(env[0].lower(), env)
-    bodies = [tree.body] + [c.body for c in tree.body if isinstance(c, ast.ClassDef)]
-    for body in bodies:
-        for node in body:
-            if isinstance(node, (ast.Assign, ast.AnnAssign)) and isinstance(node.value, ast.Constant) and \
-                    isinstance(node.value.value, (bool, int)):
-                for target in (node.targets if isinstance(node, ast.Assign) else [node.target]):
-                    if isinstance(target, ast.Name):
-                        out.setdefault(target.id.lower(), (None, str(node.value.value)))
-    return out
 
 
 __all__ = ["Finding", "Program"]
