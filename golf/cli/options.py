@@ -69,11 +69,17 @@ def add_records_root(parser: argparse.ArgumentParser) -> None:
                         help="records tree searched for earlier records (default: the record's grandparent)")
 
 
+def add_cache(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-cache", action="store_true",
+                        help="neither read nor write .golf_cache/ (what golf derived from a script's bytes: packed "
+                             "size, compile check, legality reading)")
+
+
 def add_data_paths(parser: argparse.ArgumentParser) -> None:
     """Where the dataset and tokenizer are, passed to a record's script as DATA_PATH and TOKENIZER_PATH."""
     parser.add_argument("--data-path", metavar="DIR", help="dataset folder given to the script as DATA_PATH")
     parser.add_argument("--tokenizer-path", metavar="FILE", help="tokenizer given to the script as TOKENIZER_PATH")
 
 
-__all__ = ["FORMATS", "add_data_paths", "add_env", "add_format", "add_records_root", "add_ruleset", "add_sota",
+__all__ = ["FORMATS", "add_cache", "add_data_paths", "add_env", "add_format", "add_records_root", "add_ruleset", "add_sota",
            "env_dict", "env_item", "finite_float", "positive_float"]

@@ -45,9 +45,11 @@ def needs_packing(ctx) -> bool:
     return any(s.kind == "code_compressed" for log in ctx.record.logs if log.run is not None for s in log.run.sizes)
 
 
-def count_code(ctx) -> CodeCount | None:
-    """Measure the shipped script's packed form (never runs it)."""
-    from golf.read.packed import files_used, is_wrapper, pack
+def count_code(ctx, verdict_only: bool = False) -> CodeCount | None:
+    """Measure the shipped script's packed form (never runs it). `verdict_only`: leave it unpacked when the
+    shipped bytes already fit the cap in every log (packing can only lower the count, not the verdict)."""
+    from golf.cache import cached
+    from golf.read.packed import is_wrapper, pack
 
     if ctx.script_size is None or ctx.script_text is None:
         return None
@@ -56,15 +58,55 @@ def count_code(ctx) -> CodeCount | None:
     if is_wrapper(data):
         count.already_packed = True
         count.packed = ctx.script_size
-    elif needs_packing(ctx):
-        packed = pack(ctx.script_text)
-        count.packed, count.packed_problem = packed.bytes, packed.problem
-    for name in files_used(ctx.script_text, Path(ctx.root), ctx.script_name or ""):
+    for name in _files_used(ctx.script_text, data, Path(ctx.root), ctx.script_name or ""):
         try:
             count.extra_files[name] = (Path(ctx.root) / name).stat().st_size
         except OSError:
             continue
+    if not count.already_packed and needs_packing(ctx) and not (verdict_only and _fits_unpacked(ctx, count)):
+        packed = cached(f"packed-{minifier_version()}", data, lambda: _packed(pack(ctx.script_text)))
+        count.packed, count.packed_problem = packed["bytes"], packed["problem"]
     return count
+
+
+def _fits_unpacked(ctx, count: CodeCount) -> bool:
+    """Every log's model bytes plus the shipped script and the files it uses fit the track's cap."""
+    cap = ctx.track.byte_cap if ctx.track is not None else None
+    if cap is None:
+        return False
+    code = count.shipped + sum(count.extra_files.values())
+    return all(log.run is None or log.run.model_bytes is None or log.run.model_bytes + code <= cap
+               for log in ctx.record.logs)
+
+
+def _packed(packed) -> dict:
+    return {"bytes": packed.bytes, "problem": packed.problem}
+
+
+def minifier_version() -> str:
+    """The installed python-minifier's version, read from its metadata folder without importing it
+    (another version packs differently, so cached packed sizes are kept per version)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("python_minifier")
+    if spec is None or not spec.origin:
+        return "none"
+    site = Path(spec.origin).parent.parent
+    found = sorted(site.glob("python_minifier-*.dist-info"))
+    return found[-1].name[len("python_minifier-"):-len(".dist-info")] if found else "unknown"
+
+
+def _files_used(text: str, data: bytes, folder: Path, script: str) -> list[str]:
+    """golf.read.packed.files_used, remembered by the script's bytes and the names of the folder's files."""
+    from golf.cache import cached
+    from golf.read.packed import files_used
+
+    try:
+        names = sorted(p.name for p in folder.iterdir() if p.is_file())
+    except OSError:
+        names = []
+    key = data + b"\0" + "\0".join([script, *names]).encode("utf-8", "surrogateescape")
+    return cached("files-used", key, lambda: files_used(text, folder, script))
 
 
 def packed_sizes(ctx, f, run) -> None:

@@ -80,9 +80,18 @@ def val_trained_before_scored(ctx):
     How to fix: score each chunk under `torch.no_grad()` first, then train on it; never
     train on validation tokens before the evaluation that scores them.
     """
-    from golf.judge.legality import check_source
+    from golf.cache import cached
 
     if ctx.script_text is None or ctx.script_name is None or len(ctx.script_text) > 4_000_000:
         return
-    for problem in check_source(ctx.script_text):
-        yield Hit(f"{ctx.script_name}: {problem.detail}", ctx.script_name, problem.line)
+    text = ctx.script_text
+
+    def reading() -> list[dict]:
+        from dataclasses import asdict
+
+        from golf.judge.legality import check_source
+
+        return [asdict(problem) for problem in check_source(text)]
+
+    for problem in cached("legality", text.encode("utf-8", "surrogatepass"), reading):
+        yield Hit(f"{ctx.script_name}: {problem['detail']}", ctx.script_name, problem["line"])
