@@ -10,14 +10,18 @@ on random token ids held on the device (no data loading, no validation).
                                                                   # (524,288 tokens/step = 8 micro-steps of 64x1024,
                                                                   # bf16 autocast, flash SDPA, torch.compile)
 
-With --anchor PATH it instead runs two whole scripts side by side: golf's trainer and the script at PATH (say, the
-challenge's root train_gpt.py patched to run on CPU; nothing of it is part of golf). Each run is a fresh
+With --anchor PATH it instead runs two whole scripts side by side: golf's trainer and the script at PATH, the
+challenge's root train_gpt.py (e.g. ../shared/corpus/parameter-golf/track_10min_16mb/2026-03-17_NaiveBaseline/
+train_gpt.py), of which a temporary copy gets the edits that run it on CPU (CPU_EDITS: device, autocast device,
+eager instead of torch.compile, no CUDA synchronisation; --anchor-as-is runs PATH unchanged; nothing of it is part
+of golf). Both run in bf16 autocast (golf's with DTYPE=bfloat16), 32,768 tokens per step at --shape baseline. Each
+run is a fresh
 `python SCRIPT` in its own scratch folder on the bundled smoke dataset (validation cut to --val-tokens so that the
 final evaluations stay short but still run full batches), alternating golf, anchor, golf, anchor ... for --rounds
 rounds. It reads each run's log (`step:N/M train_loss:L train_time:Tms`) and the process's peak RSS, and reports
 the median step time (first step excluded), tokens/s, peak memory and both loss curves:
 
-    python benchmarks/train_bench.py --anchor ~/challenge/train_gpt.py --shape baseline --steps 3 --rounds 3
+    python benchmarks/train_bench.py --anchor ~/challenge/train_gpt.py --shape baseline --rounds 3
     python benchmarks/train_bench.py --anchor /tmp/old_train_gpt.py --shape tiny --env DTYPE=float32
 
 Model FLOPs per trained token (forward + backward = 3x the forward's multiply-adds x 2 FLOPs):
@@ -64,6 +68,7 @@ SHAPES = {
                  "VOCAB_SIZE": "1024", "TRAIN_SEQ_LEN": "1024"},
 }
 DEFAULT_CPU_BATCH_TOKENS = {"tiny": 8 * 128 * 4, "baseline": 8 * 1024}  # 8 micro-steps of 4 / 1 sequences
+ANCHOR_BATCH_TOKENS = {"tiny": 8 * 128 * 4, "baseline": 32_768}          # --anchor: 8 micro-steps of 4 sequences
 CUDA_BATCH_TOKENS = 524_288
 GRAD_ACCUM = 8  # one process: the global batch is split into 8 micro-steps (spec 1.7)
 
@@ -198,6 +203,35 @@ def bench_data(root: Path, val_tokens: int) -> tuple[Path, Path]:
     return cut, tokenizer
 
 
+# The edits that let the challenge's CUDA-only train_gpt.py run on CPU, same arithmetic otherwise: a CPU device,
+# autocast on the CPU (still bf16), eager mode instead of torch.compile, no CUDA synchronisation, memory counters
+# or nvidia-smi.
+# The SDPA switches (flash on, math off) stay: on CPU they select the same flash kernel golf's trainer gets.
+CPU_EDITS = (
+    ("CUDA check", re.compile(r'raise RuntimeError\("CUDA is required"\)'), "pass"),
+    ("device", re.compile(r'torch\.device\("cuda", local_rank\)'), 'torch.device("cpu")'),
+    ("set_device", re.compile(r"torch\.cuda\.set_device\(device\)"), "None"),
+    ("torch.compile", re.compile(r"torch\.compile\(([A-Za-z_][\w.]*)(?:,[^()]*)?\)"), r"\1"),
+    ("autocast device", re.compile(r'device_type="cuda"'), 'device_type="cpu"'),
+    ("synchronize", re.compile(r"torch\.cuda\.synchronize\(\)"), "None"),
+    ("memory counters", re.compile(r"torch\.cuda\.max_memory_(?:allocated|reserved)\(\)"), "0"),
+    ("nvidia-smi", re.compile(r'\["nvidia-smi"\]'), '["true"]'),
+)
+REQUIRED_EDITS = ("device", "autocast device")
+
+
+def cpu_copy(source: str, where: str = "the anchor script") -> tuple[str, dict[str, int]]:
+    """The challenge's script with the CPU edits made; also how often each edit applied."""
+    counts = {}
+    for name, pattern, replacement in CPU_EDITS:
+        source, counts[name] = pattern.subn(replacement, source)
+    missing = [name for name in REQUIRED_EDITS if not counts[name]]
+    if missing:
+        raise SystemExit(f"{where}: found no {' and no '.join(missing)} to edit for CPU; is it the challenge's "
+                         "train_gpt.py?")
+    return source, counts
+
+
 def run_script(script: Path, workdir: Path, env: dict[str, str], timeout: float) -> dict:
     """Run `python script` in workdir; return its per-step losses and train times and the process's peak RSS."""
     workdir.mkdir(parents=True)
@@ -230,10 +264,18 @@ def step_times_ms(train_ms: list[float]) -> list[float]:
 
 def compare(options) -> dict:
     shape = options.shape or "tiny"
-    batch = options.batch_tokens or DEFAULT_CPU_BATCH_TOKENS[shape]
-    scripts = {"golf": SCRIPT, "anchor": Path(options.anchor).expanduser().resolve()}
-    extra = {"golf": parse_env(options.golf_env), "anchor": parse_env(options.anchor_env)}
+    batch = options.batch_tokens or ANCHOR_BATCH_TOKENS[shape]
+    anchor = Path(options.anchor).expanduser().resolve()
+    scripts = {"golf": SCRIPT, "anchor": anchor}
+    # Same precision for both: the challenge's script autocasts to bf16, so golf's trainer is asked for bf16 too.
+    extra = {"golf": {"DTYPE": "bfloat16", **parse_env(options.golf_env)}, "anchor": parse_env(options.anchor_env)}
     with tempfile.TemporaryDirectory(prefix="golf-train-bench-") as scratch:
+        if not options.anchor_as_is:
+            text, edits = cpu_copy(anchor.read_text(encoding="utf-8"), str(anchor))
+            scripts["anchor"] = Path(scratch) / "anchor_cpu.py"
+            scripts["anchor"].write_text(text, encoding="utf-8")
+            print(f"CPU edits made to a copy of {anchor}: "
+                  f"{', '.join(f'{name} x{count}' for name, count in edits.items() if count)}", file=sys.stderr)
         data_path, tokenizer = bench_data(Path(scratch), options.val_tokens)
         env = dict(SHAPES[shape], DATA_PATH=str(data_path), TOKENIZER_PATH=str(tokenizer),
                    TRAIN_BATCH_TOKENS=str(batch), ITERATIONS=str(options.steps or 3), WARMUP_STEPS="0",
@@ -249,6 +291,7 @@ def compare(options) -> dict:
                 runs[name].append(result)
                 print(f"round {round_ + 1} {name}: peak {result['peak_rss_mib']:,.0f} MiB, "
                       f"step times {[round(t) for t in step_times_ms(result['train_ms'])]} ms", file=sys.stderr)
+    scripts["anchor"] = anchor
     summary = {"shape": shape, "batch_tokens_per_step": batch, "threads": options.threads, "rounds": options.rounds,
                "env": env | {"DATA_PATH": "<smoke>", "TOKENIZER_PATH": "<smoke>"}}
     for name, results in runs.items():
@@ -312,6 +355,8 @@ def main(argv=None) -> int:
                         help="CPU threads (OMP_NUM_THREADS of --anchor runs; default: 1)")
     anchor.add_argument("--val-tokens", type=int, default=65_536,
                         help="validation tokens kept (default: 65,536, one full baseline evaluation batch)")
+    anchor.add_argument("--anchor-as-is", action="store_true",
+                        help="run PATH unchanged (already edited for CPU) instead of a copy with the CPU edits")
     anchor.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="for both scripts")
     anchor.add_argument("--golf-env", action="append", default=[], metavar="KEY=VALUE", help="for golf's only")
     anchor.add_argument("--anchor-env", action="append", default=[], metavar="KEY=VALUE", help="for PATH's only")
