@@ -14,8 +14,6 @@ cache that came with a pull request must not be used to judge it (`golf ci` neve
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import sys
 from pathlib import Path
@@ -49,6 +47,8 @@ def folder() -> Path | None:
 
 def digest(data: bytes) -> str:
     """sha256 of `data`, worked out once per bytes object in this process."""
+    import hashlib
+
     seen = _digests.get(id(data))
     if seen is not None and seen[0] is data:
         return seen[1]
@@ -100,6 +100,8 @@ def _inside(path: Path, other: Path) -> bool:
 def _version() -> str:
     """golf's version and a fingerprint (names, sizes, times) of its source files."""
     if _state["version"] is None:
+        import hashlib
+
         import golf
 
         package = Path(golf.__file__).parent
@@ -123,6 +125,8 @@ def _entry(kind: str, sha: str) -> Path | None:
 
 
 def _load(path: Path) -> Any:
+    import json
+
     try:
         with open(path, encoding="utf-8") as handle:
             return json.load(handle)["value"]
@@ -132,6 +136,8 @@ def _load(path: Path) -> Any:
 
 def _store(path: Path, value: Any) -> None:
     """Write one entry atomically; any failure turns the cache folder off for this process."""
+    import json
+
     try:
         _make_folder(path.parent)
         text = json.dumps({"value": value}, allow_nan=False)
