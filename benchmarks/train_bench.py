@@ -18,8 +18,9 @@ of golf). Both run in bf16 autocast (golf's with DTYPE=bfloat16), 32,768 tokens 
 run is a fresh
 `python SCRIPT` in its own scratch folder on the bundled smoke dataset (validation cut to --val-tokens so that the
 final evaluations stay short but still run full batches), alternating golf, anchor, golf, anchor ... for --rounds
-rounds. It reads each run's log (`step:N/M train_loss:L train_time:Tms`) and the process's peak RSS, and reports
-the median step time (first step excluded), tokens/s, peak memory and both loss curves:
+rounds. It reads each run's log (`step:N/M train_loss:L train_time:Tms`), samples the process's CPU time as each
+line appears, and reads its peak RSS; it reports the median step time and CPU time per step (first step excluded;
+on a loaded machine the CPU time is the steadier figure), tokens/s, peak memory and both loss curves:
 
     python benchmarks/train_bench.py --anchor ~/challenge/train_gpt.py --shape baseline --rounds 3
     python benchmarks/train_bench.py --anchor /tmp/old_train_gpt.py --shape tiny --env DTYPE=float32
@@ -244,7 +245,18 @@ def run_script(script: Path, workdir: Path, env: dict[str, str], timeout: float)
                             stderr=subprocess.STDOUT)
     killer = threading.Timer(timeout, proc.kill)
     killer.start()
-    _, status, usage = os.wait4(proc.pid, 0)  # the exit status and this child's own peak RSS
+    # The process's CPU time when each train line appears: on a loaded machine CPU seconds per step say what a
+    # script costs far more steadily than its wall clock.
+    cpu_at: dict[int, float] = {}
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)  # the exit status and this child's own peak RSS
+        if pid:
+            break
+        cpu = process_cpu_s(proc.pid)
+        lines = (workdir / "stdout.txt").read_text(encoding="utf-8", errors="replace")
+        for match in TRAIN_LINE.finditer(lines):
+            cpu_at.setdefault(int(match[1]), cpu)
+        time.sleep(0.2)
     killer.cancel()
     proc.returncode = os.waitstatus_to_exitcode(status)
     out.close()
@@ -254,7 +266,22 @@ def run_script(script: Path, workdir: Path, env: dict[str, str], timeout: float)
         raise SystemExit(f"{script} failed in {workdir} (see stdout.txt there):\n{text[-2000:]}")
     steps = {int(m[1]): (float(m[2]), float(m[3])) for m in TRAIN_LINE.finditer(text)}
     return {"losses": [steps[k][0] for k in sorted(steps)], "train_ms": [steps[k][1] for k in sorted(steps)],
-            "peak_rss_mib": usage.ru_maxrss / 1024, "wall_s": wall}
+            "cpu_s_at_step": [cpu_at.get(k) for k in sorted(steps)],
+            "peak_rss_mib": usage.ru_maxrss / 1024, "wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime}
+
+
+def process_cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds of a running process (Linux /proc), None where it cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def step_cpu_ms(cpu_s_at_step: list) -> list[float]:
+    """CPU milliseconds of each step after the first, like step_times_ms (sampled every 0.2 s: +-0.2 s each)."""
+    return [1000 * (b - a) for a, b in zip(cpu_s_at_step, cpu_s_at_step[1:]) if a is not None and b is not None]
 
 
 def step_times_ms(train_ms: list[float]) -> list[float]:
@@ -290,14 +317,18 @@ def compare(options) -> dict:
                                     options.timeout)
                 runs[name].append(result)
                 print(f"round {round_ + 1} {name}: peak {result['peak_rss_mib']:,.0f} MiB, "
-                      f"step times {[round(t) for t in step_times_ms(result['train_ms'])]} ms", file=sys.stderr)
+                      f"step times {[round(t) for t in step_times_ms(result['train_ms'])]} ms, "
+                      f"step CPU {[round(t) for t in step_cpu_ms(result['cpu_s_at_step'])]} ms", file=sys.stderr)
     scripts["anchor"] = anchor
     summary = {"shape": shape, "batch_tokens_per_step": batch, "threads": options.threads, "rounds": options.rounds,
                "env": env | {"DATA_PATH": "<smoke>", "TOKENIZER_PATH": "<smoke>"}}
     for name, results in runs.items():
         times = [t for r in results for t in step_times_ms(r["train_ms"])]
         median_ms = statistics.median(times) if times else float("nan")
+        cpu_times = [t for r in results for t in step_cpu_ms(r["cpu_s_at_step"])]
         summary[name] = {
+            "cpu_ms_per_step_median": statistics.median(cpu_times) if cpu_times else float("nan"),
+            "cpu_s_per_run_median": statistics.median(r["cpu_s"] for r in results),
             "script": str(scripts[name]), "ms_per_step_median": median_ms, "tokens_per_s": batch / median_ms * 1000,
             "peak_rss_mib_median": statistics.median(r["peak_rss_mib"] for r in results),
             "losses": results[0]["losses"],
@@ -305,6 +336,7 @@ def compare(options) -> dict:
         }
     golf, anchor = summary["golf"], summary["anchor"]
     summary["step_time_ratio_golf_over_anchor"] = golf["ms_per_step_median"] / anchor["ms_per_step_median"]
+    summary["step_cpu_ratio_golf_over_anchor"] = golf["cpu_ms_per_step_median"] / anchor["cpu_ms_per_step_median"]
     summary["peak_memory_ratio_golf_over_anchor"] = golf["peak_rss_mib_median"] / anchor["peak_rss_mib_median"]
     pairs = list(zip(golf["losses"], anchor["losses"]))
     summary["max_loss_difference"] = max((abs(a - b) for a, b in pairs), default=float("nan"))
@@ -326,9 +358,10 @@ def print_comparison(summary: dict) -> None:
           f"{summary['threads']} thread(s), {summary['rounds']} interleaved rounds")
     for name in ("golf", "anchor"):
         r = summary[name]
-        print(f"  {name:6} median {r['ms_per_step_median']:,.1f} ms/step  {r['tokens_per_s']:,.0f} tokens/s  "
-              f"peak RSS {r['peak_rss_mib_median']:,.0f} MiB  ({r['script']})")
+        print(f"  {name:6} median {r['ms_per_step_median']:,.1f} ms/step ({r['cpu_ms_per_step_median']:,.0f} ms CPU)  "
+              f"{r['tokens_per_s']:,.0f} tokens/s  peak RSS {r['peak_rss_mib_median']:,.0f} MiB  ({r['script']})")
     print(f"  golf / anchor: step time {summary['step_time_ratio_golf_over_anchor']:.3f}x, "
+          f"step CPU time {summary['step_cpu_ratio_golf_over_anchor']:.3f}x, "
           f"peak memory {summary['peak_memory_ratio_golf_over_anchor']:.3f}x")
     print(f"  loss curves (step: golf anchor), max difference {summary['max_loss_difference']:.4f}:")
     for k, (a, b) in enumerate(zip(summary["golf"]["losses"], summary["anchor"]["losses"]), start=1):
