@@ -10,14 +10,19 @@ on random token ids held on the device (no data loading, no validation).
                                                                   # (524,288 tokens/step = 8 micro-steps of 64x1024,
                                                                   # bf16 autocast, flash SDPA, torch.compile)
 
-With --anchor PATH it instead runs two whole scripts side by side: golf's trainer and the script at PATH (say, the
-challenge's root train_gpt.py patched to run on CPU; nothing of it is part of golf). Each run is a fresh
+With --anchor PATH it instead runs two whole scripts side by side: golf's trainer and the script at PATH, the
+challenge's root train_gpt.py (e.g. ../shared/corpus/parameter-golf/track_10min_16mb/2026-03-17_NaiveBaseline/
+train_gpt.py), of which a temporary copy gets the edits that run it on CPU (CPU_EDITS: device, autocast device,
+eager instead of torch.compile, no CUDA synchronisation; --anchor-as-is runs PATH unchanged; nothing of it is part
+of golf). Both run in bf16 autocast (golf's with DTYPE=bfloat16), 32,768 tokens per step at --shape baseline. Each
+run is a fresh
 `python SCRIPT` in its own scratch folder on the bundled smoke dataset (validation cut to --val-tokens so that the
 final evaluations stay short but still run full batches), alternating golf, anchor, golf, anchor ... for --rounds
-rounds. It reads each run's log (`step:N/M train_loss:L train_time:Tms`) and the process's peak RSS, and reports
-the median step time (first step excluded), tokens/s, peak memory and both loss curves:
+rounds. It reads each run's log (`step:N/M train_loss:L train_time:Tms`), samples the process's CPU time as each
+line appears, and reads its peak RSS; it reports the median step time and CPU time per step (first step excluded;
+on a loaded machine the CPU time is the steadier figure), tokens/s, peak memory and both loss curves:
 
-    python benchmarks/train_bench.py --anchor ~/challenge/train_gpt.py --shape baseline --steps 3 --rounds 3
+    python benchmarks/train_bench.py --anchor ~/challenge/train_gpt.py --shape baseline --rounds 3
     python benchmarks/train_bench.py --anchor /tmp/old_train_gpt.py --shape tiny --env DTYPE=float32
 
 Model FLOPs per trained token (forward + backward = 3x the forward's multiply-adds x 2 FLOPs):
@@ -64,6 +69,7 @@ SHAPES = {
                  "VOCAB_SIZE": "1024", "TRAIN_SEQ_LEN": "1024"},
 }
 DEFAULT_CPU_BATCH_TOKENS = {"tiny": 8 * 128 * 4, "baseline": 8 * 1024}  # 8 micro-steps of 4 / 1 sequences
+ANCHOR_BATCH_TOKENS = {"tiny": 8 * 128 * 4, "baseline": 32_768}          # --anchor: 8 micro-steps of 4 sequences
 CUDA_BATCH_TOKENS = 524_288
 GRAD_ACCUM = 8  # one process: the global batch is split into 8 micro-steps (spec 1.7)
 
@@ -198,6 +204,35 @@ def bench_data(root: Path, val_tokens: int) -> tuple[Path, Path]:
     return cut, tokenizer
 
 
+# The edits that let the challenge's CUDA-only train_gpt.py run on CPU, same arithmetic otherwise: a CPU device,
+# autocast on the CPU (still bf16), eager mode instead of torch.compile, no CUDA synchronisation, memory counters
+# or nvidia-smi.
+# The SDPA switches (flash on, math off) stay: on CPU they select the same flash kernel golf's trainer gets.
+CPU_EDITS = (
+    ("CUDA check", re.compile(r'raise RuntimeError\("CUDA is required"\)'), "pass"),
+    ("device", re.compile(r'torch\.device\("cuda", local_rank\)'), 'torch.device("cpu")'),
+    ("set_device", re.compile(r"torch\.cuda\.set_device\(device\)"), "None"),
+    ("torch.compile", re.compile(r"torch\.compile\(([A-Za-z_][\w.]*)(?:,[^()]*)?\)"), r"\1"),
+    ("autocast device", re.compile(r'device_type="cuda"'), 'device_type="cpu"'),
+    ("synchronize", re.compile(r"torch\.cuda\.synchronize\(\)"), "None"),
+    ("memory counters", re.compile(r"torch\.cuda\.max_memory_(?:allocated|reserved)\(\)"), "0"),
+    ("nvidia-smi", re.compile(r'\["nvidia-smi"\]'), '["true"]'),
+)
+REQUIRED_EDITS = ("device", "autocast device")
+
+
+def cpu_copy(source: str, where: str = "the anchor script") -> tuple[str, dict[str, int]]:
+    """The challenge's script with the CPU edits made; also how often each edit applied."""
+    counts = {}
+    for name, pattern, replacement in CPU_EDITS:
+        source, counts[name] = pattern.subn(replacement, source)
+    missing = [name for name in REQUIRED_EDITS if not counts[name]]
+    if missing:
+        raise SystemExit(f"{where}: found no {' and no '.join(missing)} to edit for CPU; is it the challenge's "
+                         "train_gpt.py?")
+    return source, counts
+
+
 def run_script(script: Path, workdir: Path, env: dict[str, str], timeout: float) -> dict:
     """Run `python script` in workdir; return its per-step losses and train times and the process's peak RSS."""
     workdir.mkdir(parents=True)
@@ -210,7 +245,18 @@ def run_script(script: Path, workdir: Path, env: dict[str, str], timeout: float)
                             stderr=subprocess.STDOUT)
     killer = threading.Timer(timeout, proc.kill)
     killer.start()
-    _, status, usage = os.wait4(proc.pid, 0)  # the exit status and this child's own peak RSS
+    # The process's CPU time when each train line appears: on a loaded machine CPU seconds per step say what a
+    # script costs far more steadily than its wall clock.
+    cpu_at: dict[int, float] = {}
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)  # the exit status and this child's own peak RSS
+        if pid:
+            break
+        cpu = process_cpu_s(proc.pid)
+        lines = (workdir / "stdout.txt").read_text(encoding="utf-8", errors="replace")
+        for match in TRAIN_LINE.finditer(lines):
+            cpu_at.setdefault(int(match[1]), cpu)
+        time.sleep(0.2)
     killer.cancel()
     proc.returncode = os.waitstatus_to_exitcode(status)
     out.close()
@@ -220,7 +266,22 @@ def run_script(script: Path, workdir: Path, env: dict[str, str], timeout: float)
         raise SystemExit(f"{script} failed in {workdir} (see stdout.txt there):\n{text[-2000:]}")
     steps = {int(m[1]): (float(m[2]), float(m[3])) for m in TRAIN_LINE.finditer(text)}
     return {"losses": [steps[k][0] for k in sorted(steps)], "train_ms": [steps[k][1] for k in sorted(steps)],
-            "peak_rss_mib": usage.ru_maxrss / 1024, "wall_s": wall}
+            "cpu_s_at_step": [cpu_at.get(k) for k in sorted(steps)],
+            "peak_rss_mib": usage.ru_maxrss / 1024, "wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime}
+
+
+def process_cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds of a running process (Linux /proc), None where it cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def step_cpu_ms(cpu_s_at_step: list) -> list[float]:
+    """CPU milliseconds of each step after the first, like step_times_ms (sampled every 0.2 s: +-0.2 s each)."""
+    return [1000 * (b - a) for a, b in zip(cpu_s_at_step, cpu_s_at_step[1:]) if a is not None and b is not None]
 
 
 def step_times_ms(train_ms: list[float]) -> list[float]:
@@ -230,10 +291,18 @@ def step_times_ms(train_ms: list[float]) -> list[float]:
 
 def compare(options) -> dict:
     shape = options.shape or "tiny"
-    batch = options.batch_tokens or DEFAULT_CPU_BATCH_TOKENS[shape]
-    scripts = {"golf": SCRIPT, "anchor": Path(options.anchor).expanduser().resolve()}
-    extra = {"golf": parse_env(options.golf_env), "anchor": parse_env(options.anchor_env)}
+    batch = options.batch_tokens or ANCHOR_BATCH_TOKENS[shape]
+    anchor = Path(options.anchor).expanduser().resolve()
+    scripts = {"golf": SCRIPT, "anchor": anchor}
+    # Same precision for both: the challenge's script autocasts to bf16, so golf's trainer is asked for bf16 too.
+    extra = {"golf": {"DTYPE": "bfloat16", **parse_env(options.golf_env)}, "anchor": parse_env(options.anchor_env)}
     with tempfile.TemporaryDirectory(prefix="golf-train-bench-") as scratch:
+        if not options.anchor_as_is:
+            text, edits = cpu_copy(anchor.read_text(encoding="utf-8"), str(anchor))
+            scripts["anchor"] = Path(scratch) / "anchor_cpu.py"
+            scripts["anchor"].write_text(text, encoding="utf-8")
+            print(f"CPU edits made to a copy of {anchor}: "
+                  f"{', '.join(f'{name} x{count}' for name, count in edits.items() if count)}", file=sys.stderr)
         data_path, tokenizer = bench_data(Path(scratch), options.val_tokens)
         env = dict(SHAPES[shape], DATA_PATH=str(data_path), TOKENIZER_PATH=str(tokenizer),
                    TRAIN_BATCH_TOKENS=str(batch), ITERATIONS=str(options.steps or 3), WARMUP_STEPS="0",
@@ -248,13 +317,18 @@ def compare(options) -> dict:
                                     options.timeout)
                 runs[name].append(result)
                 print(f"round {round_ + 1} {name}: peak {result['peak_rss_mib']:,.0f} MiB, "
-                      f"step times {[round(t) for t in step_times_ms(result['train_ms'])]} ms", file=sys.stderr)
+                      f"step times {[round(t) for t in step_times_ms(result['train_ms'])]} ms, "
+                      f"step CPU {[round(t) for t in step_cpu_ms(result['cpu_s_at_step'])]} ms", file=sys.stderr)
+    scripts["anchor"] = anchor
     summary = {"shape": shape, "batch_tokens_per_step": batch, "threads": options.threads, "rounds": options.rounds,
                "env": env | {"DATA_PATH": "<smoke>", "TOKENIZER_PATH": "<smoke>"}}
     for name, results in runs.items():
         times = [t for r in results for t in step_times_ms(r["train_ms"])]
         median_ms = statistics.median(times) if times else float("nan")
+        cpu_times = [t for r in results for t in step_cpu_ms(r["cpu_s_at_step"])]
         summary[name] = {
+            "cpu_ms_per_step_median": statistics.median(cpu_times) if cpu_times else float("nan"),
+            "cpu_s_per_run_median": statistics.median(r["cpu_s"] for r in results),
             "script": str(scripts[name]), "ms_per_step_median": median_ms, "tokens_per_s": batch / median_ms * 1000,
             "peak_rss_mib_median": statistics.median(r["peak_rss_mib"] for r in results),
             "losses": results[0]["losses"],
@@ -262,6 +336,7 @@ def compare(options) -> dict:
         }
     golf, anchor = summary["golf"], summary["anchor"]
     summary["step_time_ratio_golf_over_anchor"] = golf["ms_per_step_median"] / anchor["ms_per_step_median"]
+    summary["step_cpu_ratio_golf_over_anchor"] = golf["cpu_ms_per_step_median"] / anchor["cpu_ms_per_step_median"]
     summary["peak_memory_ratio_golf_over_anchor"] = golf["peak_rss_mib_median"] / anchor["peak_rss_mib_median"]
     pairs = list(zip(golf["losses"], anchor["losses"]))
     summary["max_loss_difference"] = max((abs(a - b) for a, b in pairs), default=float("nan"))
@@ -283,9 +358,10 @@ def print_comparison(summary: dict) -> None:
           f"{summary['threads']} thread(s), {summary['rounds']} interleaved rounds")
     for name in ("golf", "anchor"):
         r = summary[name]
-        print(f"  {name:6} median {r['ms_per_step_median']:,.1f} ms/step  {r['tokens_per_s']:,.0f} tokens/s  "
-              f"peak RSS {r['peak_rss_mib_median']:,.0f} MiB  ({r['script']})")
+        print(f"  {name:6} median {r['ms_per_step_median']:,.1f} ms/step ({r['cpu_ms_per_step_median']:,.0f} ms CPU)  "
+              f"{r['tokens_per_s']:,.0f} tokens/s  peak RSS {r['peak_rss_mib_median']:,.0f} MiB  ({r['script']})")
     print(f"  golf / anchor: step time {summary['step_time_ratio_golf_over_anchor']:.3f}x, "
+          f"step CPU time {summary['step_cpu_ratio_golf_over_anchor']:.3f}x, "
           f"peak memory {summary['peak_memory_ratio_golf_over_anchor']:.3f}x")
     print(f"  loss curves (step: golf anchor), max difference {summary['max_loss_difference']:.4f}:")
     for k, (a, b) in enumerate(zip(summary["golf"]["losses"], summary["anchor"]["losses"]), start=1):
@@ -312,6 +388,8 @@ def main(argv=None) -> int:
                         help="CPU threads (OMP_NUM_THREADS of --anchor runs; default: 1)")
     anchor.add_argument("--val-tokens", type=int, default=65_536,
                         help="validation tokens kept (default: 65,536, one full baseline evaluation batch)")
+    anchor.add_argument("--anchor-as-is", action="store_true",
+                        help="run PATH unchanged (already edited for CPU) instead of a copy with the CPU edits")
     anchor.add_argument("--env", action="append", default=[], metavar="KEY=VALUE", help="for both scripts")
     anchor.add_argument("--golf-env", action="append", default=[], metavar="KEY=VALUE", help="for golf's only")
     anchor.add_argument("--anchor-env", action="append", default=[], metavar="KEY=VALUE", help="for PATH's only")

@@ -16,7 +16,6 @@ import math
 import os
 import re
 import stat
-import tempfile
 import time
 from pathlib import Path
 
@@ -259,6 +258,8 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, backup: bool = T
         if backup:
             kept = backup_path(path)
             _write_new(kept, old, mode)
+    import tempfile  # only writers need it (and shutil, bz2, lzma behind it)
+
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.chmod(tmp, mode)  # mkstemp makes 0600; keep the mode a plain open() would give

@@ -50,3 +50,28 @@ def test_python_dash_m_golf_runs():
     result = subprocess.run([sys.executable, "-m", "golf", "--help"], capture_output=True, text=True)
     assert result.returncode == 0
     assert "usage: golf" in result.stdout
+
+
+def test_the_command_map_names_the_module_of_every_command():
+    from golf.cli import COMMANDS
+
+    parser = build_parser()
+    subparsers = [a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction"][0]
+    assert set(subparsers.choices) == set(COMMANDS)
+    for command, module in COMMANDS.items():
+        alone = build_parser([command])
+        only = [a for a in alone._actions if a.__class__.__name__ == "_SubParsersAction"][0]
+        assert command in only.choices, f"{module} does not register `golf {command}`"
+
+
+def test_one_command_loads_only_what_it_uses():
+    code = (
+        "import sys\n"
+        "from golf.cli import main\n"
+        "main(['rules', 'G106'])\n"
+        "loaded = [m for m in ('golf.cli.data', 'golf.cli.train', 'golf.cli.evaluation', 'golf.judge.verify', "
+        "'golf.judge.frontier', 'rich.console', 'numpy', 'torch') if m in sys.modules]\n"
+        "assert not loaded, loaded\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -238,12 +238,12 @@ def test_writing_under_a_symlinked_folder_is_refused(tmp_path):
 
 
 def test_a_write_error_is_a_message_not_a_traceback(record, monkeypatch, capsys):
-    import golf.io as gio
+    import tempfile
 
     def no_space(*args, **kwargs):
         raise OSError(28, "No space left on device", str(record / "submission.json"))
 
-    monkeypatch.setattr(gio.tempfile, "mkstemp", no_space)
+    monkeypatch.setattr(tempfile, "mkstemp", no_space)
     code, _, err = run_main(capsys, "submit", str(record), "--sota", "1.3")
     assert code == 2 and "No space left on device" in err
 

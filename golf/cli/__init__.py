@@ -17,20 +17,26 @@ from golf import __version__
 from golf.cli.types import accept_negative_numbers
 from golf.errors import GolfError
 
-COMMAND_MODULES = [
-    "golf.cli.data",
-    "golf.cli.evaluation",
-    "golf.cli.logs",
-    "golf.cli.stats",
-    "golf.cli.submit",
-    "golf.cli.verify",
-    "golf.cli.ci",
-    "golf.cli.leaderboard",
-    "golf.cli.train",
-]
+# The module that registers each command: `golf --help` loads them all, a command only its own.
+COMMANDS = {
+    "data": "golf.cli.data",
+    "eval": "golf.cli.evaluation",
+    "size": "golf.cli.evaluation",
+    "logs": "golf.cli.logs",
+    "stats": "golf.cli.stats",
+    "submit": "golf.cli.submit",
+    "verify": "golf.cli.verify",
+    "rules": "golf.cli.verify",
+    "ci": "golf.cli.ci",
+    "leaderboard": "golf.cli.leaderboard",
+    "new": "golf.cli.train",
+    "train": "golf.cli.train",
+}
+COMMAND_MODULES = list(dict.fromkeys(COMMANDS.values()))
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or, when `argv` starts with a command, of that command's module only."""
     parser = argparse.ArgumentParser(
         prog="golf",
         description="Toolkit and verifier for the Parameter Golf challenge.",
@@ -38,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"golf {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="<command>")
-    for name in COMMAND_MODULES:
+    first = argv[0] if argv else None
+    for name in [COMMANDS[first]] if first in COMMANDS else COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
     accept_negative_numbers(parser)
     return parser
@@ -58,7 +65,7 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.
 
 def main(argv: list[str] | None = None) -> int:
     _tolerant_output()
-    parser = build_parser()
+    parser = build_parser(sys.argv[1:] if argv is None else argv)
     try:
         args = _parse(parser, argv)
     except SystemExit as exit_:  # --help (0) or a usage error argparse has already printed (2)
@@ -68,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         # A group given without its subcommand (`golf data`) prints that group's help.
         (getattr(args, "group_parser", None) or parser).print_help()
         return 2
+    _use_cache(args)
     try:
         return int(handler(args) or 0)
     except GolfError as error:
@@ -91,6 +99,22 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # the contract: never a traceback; say where, exit 2
         print(f"golf: internal error: {_where(error)}", file=sys.stderr)
         return 2
+
+
+# The folders a command judges: the cache folder is never put inside one of them.
+_JUDGED = ("paths", "record_dir", "records", "records_root", "sota_record", "pool_runs")
+
+
+def _use_cache(args: argparse.Namespace) -> None:
+    """Results derived from file bytes are cached in .golf_cache/ unless --no-cache; `golf ci` judges a pull
+    request that could bring its own cache folder, so it keeps results in memory only."""
+    from golf import cache
+
+    avoid = []
+    for name in _JUDGED:
+        value = getattr(args, name, None)
+        avoid += value if isinstance(value, list) else [value] if value else []
+    cache.configure(enabled=not getattr(args, "no_cache", False) and args.command != "ci", avoid=avoid)
 
 
 def _tolerant_output() -> None:

@@ -28,6 +28,7 @@ def register(subparsers) -> None:
     group.add_argument("--check", metavar="FILE", nargs="?", const="LEADERBOARD.md",
                        help="exit 1 (printing a diff) when this file's table is stale (default: LEADERBOARD.md)")
     options.add_ruleset(parser)
+    options.add_cache(parser)
     parser.add_argument("--frontier", action="store_true",
                         help="print the chronological frontier of each record track instead: the rows that each "
                              "beat the previous row under the ruleset's significance test (by default the ruleset "

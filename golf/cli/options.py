@@ -69,6 +69,12 @@ def add_records_root(parser: argparse.ArgumentParser) -> None:
                         help="records tree searched for earlier records (default: the record's grandparent)")
 
 
+def add_cache(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-cache", action="store_true",
+                        help="neither read nor write .golf_cache/ (what golf derived from a script's bytes: packed "
+                             "size, compile check, legality reading)")
+
+
 def add_data_paths(parser: argparse.ArgumentParser) -> None:
     """Where the dataset and tokenizer are, passed to a record's script as DATA_PATH and TOKENIZER_PATH."""
     parser.add_argument("--data-path", metavar="DIR", help="dataset folder given to the script as DATA_PATH")
@@ -100,5 +106,5 @@ def slurm_options(args: argparse.Namespace):
                         time=args.time, sbatch_args=list(args.sbatch_arg or []))
 
 
-__all__ = ["FORMATS", "SLURM_ONLY", "add_data_paths", "add_env", "add_format", "add_launcher", "add_records_root",
+__all__ = ["FORMATS", "SLURM_ONLY", "add_cache", "add_data_paths", "add_env", "add_format", "add_launcher", "add_records_root",
            "add_ruleset", "add_sota", "env_dict", "env_item", "finite_float", "positive_float", "slurm_options"]

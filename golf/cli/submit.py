@@ -30,6 +30,7 @@ def register(subparsers) -> None:
     parser.add_argument("--command", help="the command that reproduces one run, run inside the record folder")
     options.add_env(parser, "environment variable of the run command (repeatable)")
     options.add_ruleset(parser)
+    options.add_cache(parser)
     parser.add_argument("--dry-run", dest="dry_run", action="store_true", help="check and summarise, write nothing")
     options.add_format(parser, ("text", "json", "markdown"))
     parser.set_defaults(handler=run)

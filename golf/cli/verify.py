@@ -35,6 +35,7 @@ def register(subparsers) -> None:
     options.add_ruleset(parser)
     options.add_sota(parser)
     options.add_records_root(parser)
+    options.add_cache(parser)
     parser.add_argument("--pool-runs", metavar="DIR", action="append", default=[],
                         help="a folder of reproduction logs of the record's script (repeatable): under a ruleset "
                              "that pools reproductions they join its significance test, never its claimed mean; "

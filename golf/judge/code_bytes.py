@@ -5,8 +5,9 @@
 wrapper golf builds from it (golf.read.packed), plus the bytes of every other file of the
 folder the script reads, execs or imports (so an exec stub is counted with the file it runs).
 A Python file the script execs is code like the script: it counts packed too (the smaller of
-its shipped bytes and its wrapper), as HessianSDClip's 74-byte stub and readable decode file. Without a shipped script, the log's own `Code size (compressed)` is used and the
-size is marked as the log's word.
+its shipped bytes and its wrapper), as HessianSDClip's 74-byte stub and readable decode file.
+Without a shipped script, the log's own `Code size (compressed)` is used and the size is marked as
+the log's word.
 """
 
 from __future__ import annotations
@@ -47,22 +48,21 @@ def needs_packing(ctx) -> bool:
     return any(s.kind == "code_compressed" for log in ctx.record.logs if log.run is not None for s in log.run.sizes)
 
 
-def count_code(ctx) -> CodeCount | None:
-    """Measure the shipped script's packed form (never runs it)."""
-    from golf.read.packed import exec_files, files_used, is_wrapper, pack
+def count_code(ctx, verdict_only: bool = False) -> CodeCount | None:
+    """Measure the shipped script's packed form (never runs it). `verdict_only`: leave it unpacked when the
+    shipped bytes already fit the cap in every log (packing can only lower the count, not the verdict)."""
+    from golf.cache import cached
+    from golf.read.packed import exec_files, is_wrapper, pack
 
     if ctx.script_size is None or ctx.script_text is None:
         return None
     count = CodeCount(shipped=ctx.script_size)
     data = ctx.script_text.encode("utf-8")
+    root = Path(ctx.root)
     if is_wrapper(data):
         count.already_packed = True
         count.packed = ctx.script_size
-    elif needs_packing(ctx):
-        packed = pack(ctx.script_text)
-        count.packed, count.packed_problem = packed.bytes, packed.problem
-    root = Path(ctx.root)
-    for name in files_used(ctx.script_text, root, ctx.script_name or ""):
+    for name in _files_used(ctx.script_text, data, root, ctx.script_name or ""):
         try:
             count.extra_files[name] = (root / name).stat().st_size
         except OSError:
@@ -72,11 +72,15 @@ def count_code(ctx) -> CodeCount | None:
             packed = _packed_file(root / name, count.extra_files.get(name))
             if packed is not None:
                 count.extra_packed[name] = packed
+    if not count.already_packed and needs_packing(ctx) and not (verdict_only and _fits_unpacked(ctx, count)):
+        packed = cached(f"packed-{minifier_version()}", data, lambda: _packed(pack(ctx.script_text)))
+        count.packed, count.packed_problem = packed["bytes"], packed["problem"]
     return count
 
 
 def _packed_file(path: Path, size: int | None) -> int | None:
     """The packed size of a Python file a script execs (itself, when it already is a wrapper)."""
+    from golf.cache import cached
     from golf.read.packed import is_wrapper, pack
 
     if size is None or size > 4_000_000:
@@ -88,7 +92,47 @@ def _packed_file(path: Path, size: int | None) -> int | None:
         return None
     if is_wrapper(data):
         return len(data)
-    return pack(text).bytes
+    return cached(f"packed-{minifier_version()}", data, lambda: _packed(pack(text)))["bytes"]
+
+
+def _fits_unpacked(ctx, count: CodeCount) -> bool:
+    """Every log's model bytes plus the shipped script and the files it uses fit the track's cap."""
+    cap = ctx.track.byte_cap if ctx.track is not None else None
+    if cap is None:
+        return False
+    code = count.shipped + sum(count.extra_files.values())
+    return all(log.run is None or log.run.model_bytes is None or log.run.model_bytes + code <= cap
+               for log in ctx.record.logs)
+
+
+def _packed(packed) -> dict:
+    return {"bytes": packed.bytes, "problem": packed.problem}
+
+
+def minifier_version() -> str:
+    """The installed python-minifier's version, read from its metadata folder without importing it
+    (another version packs differently, so cached packed sizes are kept per version)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("python_minifier")
+    if spec is None or not spec.origin:
+        return "none"
+    site = Path(spec.origin).parent.parent
+    found = sorted(site.glob("python_minifier-*.dist-info"))
+    return found[-1].name[len("python_minifier-"):-len(".dist-info")] if found else "unknown"
+
+
+def _files_used(text: str, data: bytes, folder: Path, script: str) -> list[str]:
+    """golf.read.packed.files_used, remembered by the script's bytes and the names of the folder's files."""
+    from golf.cache import cached
+    from golf.read.packed import files_used
+
+    try:
+        names = sorted(p.name for p in folder.iterdir() if p.is_file())
+    except OSError:
+        names = []
+    key = data + b"\0" + "\0".join([script, *names]).encode("utf-8", "surrogateescape")
+    return cached("files-used", key, lambda: files_used(text, folder, script))
 
 
 def packed_sizes(ctx, f, run) -> None:

@@ -39,6 +39,7 @@ class LogEntry:
 class CopyIndex:
     by_bytes: dict[str, list[LogEntry]] = field(default_factory=dict)
     by_numbers: dict[str, list[LogEntry]] = field(default_factory=dict)
+    pending: list = field(default_factory=list, repr=False)  # (date or None, folder) not read yet, by date
 
 
 @dataclass(frozen=True)
@@ -48,20 +49,41 @@ class Copy:
     how: str          # "bytes" or "numbers"
 
 
-def build_index(tree: Path) -> CopyIndex:
-    """Every log of every record folder below `tree`, by its bytes and by its numbers."""
+def build_index(tree: Path, until: str | None = None, load=None) -> CopyIndex:
+    """Every log of every record folder below `tree` (or, `until`, of those dated then or earlier,
+    all a record of that date can have copied from), by its bytes and by its numbers."""
+    index = start_index(tree)
+    grow_index(index, until, load)
+    return index
+
+
+def start_index(tree: Path) -> CopyIndex:
+    """An index with no folder read yet: the record folders below `tree` wait in date order."""
     from golf.errors import GolfError
     from golf.judge.frontier import record_date
-    from golf.read.records import find_record_dirs, load_record
+    from golf.read.records import find_record_dirs
 
     index = CopyIndex()
     try:
         folders = find_record_dirs(tree)
     except (GolfError, OSError):
         return index
-    for folder in folders:
+    # A folder whose name has no date is read first: only its submission.json can date it.
+    index.pending = sorted(((record_date(Path(f)), f) for f in folders), key=lambda item: item[0] or "")
+    return index
+
+
+def grow_index(index: CopyIndex, until: str | None = None, load=None) -> None:
+    """Read the waiting folders dated `until` or earlier (all of them when `until` is None)."""
+    from golf.errors import GolfError
+    from golf.judge.frontier import record_date
+    from golf.read.records import load_record
+
+    load = load or load_record
+    while index.pending and (until is None or index.pending[0][0] is None or index.pending[0][0] <= until):
+        _, folder = index.pending.pop(0)
         try:
-            record = load_record(folder)
+            record = load(folder)
         except (GolfError, OSError):
             continue
         author = getattr(record.submission, "github_id", None) or getattr(record.submission, "author", None) \
@@ -73,7 +95,6 @@ def build_index(tree: Path) -> CopyIndex:
             fingerprint = run_fingerprint(log.run)
             if fingerprint:
                 index.by_numbers.setdefault(fingerprint, []).append(entry)
-    return index
 
 
 def copies_in(ctx, index: CopyIndex) -> list[Copy]:
@@ -99,4 +120,5 @@ def copies_in(ctx, index: CopyIndex) -> list[Copy]:
     return found
 
 
-__all__ = ["Copy", "CopyIndex", "LogEntry", "build_index", "copies_in", "run_fingerprint"]
+__all__ = ["Copy", "CopyIndex", "LogEntry", "build_index", "copies_in", "grow_index", "run_fingerprint",
+           "start_index"]

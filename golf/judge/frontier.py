@@ -54,6 +54,7 @@ class Frontier:
     ruleset: str
     rows: list[Row] = field(default_factory=list)
     excluded: list[Row] = field(default_factory=list)
+    pending: list = field(default_factory=list, repr=False)  # (date, folder) of records not judged yet
 
     def before(self, date: str, exclude: Path | None = None) -> Row | None:
         """The last frontier row dated strictly before `date` (never the record itself)."""
@@ -115,17 +116,34 @@ def progression(values: list[float], previous: list[float], policy, losses=()):
     return sig.gating
 
 
-def build_frontier(verifier, track_dir: Path, ruleset) -> Frontier:
-    """The frontier of the records in `track_dir`, judged by `verifier`, tested under `ruleset`."""
+def build_frontier(verifier, track_dir: Path, ruleset, *, until: str | None = None,
+                   verdict_only: bool = False) -> Frontier:
+    """The frontier of the records in `track_dir`, judged by `verifier`, tested under `ruleset`: every
+    record, or (`until`) only those dated before that date, which is all `before(until)` needs.
+    `verdict_only` asks the verifier for no more of each record than whether it is valid, and its scores."""
+    frontier = start_frontier(track_dir, ruleset)
+    grow(frontier, verifier, ruleset, until=until, verdict_only=verdict_only)
+    return frontier
+
+
+def start_frontier(track_dir: Path, ruleset) -> Frontier:
+    """A frontier with no row judged yet: its dated record folders wait in date order (then by name)."""
     frontier = Frontier(Path(track_dir), ruleset.label)
     try:
         folders = [p for p in Path(track_dir).iterdir() if p.is_dir() and not p.is_symlink()]
     except OSError:
         return frontier
-    dated = sorted(((record_date(p), p) for p in folders if record_date(p)), key=lambda item: (item[0], item[1].name))
+    frontier.pending = sorted(((record_date(p), p) for p in folders if record_date(p)),
+                              key=lambda item: (item[0], item[1].name))
+    return frontier
+
+
+def grow(frontier: Frontier, verifier, ruleset, *, until: str | None = None, verdict_only: bool = False) -> None:
+    """Judge the waiting records in date order: all of them, or those dated before `until`."""
     policy = ruleset.significance
-    for date, path in dated:
-        known = verifier.record_scores(path)
+    while frontier.pending and (until is None or frontier.pending[0][0] < until):
+        date, path = frontier.pending.pop(0)
+        known = verifier.record_scores(path, verdict_only=verdict_only)
         row = Row(path, date, list(known.values), list(known.pooled))
         if not known.values:
             row.reason = "no scored run"
@@ -145,7 +163,6 @@ def build_frontier(verifier, track_dir: Path, ruleset) -> Frontier:
             if row.reason and waiver:
                 row.reason, row.waiver = None, waiver
         (frontier.excluded if row.reason else frontier.rows).append(row)
-    return frontier
 
 
-__all__ = ["Frontier", "Row", "build_frontier", "progression", "record_date"]
+__all__ = ["Frontier", "Row", "build_frontier", "grow", "progression", "record_date", "start_frontier"]

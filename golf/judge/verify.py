@@ -143,6 +143,8 @@ class Verifier:
             if not folder.is_dir():
                 raise GolfError(f"{folder}: --pool-runs is not a folder of logs")
         self._scores: dict[Path, Known] = {}
+        self._verdicts: dict[Path, Known] = {}   # read for the frontier's verdict only (record_scores)
+        self._records: dict = {}                   # folder -> golf.read.records.Record, read once
         self._frontiers: dict = {}
         self._copy_indexes: dict = {}
 
@@ -223,9 +225,13 @@ class Verifier:
         waived = [dict(f.to_dict(), reason=waivers[f.code]) for f in findings if f.code in waivers]
         return kept, waived
 
-    def context(self, root: Path, shown: str, *, reruns=None, submission=None, pool_dirs=()) -> RecordContext:
+    def context(self, root: Path, shown: str, *, reruns=None, submission=None, pool_dirs=(),
+                verdict_only: bool = False) -> RecordContext:
+        # A submission standing in for submission.json changes the record read: that one is read afresh.
+        record = self.load(root) if submission is None else None
         return build_context(root, self.ruleset, shown=shown, reruns=reruns, submission=submission,
-                             choose_ruleset=self.choose_ruleset, pool_dirs=pool_dirs)
+                             choose_ruleset=self.choose_ruleset, pool_dirs=pool_dirs, verdict_only=verdict_only,
+                             record=record)
 
     # ---- significance -----------------------------------------------------
 
@@ -289,13 +295,25 @@ class Verifier:
 
     def copies(self, ctx: RecordContext) -> list:
         """This record's logs that are copies of logs in other records of the records tree."""
-        from golf.judge.copies import build_index, copies_in
+        from golf.judge.copies import copies_in, grow_index, start_index
+        from golf.judge.frontier import record_date as dated
 
         tree = self._tree(ctx)
         key = tree.resolve()
         if key not in self._copy_indexes:
-            self._copy_indexes[key] = build_index(tree)
+            self._copy_indexes[key] = start_index(tree)
+        # Only records dated the same day or earlier can be the original of this one's logs.
+        grow_index(self._copy_indexes[key], dated(ctx.root, ctx.record), self.load)
         return copies_in(ctx, self._copy_indexes[key])
+
+    def load(self, root: Path):
+        """The record folder read (golf.read.records.load_record), once per verifier."""
+        from golf.read.records import load_record
+
+        key = Path(root).resolve()
+        if key not in self._records:
+            self._records[key] = load_record(root)
+        return self._records[key]
 
     def _tree(self, ctx: RecordContext) -> Path:
         """The records tree around a record: --records-root, else records/ above its track folder."""
@@ -304,13 +322,16 @@ class Verifier:
         track_dir = ctx.root.parent
         return track_dir.parent if ctx.ruleset.find_track(track_dir.name) is not None else track_dir
 
-    def frontier(self, track_dir: Path, ruleset):
-        """The chronological frontier of a track folder under a ruleset (built once, then remembered)."""
-        from golf.judge.frontier import build_frontier
+    def frontier(self, track_dir: Path, ruleset, until: str | None = None):
+        """The chronological frontier of a track folder under a ruleset, judged as far as `until` (a date:
+        the rows before it; None: every row), grown on demand and remembered. Its records are judged only
+        for their verdict and scores (see `record_scores`)."""
+        from golf.judge.frontier import grow, start_frontier
 
         key = (track_dir.resolve(), ruleset.label)
         if key not in self._frontiers:
-            self._frontiers[key] = build_frontier(self, track_dir, ruleset)
+            self._frontiers[key] = start_frontier(track_dir, ruleset)
+        grow(self._frontiers[key], self, ruleset, until=until, verdict_only=True)
         return self._frontiers[key]
 
     def frontier_sota(self, ctx: RecordContext) -> tuple[Sota | None, str | None]:
@@ -319,10 +340,10 @@ class Verifier:
         if mine is None:
             return None, "the record's date is unknown, so no frontier row can be chosen as SOTA"
         track_dir = self._track_dir(ctx)
-        row = self.frontier(track_dir, ctx.ruleset).before(mine, exclude=ctx.root)
+        row = self.frontier(track_dir, ctx.ruleset, until=mine).before(mine, exclude=ctx.root)
         if row is None:
             return None, f"no frontier row dated before {mine} in {track_dir}"
-        known = self.record_scores(row.path)
+        known = self.record_scores(row.path, verdict_only=True)
         source = f"previous frontier row {row.name} ({row.date}, mean of {len(row.values)} run(s))"
         return Sota(row.mean, list(row.values), source, str(row.path), known.tokenizers, known.val_tokens), None
 
@@ -361,20 +382,27 @@ class Verifier:
         source = f"best earlier record {other.name} (mean of {len(known.values)} run(s); {note})"
         return Sota(mean, known.values, source, str(other), known.tokenizers, known.val_tokens), None
 
-    def record_scores(self, root: Path) -> "Known":
-        """What a SOTA lookup needs of another record: static verdict (significance aside), scores, tokenizers."""
+    def record_scores(self, root: Path, *, verdict_only: bool = False) -> "Known":
+        """What a SOTA lookup needs of another record: static verdict (significance aside), scores, tokenizers.
+
+        `verdict_only` (the frontier's rows) spares what cannot change whether the record is valid: its
+        script is not packed when the shipped bytes already fit the cap, so a claim about the packed size
+        may be read differently; such a reading is kept apart from the full one."""
         key = root.resolve()
-        if key not in self._scores:
+        if key in self._scores:
+            return self._scores[key]
+        remembered = self._verdicts if verdict_only else self._scores
+        if key not in remembered:
             try:
-                ctx = self.context(root, str(root))
+                ctx = self.context(root, str(root), verdict_only=verdict_only)
                 rules = [r for r in self.rules if r.group != "significance"]
                 findings, _ = self.apply_waivers(root, run_rules(ctx, rules))
                 errors = [f for f in findings if f.severity == "error"]
                 reason = ", ".join(sorted({f"{f.code} {f.name}" for f in errors})) or None
-                self._scores[key] = _known(ctx, not errors, reason, errors)
+                remembered[key] = _known(ctx, not errors, reason, errors)
             except GolfError as error:
-                self._scores[key] = Known(False, [], set(), None, {}, str(error))
-        return self._scores[key]
+                remembered[key] = Known(False, [], set(), None, {}, str(error))
+        return remembered[key]
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ LOG_SUFFIXES = (".log", ".txt")
 NOT_LOGS = ("readme*", "requirements*", "license*", "notice*", "third_party*", "cmakelists.txt")
 # A .txt file is a training log only if one of these appears in it.
 LOG_MARKERS = (b"val_loss", b"val_bpb", b"train_loss", b"step:")
-SKIPPED_DIRS = (".git", "__pycache__")
+SKIPPED_DIRS = (".git", "__pycache__", ".golf_cache")
 CHUNK = 1 << 20
 FOLDER_DATE_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})[_-]?(.*)$")
 FILENAME_SEED_RES = (

@@ -12,7 +12,6 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 from golf.errors import GolfError
@@ -138,10 +137,13 @@ def _normalise(name: str) -> str:
     return name.strip().strip("/").lower().replace("-", "_")
 
 
+# The shipped rulesets sit beside this file (a plain folder: importlib.resources would cost more to load).
+_FOLDER = Path(__file__).parent
+
+
 def list_rulesets() -> list[str]:
     """Names of the rulesets shipped with golf."""
-    folder = resources.files(__name__)
-    return sorted(entry.name[: -len(".toml")] for entry in folder.iterdir() if entry.name.endswith(".toml"))
+    return sorted(entry.name[: -len(".toml")] for entry in _FOLDER.iterdir() if entry.name.endswith(".toml"))
 
 
 def load_ruleset(name: str | os.PathLike | None = None) -> Ruleset:
@@ -164,7 +166,7 @@ def load_ruleset(name: str | os.PathLike | None = None) -> Ruleset:
 
 @functools.lru_cache(maxsize=None)
 def _shipped(name: str) -> Ruleset:
-    resource = resources.files(__name__) / f"{name}.toml"
+    resource = _FOLDER / f"{name}.toml"
     return _parse(resource.read_bytes(), str(resource))
 
 

@@ -163,14 +163,31 @@ def script_syntax_error(ctx):
         return
     if len(ctx.script_text) > COMPILE_LIMIT:
         return  # far over any byte cap already; not worth compiling
-    try:
-        compile(ctx.script_text, ctx.script_name, "exec", dont_inherit=True)
-    except SyntaxError as error:
+    problem = compile_problem(ctx.script_text)
+    if problem is None:
+        return
+    if problem["syntax"]:
         if _newer_python(ctx) is None:
-            yield Hit(f"{ctx.script_name} does not compile: {error.msg} (line {error.lineno})", ctx.script_name,
-                      error.lineno)
-    except (ValueError, RecursionError, MemoryError) as error:
-        yield Hit(f"{ctx.script_name} does not compile: {error}", ctx.script_name)
+            yield Hit(f"{ctx.script_name} does not compile: {problem['message']} (line {problem['line']})",
+                      ctx.script_name, problem["line"])
+    else:
+        yield Hit(f"{ctx.script_name} does not compile: {problem['message']}", ctx.script_name)
+
+
+def compile_problem(text: str) -> dict | None:
+    """Why the script does not compile ({syntax, message, line}), None when it does; remembered by its bytes."""
+    from golf.cache import cached
+
+    def check():
+        try:
+            compile(text, "<script>", "exec", dont_inherit=True)
+        except SyntaxError as error:
+            return {"syntax": True, "message": error.msg, "line": error.lineno}
+        except (ValueError, RecursionError, MemoryError) as error:
+            return {"syntax": False, "message": str(error), "line": None}
+        return None
+
+    return cached("compile", text.encode("utf-8", "surrogatepass"), check)
 
 
 def _newer_python(ctx) -> str | None:
@@ -201,14 +218,13 @@ def syntax_newer_python(ctx):
     newer = _newer_python(ctx)
     if newer is None:
         return
-    try:
-        compile(ctx.script_text, ctx.script_name, "exec", dont_inherit=True)
-    except SyntaxError as error:
+    problem = compile_problem(ctx.script_text)
+    if problem is not None and problem["syntax"]:
         import sys
 
         yield Hit(f"{ctx.script_name} does not compile on golf's Python {sys.version_info[0]}.{sys.version_info[1]} "
-                  f"({error.msg}, line {error.lineno}), but its logs say Python {newer} ran it: syntax not checked",
-                  ctx.script_name, error.lineno)
+                  f"({problem['message']}, line {problem['line']}), but its logs say Python {newer} ran it: "
+                  "syntax not checked", ctx.script_name, problem["line"])
 
 
 @rule("G107", "empty-script", "error", "An empty script cannot have produced the logs.")

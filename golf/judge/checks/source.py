@@ -75,8 +75,31 @@ def _legality(ctx):
     logs = [log.path for log in ctx.record.logs]
     key = (id(ctx), str(ctx.root), ctx.script_sha256, tuple((log.path, log.sha256) for log in ctx.record.logs))
     if _LEGALITY_CACHE.get("key") != key:
-        _LEGALITY_CACHE.update(key=key, findings=analyse(ctx.script_name, ctx.script_text, Path(ctx.root), logs))
+        _LEGALITY_CACHE.update(key=key, findings=_analysed(ctx, logs))
     return _LEGALITY_CACHE["findings"]
+
+
+def _analysed(ctx, logs: list[str]):
+    """golf.judge.legality.analyse, remembered (golf.cache) by every input it reads: the script, the logs
+    (their flags decide what ran) and the folder's other Python files (wrappers' and exec'd code)."""
+    from dataclasses import asdict
+
+    from golf.cache import cached, digest
+    from golf.judge.legality import analyse
+    from golf.judge.legality.flow import Finding
+
+    root = Path(ctx.root)
+    parts = [ctx.script_name, ctx.script_sha256 or ""]
+    parts += [f"{log.path}:{log.sha256}" for log in ctx.record.logs]
+    for name in ctx.record.scripts or []:
+        try:
+            parts.append(f"{name}:{digest((root / name).read_bytes())}")
+        except OSError:
+            parts.append(f"{name}:unreadable")
+    key = "\0".join(parts).encode("utf-8", "surrogateescape")
+    rows = cached("legality", key, lambda: [asdict(f) for f in analyse(ctx.script_name, ctx.script_text, root, logs)])
+    return [Finding(**{**row, "train_lines": tuple(row["train_lines"]), "score_lines": tuple(row["score_lines"])})
+            for row in rows]
 
 
 _LEGALITY_CACHE: dict = {}
