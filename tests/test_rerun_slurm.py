@@ -257,3 +257,30 @@ def test_without_slurm_commands_the_error_says_what_is_missing(tmp_path, monkeyp
                  "--workdir", str(tmp_path / "work")]) == 2
     assert "sbatch, squeue, scancel not found" in capsys.readouterr().err
     assert not (tmp_path / "work" / "seed1").exists()
+
+
+def test_a_failed_or_timed_out_job_is_reported_and_rerun_next_time(cluster, tmp_path):
+    fail_flag, go_on = tmp_path / "fail-now", tmp_path / "go-on"
+    fail_flag.write_text("x")
+    record = make_record(tmp_path, env={"FAKE_FAIL_FLAG": str(fail_flag), "FAKE_FAIL_SEED": "1337",
+                                        "FAKE_WAIT_FOR": str(go_on), "FAKE_WAIT_SEED": "42"})
+    work = tmp_path / "work"
+    console, out = quiet_console()
+    failed, timed_out = rerun_record(record, seeds=[1337, 42], nproc=1, workdir=work, launcher="slurm",
+                                     timeout_per_seed=20, console=console)
+    text = out.getvalue()
+    assert failed.returncode not in (0, None) and not failed.timed_out and failed.log_path is None
+    assert f"seed 1/2 (1337): FAILED, exited with status {failed.returncode}" in text
+    assert "failing on purpose" in (work / "seed1337" / "rerun.log").read_text()
+    assert timed_out.timed_out and timed_out.log_path is None
+    assert f"seed 2/2 (42): FAILED, timed out after 20s (killed inside SLURM job {timed_out.job_id})" in text
+    assert json.loads((work / "rerun_state.json").read_text())["completed"] == {}
+    assert json.loads((work / slurm.JOBS_NAME).read_text())["jobs"] == {}
+
+    fail_flag.unlink()
+    go_on.write_text("go")
+    console, out = quiet_console()
+    results = rerun_record(record, seeds=[1337, 42], nproc=1, workdir=work, launcher="slurm", timeout_per_seed=20,
+                           console=console)
+    assert [(r.seed, r.returncode, r.resumed) for r in results] == [(1337, 0, False), (42, 0, False)]
+    assert {r.job_id for r in results}.isdisjoint({failed.job_id, timed_out.job_id})

@@ -133,7 +133,7 @@ def _verify(args: argparse.Namespace) -> int:
                    ignore=args.ignore, records_root=args.records_root, config=config, pool_runs=args.pool_runs,
                    curves=args.format in ("markdown", "html"))  # the formats that draw pictures
     batch = None
-    if args.rerun and (len(args.paths) > 1 or len(_rerun_records(args.paths)) > 1):
+    if args.rerun and len(_rerun_records(args.paths)) > 1:
         batch = _rerun_batch(args, Verifier(**options))
         if batch is None:
             return 0
@@ -240,7 +240,10 @@ def _rerun_records(paths) -> list:
     for path in paths:
         if not Path(path).is_dir():
             raise GolfError(f"{path}: not a record folder")
-        dirs += [d for d in find_record_dirs(path) if d not in dirs]
+        for found in find_record_dirs(path):
+            if found.resolve() in {d.resolve() for d in dirs}:
+                raise GolfError(f"{found}: given twice to --rerun (each record folder is rerun once)")
+            dirs.append(found)
     if not dirs:
         raise GolfError(f"{', '.join(paths)}: no record folder to rerun")
     return dirs
