@@ -107,7 +107,10 @@ def test_exit_status_two_for_usage_errors(tmp_path, capsys):
     assert main(["verify", str(root), "--select", "no-such-rule"]) == 2
     assert main(["verify", str(root), "--dry-run"]) == 2
     assert "only apply with --rerun" in capsys.readouterr().err
-    assert main(["verify", str(root), str(root), "--rerun", "--write-submission"]) == 2
+    assert main(["verify", str(root), str(root), "--rerun"]) == 2
+    assert "given twice to --rerun" in capsys.readouterr().err
+    other = make_record(tmp_path, "2026-04-07_Other")
+    assert main(["verify", str(root), str(other), "--rerun", "--write-submission"]) == 2
     assert "takes one record folder" in capsys.readouterr().err
     assert main(["verify", str(root), "--sota", "1.1", "--sota-record", str(root)]) == 2
     assert main(["verify", str(root), "--json", "--format", "markdown"]) == 2
