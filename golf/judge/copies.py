@@ -4,6 +4,9 @@ Two logs are copies when their bytes are identical, or when their runs printed t
 numbers: every periodic validation line and every score line (step, val_loss, val_bpb and
 label) equal. Independent runs never agree on all of those; a log edited only in its
 header or paths still does.
+
+golf's own rerun work directories are never searched: a rerun that reproduces a record
+exactly is the goal, not a copy.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ def build_index(tree: Path) -> CopyIndex:
     from golf.errors import GolfError
     from golf.judge.frontier import record_date
     from golf.read.records import find_record_dirs, load_record
+    from golf.read.workdirs import is_rerun_copy
 
     index = CopyIndex()
     try:
@@ -60,6 +64,8 @@ def build_index(tree: Path) -> CopyIndex:
     except (GolfError, OSError):
         return index
     for folder in folders:
+        if is_rerun_copy(folder, tree):
+            continue  # a rerun's logs reproduce the record: evidence, never a copy
         try:
             record = load_record(folder)
         except (GolfError, OSError):
