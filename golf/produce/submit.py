@@ -164,7 +164,9 @@ def _submission(ctx, report, identity: dict, raw: dict, options: SubmitOptions, 
              "byte_cap": ctx.track.byte_cap, "code_bytes_policy": ruleset.code_bytes_policy.policy,
              "code_file": ruleset.code_bytes_policy.script}
     label = options.score_label or raw.get("score_label")
-    submission = {"schema_version": SCHEMA_VERSION, **identity, "val_bpb": agg.val_bpb_mean,
+    # An identity field nobody gave is left out, not written as null (verify warns about a null).
+    given = {key: value for key, value in identity.items() if value is not None}
+    submission = {"schema_version": SCHEMA_VERSION, **given, "val_bpb": agg.val_bpb_mean,
                   "val_loss": agg.val_loss_mean}
     if agg.val_bpb_std is not None:
         submission["val_bpb_std"] = agg.val_bpb_std
