@@ -392,6 +392,7 @@ def _verify_folders(repo: Path, head_commit: str, folders: list[str], ruleset, c
             record = verifier.verify(scratch / folder)
             record.path = folder  # report the path as it is in the repository, not the scratch copy
             report.records.append(record)
+        report.ruleset = verifier.ruleset_used(report.records)
         return report
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -69,6 +69,7 @@ def verify_paths(paths: Iterable, *, ruleset=None, sota=None, sota_record=None, 
         for shown, d in targets:
             report.records.append(verifier.verify(d, shown=shown, reruns=reruns))
             bar.advance()
+    report.ruleset = verifier.ruleset_used(report.records)
     return report
 
 
@@ -126,6 +127,23 @@ class Verifier:
             return f"by record date (default {self.ruleset.name} {self.ruleset.version})"
         return f"{self.ruleset.name} {self.ruleset.version}"
 
+    def ruleset_used(self, records) -> str:
+        """The rulesets that judged these records, named (a summary must not name one that judged nothing)."""
+        if self.forced_ruleset is not None:
+            return self.ruleset_label
+        counts: dict[str, int] = {}
+        for record in records:
+            used = record.stats.get("ruleset") if isinstance(record.stats, dict) else None
+            if used:
+                name = f"{used['name']} {used['version']}"
+                counts[name] = counts.get(name, 0) + 1
+        if not counts:
+            return self.ruleset_label
+        if len(counts) == 1:
+            return f"by record date: {next(iter(counts))}"
+        return "by record date: " + ", ".join(f"{name} ({n} record{'s' if n != 1 else ''})"
+                                                for name, n in sorted(counts.items()))
+
     def choose_ruleset(self, record, root: Path):
         """The ruleset that judges this record, and why."""
         from golf.rules import ruleset_for_date
@@ -144,7 +162,7 @@ class Verifier:
             for record, rules in sorted(self.config.waivers.items()):
                 shown_record = rel(record, self.config.base) if self.config.base else str(record)
                 waivers += [{"record": shown_record, "code": code, "reason": reason} for code, reason in rules.items()]
-        return Report(golf_version=__version__, ruleset=self.ruleset_label, records=list(records),
+        return Report(golf_version=__version__, ruleset=self.ruleset_used(records), records=list(records),
                       selected=self.selection.selected, ignored=ignored, waivers=waivers,
                       config=str(self.config.path) if self.config is not None and self.config.path else None)
 
