@@ -47,7 +47,13 @@ def run(args: argparse.Namespace) -> int:
                                    sota_record=Path(args.sota_record) if args.sota_record else None,
                                    score_label=args.score_label, command=args.command,
                                    env=options.env_dict(args), ruleset=args.ruleset)
-    result = build_submission(args.record_dir, submit_options)
+    from golf.config import load_config
+    from golf.judge.verify import Verifier
+
+    # The project's configuration ([tool.golf] / golf.toml) judges here as in golf verify: its ruleset,
+    # selection and waivers, the command line winning.
+    verifier = Verifier(ruleset=args.ruleset, sota=args.sota, sota_record=args.sota_record, config=load_config())
+    result = build_submission(args.record_dir, submit_options, verifier=verifier)
     if result.ok and not args.dry_run:
         write_submission(result)
     if args.format == "json":

@@ -223,7 +223,8 @@ def _write_submission(record_dir, results, verifier, report) -> None:
         backup = atomic_write_bytes(target, Path(result.log_path).read_bytes())
         note = f" (previous kept as {backup.name})" if backup else ""
         console.print(f"wrote {target}{note}", highlight=False)
-    built = build_submission(record_dir, SubmitOptions(), ruleset=verifier.ruleset)
+    # The verifier that judged the rerun writes it: the same ruleset (by date or given), selection and waivers.
+    built = build_submission(record_dir, SubmitOptions(), verifier=verifier)
     written = write_submission(built)
     note = f" (previous kept as {written.backup.name})" if written.backup else ""
     console.print(f"wrote {written.path}{note}" if written.written else f"{written.path} unchanged", highlight=False)
