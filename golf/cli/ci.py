@@ -23,7 +23,7 @@ def register(subparsers) -> None:
     parser.add_argument("--repo", default=".", metavar="DIR", help="the git repository (default: the current folder)")
     parser.add_argument("--report", metavar="FILE",
                         help="also write the markdown report to FILE (an existing different file is kept as .bak)")
-    options.add_ruleset(parser)
+    options.add_judging(parser, "selection")
     options.add_format(parser)
     parser.set_defaults(handler=run)
 
@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from golf.render.ci import render_github, render_markdown
     from golf.io import atomic_write_text
 
-    result = run_ci(args.repo, args.base, args.head, ruleset=args.ruleset)
+    result = run_ci(args.repo, args.base, args.head, ruleset=args.ruleset, select=args.select, ignore=args.ignore)
     text = render_markdown(result)
     if args.report:
         atomic_write_text(args.report, text)

@@ -73,9 +73,7 @@ def register(subparsers) -> None:
 def run_eval(args: argparse.Namespace) -> int:
     from golf.produce.eval.compare import compare
     from golf.produce.eval.runner import EvalRequest, print_results, run_eval_worker
-    from golf.rules import load_ruleset
-
-    ruleset = load_ruleset(getattr(args, "ruleset", None))
+    ruleset = options.judging_from(args).default_ruleset
     request = EvalRequest.from_args(args)
     loaded, results = run_eval_worker(request)
     report = compare(results, request.log, ruleset.tolerances.eval_score_bpb)
@@ -88,9 +86,7 @@ def run_size(args: argparse.Namespace) -> int:
 
     from golf.judge.facts import measure_sizes
     from golf.produce.artifact import ARTIFACT_NAME
-    from golf.rules import load_ruleset
-
-    report = measure_sizes(args.record_dir, load_ruleset(args.ruleset), artifact=args.artifact,
+    report = measure_sizes(args.record_dir, options.judging_from(args).default_ruleset, artifact=args.artifact,
                            artifact_name=ARTIFACT_NAME)
     if args.format == "json":
         print(dumps_json(report.to_dict(), indent=2))

@@ -27,7 +27,7 @@ def register(subparsers) -> None:
                        help="update the table between the markers in this file (default: LEADERBOARD.md)")
     group.add_argument("--check", metavar="FILE", nargs="?", const="LEADERBOARD.md",
                        help="exit 1 (printing a diff) when this file's table is stale (default: LEADERBOARD.md)")
-    options.add_ruleset(parser)
+    options.add_judging(parser, "selection")
     parser.add_argument("--frontier", action="store_true",
                         help="print the chronological frontier of each record track instead: the rows that each "
                              "beat the previous row under the ruleset's significance test (by default the ruleset "
@@ -42,11 +42,8 @@ def run(args: argparse.Namespace) -> int:
     from golf.errors import GolfError
     from golf.render.leaderboard import build_rows, check_readme, render_json, render_markdown, write_readme
 
-    from golf.config import load_config
-
-    config = load_config()
-    records = args.records or config.records_root or "records"
-    ruleset = args.ruleset or config.ruleset   # also names the tracks; the verifier reads the rest of the file
+    judging = options.judging_from(args)
+    records = args.records or judging.records_root or "records"
     if args.format == "json" and (args.write or args.check):
         raise GolfError("--format json prints the rows; --write and --check work on the markdown table")
     if args.frontier:
@@ -54,10 +51,10 @@ def run(args: argparse.Namespace) -> int:
 
         if args.write or args.check:
             raise GolfError("--frontier prints the frontier; --write and --check work on the leaderboard table")
-        found = frontier.build_frontiers(records, ruleset=ruleset, track=args.track, config=config)
+        found = frontier.build_frontiers(records, judging=judging, track=args.track)
         print(frontier.render_json(found) if args.format == "json" else frontier.render_markdown(found), end="")
         return 0
-    rows = build_rows(records, track=args.track, ruleset=ruleset, config=config)
+    rows = build_rows(records, track=args.track, judging=judging)
     if args.write:
         changed, backup = write_readme(args.write, rows)
         if changed:

@@ -31,9 +31,7 @@ def run(args: argparse.Namespace) -> int:
     from golf.errors import GolfError
     from golf.read.logs import parse_log
 
-    from golf.rules import load_ruleset
-
-    ruleset = load_ruleset(args.ruleset)
+    ruleset = options.judging_from(args).default_ruleset   # --ruleset, else the configuration's, else the default
     reports = []
     for name in args.files:
         if os.path.isdir(name):
@@ -46,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
             raise GolfError(f"{name}: cannot read ({error.strerror or error})") from None
         reports.append(_file_report(name, parsed, ruleset, args.label, args.all_runs))
     if args.format == "json":
-        print(dumps_json({"files": reports, "score_rules": True}, indent=2))
+        print(dumps_json({"files": reports, "score_rules": True, "ruleset": ruleset.label}, indent=2))
     else:
         _print_human(reports, True)
     return 0

@@ -69,11 +69,59 @@ def add_records_root(parser: argparse.ArgumentParser) -> None:
                         help="records tree searched for earlier records (default: the record's grandparent)")
 
 
+def add_selection(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--select", metavar="RULES", action="append",
+                        help="run only these rules: comma-separated codes, names or code prefixes (e.g. G3)")
+    parser.add_argument("--ignore", metavar="RULES", action="append",
+                        help="skip these rules: comma-separated codes, names or code prefixes")
+
+
+def add_pool_runs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--pool-runs", metavar="DIR", action="append", default=[],
+                        help="a folder of reproduction logs of the record's script (repeatable): under a ruleset "
+                             "that pools reproductions they join its significance test, never its claimed mean; "
+                             "each is listed in the report (one record folder only)")
+
+
+JUDGING_PARTS = ("selection", "records_root", "sota", "pool_runs")
+
+
+def add_judging(parser: argparse.ArgumentParser, *parts: str) -> None:
+    """The options that decide how records are judged: --ruleset always, and each of `parts` asked for
+    (selection: --select/--ignore; records_root; sota: --sota/--sota-record; pool_runs). The project
+    configuration fills what is not given (judging_from)."""
+    unknown = set(parts) - set(JUDGING_PARTS)
+    if unknown:
+        raise ValueError(f"unknown judging options {sorted(unknown)}")
+    add_ruleset(parser)
+    adders = {"selection": add_selection, "records_root": add_records_root, "sota": add_sota,
+              "pool_runs": add_pool_runs}
+    for part in JUDGING_PARTS:
+        if part in parts:
+            adders[part](parser)
+
+
+def judging_from(args: argparse.Namespace, config="find"):
+    """The Judging of a command: its judging options merged with the project configuration (the nearest
+    golf.toml or [tool.golf]; `config` may give another golf.read.config.Config, or None for none)."""
+    from golf.judge.judging import judging
+
+    if config == "find":
+        from golf.read.config import load_config
+
+        config = load_config()
+    return judging(ruleset=getattr(args, "ruleset", None), select=getattr(args, "select", None),
+                   ignore=getattr(args, "ignore", None), records_root=getattr(args, "records_root", None),
+                   pool_runs=getattr(args, "pool_runs", None) or (), sota=getattr(args, "sota", None),
+                   sota_record=getattr(args, "sota_record", None), config=config)
+
+
 def add_data_paths(parser: argparse.ArgumentParser) -> None:
     """Where the dataset and tokenizer are, passed to a record's script as DATA_PATH and TOKENIZER_PATH."""
     parser.add_argument("--data-path", metavar="DIR", help="dataset folder given to the script as DATA_PATH")
     parser.add_argument("--tokenizer-path", metavar="FILE", help="tokenizer given to the script as TOKENIZER_PATH")
 
 
-__all__ = ["FORMATS", "add_data_paths", "add_env", "add_format", "add_records_root", "add_ruleset", "add_sota",
+__all__ = ["FORMATS", "add_data_paths", "add_env", "add_format", "add_judging", "add_pool_runs", "add_records_root",
+           "add_ruleset", "add_selection", "add_sota", "judging_from",
            "env_dict", "env_item", "finite_float", "positive_float"]

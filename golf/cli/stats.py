@@ -35,10 +35,10 @@ def run(args: argparse.Namespace) -> int:
     from golf.io import dumps_json
 
     from golf.errors import GolfError
-    from golf.rules import load_ruleset
     from golf.judge.stats import significance
 
-    policy = load_ruleset(args.ruleset).significance
+    ruleset = options.judging_from(args).default_ruleset   # --ruleset, else the configuration's, else the default
+    policy = ruleset.significance
     if args.sota is None and not args.sota_values:
         raise GolfError("give --sota X or --sota-values V... (the SOTA to beat)")
     sota = args.sota if args.sota is not None else sum(args.sota_values) / len(args.sota_values)
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
                           unit=args.unit or policy.unit, alpha=alpha, ratio=args.ratio,
                           sota_values=args.sota_values, gate=args.gate or policy.gate)
     if args.format == "json":
-        print(dumps_json(result.to_dict(), indent=2))
+        print(dumps_json(dict(result.to_dict(), ruleset=ruleset.label), indent=2))
     else:
         print_human(result)
     return 0 if result.passed else 1

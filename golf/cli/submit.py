@@ -24,12 +24,11 @@ def register(subparsers) -> None:
     parser.add_argument("--blurb", help="one-paragraph summary of what is new")
     parser.add_argument("--track", help="track name or alias, e.g. 10min_16mb, non-record-16mb, smoke")
     parser.add_argument("--date", help="submission date, YYYY-MM-DD (default: from the folder name, else today)")
-    options.add_sota(parser)
     parser.add_argument("--score-label", dest="score_label", metavar="LABEL",
                         help="log label (glob) that is the score, instead of the ruleset precedence")
     parser.add_argument("--command", help="the command that reproduces one run, run inside the record folder")
     options.add_env(parser, "environment variable of the run command (repeatable)")
-    options.add_ruleset(parser)
+    options.add_judging(parser, "selection", "sota")
     parser.add_argument("--dry-run", dest="dry_run", action="store_true", help="check and summarise, write nothing")
     options.add_format(parser, ("text", "json", "markdown"))
     parser.set_defaults(handler=run)
@@ -47,13 +46,9 @@ def run(args: argparse.Namespace) -> int:
                                    sota_record=Path(args.sota_record) if args.sota_record else None,
                                    score_label=args.score_label, command=args.command,
                                    env=options.env_dict(args), ruleset=args.ruleset)
-    from golf.config import load_config
-    from golf.judge.verify import Verifier
-
-    # The project's configuration ([tool.golf] / golf.toml) judges here as in golf verify: its ruleset,
-    # selection and waivers, the command line winning.
-    verifier = Verifier(ruleset=args.ruleset, sota=args.sota, sota_record=args.sota_record, config=load_config())
-    result = build_submission(args.record_dir, submit_options, verifier=verifier)
+    # Judged as golf verify judges: the command line and the project configuration ([tool.golf] / golf.toml),
+    # its ruleset, selection and waivers.
+    result = build_submission(args.record_dir, submit_options, verifier=options.judging_from(args).verifier())
     if result.ok and not args.dry_run:
         write_submission(result)
     if args.format == "json":

@@ -68,9 +68,8 @@ def run_new(args: argparse.Namespace) -> int:
     import json
 
     from golf.produce.scaffold import new_record
-    from golf.rules import load_ruleset
 
-    ruleset = load_ruleset(args.ruleset)
+    ruleset = options.judging_from(args).default_ruleset
     folder = new_record(args.track, args.name, records=args.records, date=args.date, ruleset=ruleset)
     track = ruleset.find_track(args.track)
     if args.format == "json":
@@ -87,11 +86,10 @@ def run_train(args: argparse.Namespace) -> int:
 
     from golf.produce.train import train_record
     from golf.read.records import load_record
-    from golf.rules import load_ruleset
 
     args.settings += [item for item in args.seeds if isinstance(item, tuple)]
     args.seeds = [item for item in args.seeds if not isinstance(item, tuple)]
-    ruleset = load_ruleset(args.ruleset)
+    ruleset = options.judging_from(args).default_ruleset
     nproc = args.nproc if args.nproc is not None else _track_processes(load_record, args.record_dir, ruleset)
     results = train_record(Path(args.record_dir), seeds=args.seeds, nproc=nproc, env=dict(args.settings),
                            script=ruleset.code_bytes_policy.script, timeout_per_seed=args.timeout_per_seed,

@@ -32,17 +32,7 @@ def register(subparsers) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH",
                         help="a record folder, or a folder of record folders (e.g. records/)")
     options.add_format(parser, options.FORMATS + ("html",))
-    options.add_ruleset(parser)
-    options.add_sota(parser)
-    options.add_records_root(parser)
-    parser.add_argument("--pool-runs", metavar="DIR", action="append", default=[],
-                        help="a folder of reproduction logs of the record's script (repeatable): under a ruleset "
-                             "that pools reproductions they join its significance test, never its claimed mean; "
-                             "each is listed in the report (one record folder only)")
-    parser.add_argument("--select", metavar="RULES", action="append",
-                        help="run only these rules: comma-separated codes, names or code prefixes (e.g. G3)")
-    parser.add_argument("--ignore", metavar="RULES", action="append",
-                        help="skip these rules: comma-separated codes, names or code prefixes")
+    options.add_judging(parser, "selection", "records_root", "sota", "pool_runs")
     rerun = parser.add_argument_group("rerun (runs the record's own command with torchrun)")
     rerun.add_argument("--rerun", action="store_true",
                        help="rerun the record once per seed in fresh copies, then verify the new logs and artifacts")
@@ -115,27 +105,24 @@ def run_verify(args: argparse.Namespace) -> int:
 def _verify(args: argparse.Namespace) -> int:
 
     from golf.render.report import render_github, render_json, render_markdown, render_terminal
-    from golf.judge.verify import Verifier, verify_paths
-
-    from golf.config import load_config
+    from golf.judge.verify import verify_paths
 
     _check_options(args)
-    config = load_config()
-    options = dict(ruleset=args.ruleset, sota=args.sota, sota_record=args.sota_record, select=args.select,
-                   ignore=args.ignore, records_root=args.records_root, config=config, pool_runs=args.pool_runs,
-                   curves=args.format in ("markdown", "html"))  # the formats that draw pictures
+    judging = options.judging_from(args)
+    curves = args.format in ("markdown", "html")  # the formats that draw pictures
     if args.rerun:
-        verifier = Verifier(**options)
+        verifier = judging.verifier(curves=curves)
         record_dir = _single_record(args.paths[0])
-        results = _rerun(args, record_dir, verifier.ruleset)
+        ruleset = verifier.ruleset_of(record_dir)   # the one that judges this record, by its date or given
+        results = _rerun(args, record_dir, ruleset)
         if args.dry_run:
             return 0
         report = verifier.new_report([verifier.verify(record_dir, shown=args.paths[0], reruns=results)])
-        rescored = _rescore(args, results, verifier.ruleset) if args.eval else None
+        rescored = _rescore(args, results, ruleset) if args.eval else None
         if args.write_submission and not _rescore_failed(rescored):
             _write_submission(record_dir, results, verifier, report)
     else:
-        report = verify_paths(args.paths, **options)
+        report = verify_paths(args.paths, judging=judging, curves=curves)
     if args.format == "json":
         print(render_json(report), end="")
     elif args.format == "markdown":

@@ -328,14 +328,15 @@ def _copy_exact(stream, out, size: int) -> None:
 # The whole check
 
 
-def run_ci(repo, base: str, head: str = "HEAD", *, ruleset=None) -> CiResult:
+def run_ci(repo, base: str, head: str = "HEAD", *, ruleset=None, select=None, ignore=None) -> CiResult:
     """Judge the change set base...head of `repo` and statically verify its new record folder.
 
-    Without `ruleset`, the base branch's golf configuration names one, else each record is
-    judged by the ruleset in force on its date, as `golf verify` does.
+    The options given are merged with the base branch's golf configuration (never the pull request's):
+    without `ruleset`, the configuration names one, else each record is judged by the ruleset in force
+    on its date, as `golf verify` does.
     """
-    from golf.config import parse_config
-    from golf.rules import load_ruleset
+    from golf.judge.judging import judging
+    from golf.read.config import parse_config
 
     repo = check_repo(Path(repo))
     base_commit = resolve_commit(repo, base)
@@ -343,13 +344,13 @@ def run_ci(repo, base: str, head: str = "HEAD", *, ruleset=None) -> CiResult:
     fork = merge_base(repo, base_commit, head_commit)
     changes = diff_changes(repo, fork, head_commit)
     config_file = config_at(repo, base_commit)
-    if ruleset is None and config_file is not None:
-        ruleset = parse_config(config_file[1], Path(config_file[0]), repo).ruleset
-    rules = ruleset if ruleset is not None and not isinstance(ruleset, (str, os.PathLike)) else load_ruleset(ruleset)
-    new, problems = classify(changes, repo, fork, rules)
+    config = parse_config(config_file[1], Path(config_file[0]), repo) if config_file else None
+    settings = judging(ruleset=ruleset, select=select, ignore=ignore, config=config)
+    new, problems = classify(changes, repo, fork, settings.default_ruleset)
     changeset = ChangeSet(base=base, head=head, merge_base=fork, head_commit=head_commit, changes=changes,
                           new_folders=new, problems=problems)
-    report = _verify_folders(repo, head_commit, new, ruleset, config_file) if new else None
+    given = dict(ruleset=ruleset, select=select, ignore=ignore)
+    report = _verify_folders(repo, head_commit, new, given, config_file) if new else None
     return CiResult(changeset=changeset, report=report)
 
 
@@ -376,9 +377,11 @@ def config_at(repo: Path, commit: str) -> tuple[str, str] | None:
     return None
 
 
-def _verify_folders(repo: Path, head_commit: str, folders: list[str], ruleset, config_file):
-    from golf.config import parse_config
+def _verify_folders(repo: Path, head_commit: str, folders: list[str], given: dict, config_file):
+    """`given`: the judging options of the command line (the base branch's configuration fills the rest)."""
+    from golf.judge.judging import judging
     from golf.judge.verify import Verifier
+    from golf.read.config import parse_config
 
     scratch = Path(tempfile.mkdtemp(prefix="golf-ci-"))
     try:
@@ -386,7 +389,8 @@ def _verify_folders(repo: Path, head_commit: str, folders: list[str], ruleset, c
         extract_tree(repo, head_commit, RECORDS, scratch)
         # The base branch's configuration, its paths taken from the scratch copy of the tree.
         config = parse_config(config_file[1], Path(config_file[0]), scratch) if config_file else None
-        verifier = Verifier(ruleset=ruleset, records_root=scratch / RECORDS, curves=True, config=config)
+        scratch_settings = judging(**given, records_root=scratch / RECORDS, config=config)
+        verifier = Verifier(judging=scratch_settings, curves=True)
         report = verifier.new_report()
         for folder in folders:
             record = verifier.verify(scratch / folder)

@@ -440,14 +440,15 @@ def pooled_runs(ctx: RecordContext, pool_dirs=()) -> list[PooledRun]:
             run.problem = "listed under `reproductions` but not a readable log in the folder"
         offered.append((run, log))
     for folder in pool_dirs:
-        folder = Path(folder)
+        # a folder, or (folder, who offered it): the configuration names reproductions that live elsewhere
+        folder, by = (Path(folder[0]), folder[1]) if isinstance(folder, tuple) else (Path(folder), "--pool-runs")
         files, skipped = list_files(folder)
         found = read_logs(folder, files, skipped)
         unreadable = [(rel, why) for rel, why in skipped if is_log_name(rel)]  # other files are not offered
-        offered += [(PooledRun(str(folder / rel), "--pool-runs", None, problem=why), None) for rel, why in unreadable]
+        offered += [(PooledRun(str(folder / rel), by, None, problem=why), None) for rel, why in unreadable]
         if not found and not unreadable:
-            offered.append((PooledRun(str(folder), "--pool-runs", None, problem="the folder holds no log"), None))
-        offered += [(PooledRun(str(folder / log.path), "--pool-runs", None), log) for log in found]
+            offered.append((PooledRun(str(folder), by, None, problem="the folder holds no log"), None))
+        offered += [(PooledRun(str(folder / log.path), by, None), log) for log in found]
     seen = {r.log_sha256: r.log for r in ctx.static_runs or ctx.runs if r.log_sha256}
     digests = script_digests(ctx)
     for run, log in offered:

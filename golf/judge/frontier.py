@@ -136,7 +136,7 @@ def build_frontier(verifier, track_dir: Path, ruleset) -> Frontier:
             row.against = previous.name
             row.test = progression(row.values + row.pooled, previous.values, policy,
                                    known.losses if not row.pooled else ())
-            waiver = verifier.config.waivers_for(path).get(_NOT_SIGNIFICANT) if verifier.config else None
+            waiver = verifier.judging.waivers_for(path).get(_NOT_SIGNIFICANT)
             if row.test.passed is None:
                 row.reason = f"no test against {previous.name}: {row.test.reason}"
             elif not row.test.passed:

@@ -34,14 +34,16 @@ def verify_record(path, *, ruleset=None, sota=None, sota_record=None, select=Non
     return verifier.verify(path, reruns=reruns)
 
 
-def verify_paths(paths: Iterable, *, ruleset=None, sota=None, sota_record=None, select=None, ignore=None,
-                 records_root=None, reruns=None, curves=False, config=None, pool_runs=()) -> Report:
-    """Verify every record folder under `paths` (each a record folder or a folder of record folders)."""
+def verify_paths(paths: Iterable, *, judging=None, ruleset=None, sota=None, sota_record=None, select=None,
+                 ignore=None, records_root=None, reruns=None, curves=False, config=None, pool_runs=()) -> Report:
+    """Verify every record folder under `paths` (each a record folder or a folder of record folders),
+    judged by `judging` (else by the settings given, merged with `config`)."""
     from golf.progress import progress_bar
     from golf.read.records import find_record_dirs
 
-    verifier = Verifier(ruleset=ruleset, sota=sota, sota_record=sota_record, select=select, ignore=ignore,
-                        records_root=records_root, curves=curves, config=config, pool_runs=pool_runs)
+    verifier = Verifier(judging=judging, ruleset=ruleset, sota=sota, sota_record=sota_record, select=select,
+                        ignore=ignore, records_root=records_root, curves=curves, config=config, pool_runs=pool_runs)
+    pool_runs = verifier.pool_runs
     targets: list[tuple[str, Path]] = []
     blocked: list[tuple[str, str]] = []   # folders that could not be listed, reported beside the others
     for given in paths:
@@ -89,34 +91,28 @@ def _one_cause(findings: list, ctx) -> list:
 class Verifier:
     """Verifies records against one ruleset; remembers what it learnt about each folder (for SOTA lookups)."""
 
-    def __init__(self, *, ruleset=None, sota=None, sota_record=None, select=None, ignore=None, records_root=None,
-                 curves=False, config=None, pool_runs=()):
-        from golf.rules import load_ruleset
+    def __init__(self, *, judging=None, ruleset=None, sota=None, sota_record=None, select=None, ignore=None,
+                 records_root=None, curves=False, config=None, pool_runs=()):
+        """Judge by `judging` (golf.judge.judging.Judging); without one, by the settings given here merged
+        with `config` (a golf.read.config.Config) the way every command merges them."""
+        if judging is None:
+            from golf.judge.judging import judging as build
 
+            judging = build(ruleset=ruleset, sota=sota, sota_record=sota_record, select=select, ignore=ignore,
+                            records_root=records_root, config=config, pool_runs=pool_runs)
+        self.judging = judging
         self.curves = curves  # read each run's train_loss and val_bpb curves for the report's pictures
-        self.config = config   # golf.config.Config | None: its waivers, and the defaults of what is not given
-        if config is not None:
-            ruleset = ruleset if ruleset is not None else config.ruleset
-            select = select if select is not None else config.select
-            ignore = ignore if ignore is not None else config.ignore
-            records_root = records_root if records_root is not None else config.records_root
-
-        # A ruleset given (--ruleset) judges every record; otherwise each record is judged by the
-        # ruleset in force on its date, and `self.ruleset` is the default one (for labels and reruns).
-        self.forced_ruleset = None if ruleset is None else (
-            ruleset if hasattr(ruleset, "tracks") else load_ruleset(ruleset))
-        self.ruleset = self.forced_ruleset or load_ruleset(None)
-        self.selection = select_rules(select, ignore)
+        self.config = judging.config   # golf.read.config.Config | None: named in the report
+        # A fixed ruleset judges every record; otherwise each record is judged by the ruleset in force
+        # on its date, and `self.ruleset` is the default one (for labels and reruns).
+        self.forced_ruleset = judging.ruleset
+        self.ruleset = judging.default_ruleset
+        self.selection = select_rules(judging.select, judging.ignore)
         self.rules: list[Rule] = self.selection.rules
-        if sota is not None and sota_record is not None:
-            raise GolfError("give either --sota or --sota-record, not both")
-        self.sota_value = _as_float(sota, "--sota") if sota is not None else None
-        self.sota_record = Path(sota_record) if sota_record is not None else None
-        self.records_root = Path(records_root) if records_root is not None else None
-        self.pool_runs = tuple(Path(p) for p in pool_runs)  # folders of reproduction logs for the record verified
-        for folder in self.pool_runs:
-            if not folder.is_dir():
-                raise GolfError(f"{folder}: --pool-runs is not a folder of logs")
+        self.sota_value = _as_float(judging.sota, "--sota") if judging.sota is not None else None
+        self.sota_record = judging.sota_record
+        self.records_root = judging.records_root
+        self.pool_runs = judging.pool_runs  # folders of reproduction logs for the record verified
         self._scores: dict[Path, Known] = {}
         self._frontiers: dict = {}
         self._copy_indexes: dict = {}
@@ -144,13 +140,15 @@ class Verifier:
         return "by record date: " + ", ".join(f"{name} ({n} record{'s' if n != 1 else ''})"
                                                 for name, n in sorted(counts.items()))
 
+    def ruleset_of(self, root: Path):
+        """The ruleset that judges the record folder `root` (a rerun is planned and scored by it)."""
+        from golf.read.records import load_record
+
+        return self.choose_ruleset(load_record(root), Path(root))[0]
+
     def choose_ruleset(self, record, root: Path):
         """The ruleset that judges this record, and why."""
-        from golf.rules import ruleset_for_date
-
-        if self.forced_ruleset is not None:
-            return self.forced_ruleset, "given with --ruleset"
-        return ruleset_for_date(record_date(record, root))
+        return self.judging.ruleset_for(record_date(record, root))
 
     def new_report(self, records=()) -> Report:
         """An empty report that names the ruleset and the rules this verifier selected and ignored."""
@@ -158,10 +156,10 @@ class Verifier:
 
         ignored = [{"code": code, "name": get_rule(code).name} for code in self.selection.ignored]
         waivers = []
-        if self.config is not None:
-            for record, rules in sorted(self.config.waivers.items()):
-                shown_record = rel(record, self.config.base) if self.config.base else str(record)
-                waivers += [{"record": shown_record, "code": code, "reason": reason} for code, reason in rules.items()]
+        base = self.config.base if self.config is not None else None
+        for record, rules in sorted(self.judging.waivers.items()):
+            shown_record = rel(record, base) if base else str(record)
+            waivers += [{"record": shown_record, "code": code, "reason": reason} for code, reason in rules.items()]
         return Report(golf_version=__version__, ruleset=self.ruleset_used(records), records=list(records),
                       selected=self.selection.selected, ignored=ignored, waivers=waivers,
                       config=str(self.config.path) if self.config is not None and self.config.path else None)
@@ -208,7 +206,7 @@ class Verifier:
 
     def apply_waivers(self, root: Path, findings: list) -> tuple[list, list[dict[str, Any]]]:
         """Set aside the findings of the rules waived for this record, keeping each with its reason."""
-        waivers = self.config.waivers_for(root) if self.config is not None else {}
+        waivers = self.judging.waivers_for(root)
         if not waivers:
             return findings, []
         kept = [f for f in findings if f.code not in waivers]
@@ -216,6 +214,7 @@ class Verifier:
         return kept, waived
 
     def context(self, root: Path, shown: str, *, reruns=None, submission=None, pool_dirs=()) -> RecordContext:
+        pool_dirs = (*pool_dirs, *self.judging.reproductions_for(root))   # named in the configuration, too
         return build_context(root, self.ruleset, shown=shown, reruns=reruns, submission=submission,
                              choose_ruleset=self.choose_ruleset, pool_dirs=pool_dirs)
 
@@ -256,9 +255,9 @@ class Verifier:
         ctx.significance = significance(values, ctx.sota.value, policy.delta, policy.unit, policy.alpha,
                                         ratio=ratio, sota_values=sota_values, gate=policy.gate)
         if policy.also_report:
-            from golf.rules import load_ruleset
+            from golf.judge.judging import ruleset_named
 
-            other = load_ruleset(policy.also_report)
+            other = ruleset_named(policy.also_report)
             o = other.significance
             ctx.other_significance = (other.label, significance(
                 values, ctx.sota.value, o.delta, o.unit, o.alpha, ratio=ratio, sota_values=sota_values, gate=o.gate))

@@ -56,9 +56,9 @@ Paste the summary `golf submit` prints here.
 
 def new_record(track_name: str, name: str, *, records="records", date: str | None = None, ruleset=None) -> Path:
     """Create the record folder; refuse to touch one that exists."""
-    from golf.rules import load_ruleset
+    from golf.judge.judging import ruleset_named
 
-    ruleset = ruleset or load_ruleset(None)
+    ruleset = ruleset or ruleset_named(None)
     track = ruleset.find_track(track_name)
     if track is None:
         raise GolfError(f"unknown track {track_name!r} (known: {', '.join(ruleset.tracks)})")
