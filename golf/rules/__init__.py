@@ -1,6 +1,7 @@
 """Rulesets as data files and the code that loads them.
 
-A ruleset is one versioned TOML file in this package (e.g. parameter_golf_2026.toml).
+A ruleset is one versioned TOML file in this package (e.g. parameter_golf_2026.toml); one may
+`extends` another and write only its differences.
 Every cap, time limit, label pattern and statistics setting golf judges by is
 read from it; code never writes those numbers itself.
 """
@@ -168,11 +169,7 @@ def _shipped(name: str) -> Ruleset:
 
 
 def _parse(data: bytes, where: str) -> Ruleset:
-    try:
-        doc = tomllib.loads(data.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise GolfError(f"{where}: not a valid TOML ruleset: {error}") from None
-    reader = _Reader(doc, where)
+    reader = _Reader(_document(data, where, ()), where)
     tracks = {name: _track(name, _Reader(table, f"{where} [tracks.{name}]"))
               for name, table in reader.table("tracks").items()}
     if not tracks:
@@ -207,6 +204,40 @@ def _parse(data: bytes, where: str) -> Ruleset:
         tolerances=_tolerances(_Reader(reader.table("tolerances"), f"{where} [tolerances]")),
         path=where,
     )
+
+
+def _document(data: bytes, where: str, seen: tuple[str, ...]) -> dict:
+    """The TOML document of a ruleset, with the ruleset it `extends` merged under it.
+
+    `extends = "NAME"` (a shipped ruleset) or a path relative to this file: every table of the base
+    is kept and this file's keys replace the base's, table by table (mlcommons' shared rules
+    included by each round), so a ruleset writes only how it differs."""
+    try:
+        doc = tomllib.loads(data.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise GolfError(f"{where}: not a valid TOML ruleset: {error}") from None
+    base_name = doc.pop("extends", None)
+    if base_name is None:
+        return doc
+    if not isinstance(base_name, str) or not base_name.strip():
+        raise GolfError(f"{where}: 'extends' must name a ruleset")
+    if base_name in seen:
+        raise GolfError(f"{where}: 'extends' runs in a circle: {' -> '.join((*seen, base_name))}")
+    if base_name in list_rulesets():
+        base_data, base_where = (resources.files(__name__) / f"{base_name}.toml").read_bytes(), base_name
+    else:
+        path = Path(where).parent / base_name
+        if not path.is_file():
+            raise GolfError(f"{where}: extends {base_name!r}: no such shipped ruleset or file")
+        base_data, base_where = path.read_bytes(), str(path)
+    return _merged(_document(base_data, base_where, (*seen, base_name)), doc)
+
+
+def _merged(base: dict, changes: dict) -> dict:
+    out = dict(base)
+    for key, value in changes.items():
+        out[key] = _merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
 
 
 def _track(name: str, table: "_Reader") -> Track:
