@@ -31,7 +31,9 @@ def register(subparsers) -> None:
                     "seed's processes; running the same command again resumes after the seeds already filed.")
     train.add_argument("record_dir", metavar="RECORD_DIR", help="the record folder (see `golf new`)")
     train.add_argument("settings", nargs="*", type=options.env_item, metavar="KEY=VALUE",
-                       help="environment settings of the run, e.g. ITERATIONS=200 NUM_LAYERS=3")
+                       help="environment settings of the run, e.g. ITERATIONS=200 NUM_LAYERS=3 (on top of the "
+                            "track's preset, if the ruleset gives it one: the smoke track's is the smoke data at "
+                            "the smoke shape)")
     train.add_argument("--seeds", nargs="+", type=_seed_or_setting, default=[1337, 42, 2025], metavar="SEED",
                        help="one run per seed (default: 1337 42 2025)")
     train.add_argument("--nproc", type=int, metavar="N",
@@ -76,7 +78,8 @@ def run_new(args: argparse.Namespace) -> int:
         print(json.dumps({"record": folder.as_posix(), "track": track.name, "processes": track.processes}))
         return 0
     print(f"created {folder.as_posix()}/ (train_gpt.py, README.md, .gitignore)")
-    print(f"next: golf train {folder.as_posix()} --seeds 1337 42 2025 --nproc {track.processes} KEY=VALUE ...")
+    settings = "" if track.preset else " KEY=VALUE ..."
+    print(f"next: golf train {folder.as_posix()} --seeds 1337 42 2025 --nproc {track.processes}{settings}")
     return 0
 
 
@@ -91,7 +94,17 @@ def run_train(args: argparse.Namespace) -> int:
     args.seeds = [item for item in args.seeds if not isinstance(item, tuple)]
     ruleset = options.judging_from(args).default_ruleset
     nproc = args.nproc if args.nproc is not None else _track_processes(load_record, args.record_dir, ruleset)
-    results = train_record(Path(args.record_dir), seeds=args.seeds, nproc=nproc, env=dict(args.settings),
+    # The track's preset (e.g. the smoke data at the smoke shape) under the settings given.
+    preset = _track_preset(args.record_dir, ruleset)
+    env = {**preset, **dict(args.settings)}
+    if preset and args.format != "json":
+        import sys
+
+        given = sorted(set(preset) & {key for key, _ in args.settings})
+        note = f"; given on the command line: {', '.join(given)}" if given else ""
+        print(f"settings of the track's preset: {' '.join(f'{k}={v}' for k, v in preset.items())}{note}",
+              file=sys.stderr)
+    results = train_record(Path(args.record_dir), seeds=args.seeds, nproc=nproc, env=env,
                            script=ruleset.code_bytes_policy.script, timeout_per_seed=args.timeout_per_seed,
                            workdir=args.workdir, ruleset=ruleset)
     ok = len(results) == len(args.seeds) and all(r.ok for r in results)
@@ -103,6 +116,14 @@ def run_train(args: argparse.Namespace) -> int:
         print(f"{len(results)} seed{'s' if len(results) != 1 else ''} filed; next: golf submit {args.record_dir} "
               "--author NAME --github-id USER")
     return 0 if ok else 1
+
+
+def _track_preset(record_dir, ruleset) -> dict[str, str]:
+    """The preset settings of the track the folder sits in (records/<track>/<folder>), if it has any."""
+    from pathlib import Path
+
+    track = ruleset.find_track(Path(record_dir).resolve().parent.name)
+    return dict(track.preset) if track is not None else {}
 
 
 def _track_processes(load_record, record_dir, ruleset) -> int:

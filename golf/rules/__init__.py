@@ -38,6 +38,7 @@ class Track:
     record: bool
     description: str = ""
     hardware_pattern: str | None = None
+    preset: dict[str, str] = field(default_factory=dict)   # the settings `golf train` runs with by default
 
     def command(self, script: str = "train_gpt.py") -> str:
         """The launch command a run of this track uses."""
@@ -253,7 +254,14 @@ def _track(name: str, table: "_Reader") -> Track:
         record=table.boolean("record"),
         description=table.text("description", ""),
         hardware_pattern=table.text("hardware_pattern", None),
+        preset=_preset(table.table_or_empty("preset"), f"{table.where} preset"),
     )
+
+
+def _preset(table: dict, where: str) -> dict[str, str]:
+    if not all(isinstance(k, str) and k.isidentifier() and isinstance(v, str) for k, v in table.items()):
+        raise GolfError(f"{where}: each entry must be `NAME = \"value\"` (an environment setting, as text)")
+    return dict(table)
 
 
 def _tolerances(table: "_Reader") -> Tolerances:
