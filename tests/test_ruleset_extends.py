@@ -10,11 +10,11 @@ import pytest
 from golf.errors import GolfError
 from golf.rules import _parse, load_ruleset
 
-BEFORE = Path(__file__).parent / "fixtures" / "rulesets" / "parameter_golf_2026_practice.before_extends.toml"
+BEFORE = Path(__file__).parent / "fixtures" / "rulesets" / "parameter_golf_2026_practice.full.toml"
 
 
 def test_the_practice_ruleset_merged_equals_its_full_copy():
-    # The full file as it stood before `extends`, every table written out (kept as a fixture).
+    # The practice ruleset written out in full, as it was before `extends` (kept as a fixture).
     full = _parse(BEFORE.read_bytes(), str(BEFORE))
     merged = load_ruleset("parameter_golf_2026_practice")
     assert dataclasses.replace(merged, path=full.path) == full

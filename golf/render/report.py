@@ -65,6 +65,9 @@ def render_terminal(report: Report, console) -> None:
         for w in record.waived:
             console.print(f"  [dim]waived {escape(w['code'])} {escape(w['name'])}: {escape(w['reason'])} "
                           f"(finding: {escape(w['message'])})[/]", highlight=False, soft_wrap=True)
+        for f in record.fixes:
+            console.print(f"  [cyan]fix[/] {escape(f['code'])} {escape(f['name'])}: {escape(f['message'])}: "
+                          f"{escape(f['fix'])}", highlight=False, soft_wrap=True)
         if not record.findings:
             continue
         if not console.is_terminal:
@@ -160,6 +163,8 @@ def render_markdown(report: Report) -> str:
         for w in r.waived:
             lines.append(f"- 🏳️ **{w['code']} {w['name']}** waived: {_md_cell(w['reason'])} "
                          f"(finding: {_md_cell(w['message'])})")
+        for f in r.fixes:
+            lines.append(f"- 🔧 **{f['code']} {f['name']}** to fix: {_md_cell(f['message'])}: {_md_cell(f['fix'])}")
         if not r.findings:
             lines.append("No findings.")
             continue

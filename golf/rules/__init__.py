@@ -109,6 +109,10 @@ class Ruleset:
     flagged_labels: dict[str, str] = field(default_factory=dict)
     pre_score_phases: tuple[str, ...] = ()  # globs of phases timed outside the score lines that count as evaluation
     data_exports: dict[str, DataExport] = field(default_factory=dict)   # per tokenizer
+    # [verdict]: kinds of paperwork (golf.judge.findings.PAPERWORK) reported as fixes instead of failing a
+    # record, and the decimals the leaderboard shows a score with (a claim off below them is paperwork)
+    paperwork: tuple[str, ...] = ()
+    shown_decimals: int | None = None
 
     @property
     def label(self) -> str:
@@ -181,6 +185,7 @@ def _parse(data: bytes, where: str) -> Ruleset:
     files = _Reader(reader.table("files"), f"{where} [files]")
     code = _Reader(reader.table("code_bytes"), f"{where} [code_bytes]")
     labels = _Reader(reader.table("labels"), f"{where} [labels]")
+    verdict = _Reader(reader.table_or_empty("verdict"), f"{where} [verdict]")
     return Ruleset(
         name=reader.text("name"),
         version=reader.text("version"),
@@ -204,6 +209,8 @@ def _parse(data: bytes, where: str) -> Ruleset:
         reruns=_reruns(_Reader(reader.table("reruns"), f"{where} [reruns]")),
         tolerances=_tolerances(_Reader(reader.table("tolerances"), f"{where} [tolerances]")),
         path=where,
+        paperwork=tuple(verdict.texts("paperwork", [])),
+        shown_decimals=verdict.integer("shown_decimals", None),
     )
 
 

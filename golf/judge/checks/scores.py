@@ -175,10 +175,23 @@ def claim_mismatch(ctx):
             continue
         if field == "val_loss" and explain_claim(claim, decimals, counted, "val_bpb") is None:
             explanation = "is the val_bpb mean stored under `val_loss`, not a val_loss"
+            hidden = False
+        else:
+            hidden = _off_below_shown(ctx, claim, counted, attr)
         yield Hit(f"{where} {key} {literal if literal is not None else claim} ({decimals} decimals) "
-                  f"{explanation}", where)
+                  f"{explanation}" + (f" (the same at the {ctx.ruleset.shown_decimals} decimals the leaderboard "
+                                      "shows)" if hidden else ""), where, paperwork="claim-precision" if hidden else None)
     yield from _seed_claims(ctx)
     yield from _run_claims(ctx)
+
+
+def _off_below_shown(ctx, claim: float, runs, attr: str) -> bool:
+    """Whether the claim is the runs' mean at the precision the leaderboard shows (ruleset [verdict])."""
+    shown = ctx.ruleset.shown_decimals
+    values = [getattr(r, attr) for r in runs if finite(getattr(r, attr))]
+    if shown is None or not values:
+        return False
+    return within(claim, _mean(values), shown)
 
 
 def _run_claims(ctx):
