@@ -93,35 +93,20 @@ def register(subparsers) -> None:
     info.set_defaults(handler=run_info)
 
 
-def _print_json(data) -> None:
-    from golf.io import dumps_json
-
-    print(dumps_json(data, indent=2, default=str))
-
-
 def run_fetch(args) -> int:
+    from golf.render.formats import show
     from golf.data.fetch import fetch_dataset, mirror_downloader
 
     download = mirror_downloader(args.mirror) if args.mirror else None
     result = fetch_dataset(args.variant, args.train_shards, args.out, with_docs=args.with_docs,
                            skip_manifest=args.skip_manifest, download=download)
-    if args.format == "json":
-        _print_json({"out": str(result.out), "dataset": result.dataset,
-                     "files": [{"path": str(p), "status": s} for p, s in result.files]})
-        return 0
-    from rich.console import Console
-
-    console = Console(soft_wrap=True)
-    for path, status in result.files:
-        if status != "present":
-            console.print(f"{status}: {path}", highlight=False)
-    console.print(f"{result.dataset}: {len(result.files)} files in {result.out} "
-                  f"({result.count('fetched')} fetched, {result.count('re-fetched')} re-fetched, "
-                  f"{result.count('present')} already present)", highlight=False)
+    show("data-fetch", args.format, {"out": str(result.out), "dataset": result.dataset,
+                                     "files": [{"path": str(p), "status": s} for p, s in result.files]})
     return 0
 
 
 def run_build(args) -> int:
+    from golf.render.formats import show
     from golf.data.build import build_dataset, read_jsonl_documents, read_text_documents
     from golf.errors import GolfError
     from golf.io import sha256_file
@@ -152,30 +137,21 @@ def run_build(args) -> int:
         print(f"golf: warning: {n} train document{'s are' if n != 1 else ' is'} identical to a validation "
               "document: the score would reward memorising them; remove the duplicates from your text",
               file=sys.stderr)
-    if args.format == "json":
-        _print_json(summary)
-        return 0
-    from rich.console import Console
-
-    console = Console(soft_wrap=True)
-    console.print(f"dataset   {result.dataset_dir}", highlight=False)
-    console.print(f"tokenizer {result.model_path} (vocabulary {result.vocab_size})", highlight=False)
-    console.print(f"val       {result.docs_val:,} documents, {result.tokens_val:,} tokens", highlight=False)
-    console.print(f"train     {result.docs_train:,} documents, {result.tokens_train:,} tokens", highlight=False)
-    console.print(f"manifest  {result.manifest_path}", highlight=False)
+    show("data-build", args.format, summary)
     return 0
 
 
 def run_smoke(args) -> int:
+    from golf.render.formats import show
     from golf.data.smoke import materialize_smoke
 
     result = materialize_smoke(args.root)
-    if args.format == "json":
-        _print_json({"data_path": str(result.data_path), "tokenizer_path": str(result.tokenizer_path),
-                     "vocab_size": result.vocab_size,
-                     "files": [{"path": str(f.path), "status": f.status, "backup": f.backup and str(f.backup),
-                                "tokens": f.tokens} for f in result.files]})
-        return 0
+    show("data-smoke", args.format, {
+        "data_path": str(result.data_path), "tokenizer_path": str(result.tokenizer_path),
+        "vocab_size": result.vocab_size,
+        "files": [{"path": str(f.path), "status": f.status, "backup": f.backup and str(f.backup), "tokens": f.tokens}
+                  for f in result.files]})
+    return 0
     from rich.console import Console
 
     console = Console(soft_wrap=True)
@@ -196,32 +172,9 @@ def run_smoke(args) -> int:
 
 
 def run_info(args) -> int:
+    from golf.render.formats import show
     from golf.data.info import dataset_info
 
     info = dataset_info(args.directory, args.tokenizer, hash_files=not args.no_hash)
-    if args.format == "json":
-        _print_json(info)
-        return 1 if info["problems"] else 0
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"shards in {info['directory']}")
-    for column in ("shard", "split", "tokens", "sha256"):
-        table.add_column(column, justify="right" if column == "tokens" else "left", no_wrap=True)
-    for row in info["shards"]:
-        digest = row["sha256"][:12] + "…" if row["sha256"] else "-"  # the full digest is in --json
-        table.add_row(f"{row['dataset']}/{Path(row['path']).name}", row["split"], f"{row['tokens']:,}", digest)
-    console = Console(soft_wrap=True)
-    console.print(table)
-    splits = ", ".join(f"{split} {count:,}" for split, count in sorted(info["tokens_by_split"].items()))
-    console.print(f"tokens: {info['tokens_total']:,} ({splits}); largest token id {info['max_token_id']}",
-                  highlight=False)
-    vocab = info["vocabulary"]
-    if vocab:
-        console.print(f"vocabulary: {vocab['size']} ({vocab['tokenizer']}, BOS id {vocab['bos_id']})",
-                      highlight=False)
-    else:
-        console.print("vocabulary: unknown (no tokenizer found; pass --tokenizer)", highlight=False)
-    for problem in info["problems"]:
-        console.print(f"[red]problem:[/red] {problem}")
+    show("data-info", args.format, info)
     return 1 if info["problems"] else 0

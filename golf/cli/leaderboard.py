@@ -40,11 +40,12 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from golf.errors import GolfError
-    from golf.render.leaderboard import build_rows, check_readme, render_json, render_markdown, write_readme
+    from golf.render.formats import show
+    from golf.render.leaderboard import build_rows, check_readme, write_readme
 
     judging = options.judging_from(args)
     records = args.records or judging.records_root or "records"
-    if args.format == "json" and (args.write or args.check):
+    if args.format != "markdown" and (args.write or args.check):
         raise GolfError("--format json prints the rows; --write and --check work on the markdown table")
     if args.frontier:
         from golf.render import frontier
@@ -52,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         if args.write or args.check:
             raise GolfError("--frontier prints the frontier; --write and --check work on the leaderboard table")
         found = frontier.build_frontiers(records, judging=judging, track=args.track)
-        print(frontier.render_json(found) if args.format == "json" else frontier.render_markdown(found), end="")
+        show("frontier", args.format, found)
         return 0
     rows = build_rows(records, track=args.track, judging=judging)
     if args.write:
@@ -72,5 +73,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"{args.check}: the leaderboard is up to date", file=sys.stderr)
         return 0
     base = Path.cwd()
-    print(render_json(rows, base) if args.format == "json" else render_markdown(rows, base), end="")
+    show("leaderboard", args.format, rows, base=base)
     return 0

@@ -35,11 +35,10 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from golf.io import dumps_json
-    import sys
     from pathlib import Path
 
-    from golf.produce.submit import SubmitOptions, build_submission, render_markdown, write_submission
+    from golf.produce.submit import SubmitOptions, build_submission, write_submission
+    from golf.render.formats import show
 
     submit_options = SubmitOptions(author=args.author, github_id=args.github_id, name=args.name,
                                    blurb=args.blurb, track=args.track, date=args.date, sota=args.sota,
@@ -51,22 +50,5 @@ def run(args: argparse.Namespace) -> int:
     result = build_submission(args.record_dir, submit_options, verifier=options.judging_from(args).verifier())
     if result.ok and not args.dry_run:
         write_submission(result)
-    if args.format == "json":
-        print(dumps_json(result.to_dict(), indent=2, ensure_ascii=False, allow_nan=False))
-        return 0 if result.ok else 1
-    if result.submission is not None:
-        print(render_markdown(result), end="")
-    for warning in result.warnings:
-        print(f"golf: warning: {warning}", file=sys.stderr)
-    if result.failures:
-        print(f"golf: error: {result.path} was not written; fix these first:", file=sys.stderr)
-        for failure in result.failures:
-            print(f"  - {failure}", file=sys.stderr)
-    elif result.written:
-        kept = f" (previous version kept as {result.backup.name})" if result.backup else ""
-        print(f"golf: wrote {result.path}{kept}", file=sys.stderr)
-    elif result.unchanged:
-        print(f"golf: {result.path} is already up to date", file=sys.stderr)
-    elif args.dry_run:
-        print(f"golf: dry run: {result.path} not written", file=sys.stderr)
+    show("submit", args.format, result, dry_run=args.dry_run)
     return 0 if result.ok else 1

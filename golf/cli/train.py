@@ -67,27 +67,23 @@ def _trailing_settings(args: argparse.Namespace, words: list[str]) -> None:
 
 
 def run_new(args: argparse.Namespace) -> int:
-    import json
 
     from golf.produce.scaffold import new_record
+    from golf.render.formats import show
 
     ruleset = options.judging_from(args).default_ruleset
     folder = new_record(args.track, args.name, records=args.records, date=args.date, ruleset=ruleset)
     track = ruleset.find_track(args.track)
-    if args.format == "json":
-        print(json.dumps({"record": folder.as_posix(), "track": track.name, "processes": track.processes}))
-        return 0
-    print(f"created {folder.as_posix()}/ (train_gpt.py, README.md, .gitignore)")
-    settings = "" if track.preset else " KEY=VALUE ..."
-    print(f"next: golf train {folder.as_posix()} --seeds 1337 42 2025 --nproc {track.processes}{settings}")
+    show("new", args.format, {"record": folder.as_posix(), "track": track.name, "processes": track.processes,
+                              "preset": dict(track.preset)})
     return 0
 
 
 def run_train(args: argparse.Namespace) -> int:
-    import json
     from pathlib import Path
 
     from golf.produce.train import train_record
+    from golf.render.formats import show
     from golf.read.records import load_record
 
     args.settings += [item for item in args.seeds if isinstance(item, tuple)]
@@ -97,24 +93,15 @@ def run_train(args: argparse.Namespace) -> int:
     # The track's preset (e.g. the smoke data at the smoke shape) under the settings given.
     preset = _track_preset(args.record_dir, ruleset)
     env = {**preset, **dict(args.settings)}
-    if preset and args.format != "json":
-        import sys
-
-        given = sorted(set(preset) & {key for key, _ in args.settings})
-        note = f"; given on the command line: {', '.join(given)}" if given else ""
-        print(f"settings of the track's preset: {' '.join(f'{k}={v}' for k, v in preset.items())}{note}",
-              file=sys.stderr)
+    if preset:
+        show("preset", args.format, preset, given=[key for key, _ in args.settings])
     results = train_record(Path(args.record_dir), seeds=args.seeds, nproc=nproc, env=env,
                            script=ruleset.code_bytes_policy.script, timeout_per_seed=args.timeout_per_seed,
                            workdir=args.workdir, ruleset=ruleset)
     ok = len(results) == len(args.seeds) and all(r.ok for r in results)
-    if args.format == "json":
-        print(json.dumps({"ok": ok, "nproc": nproc, "seeds": [
-            {"seed": r.seed, "ok": r.ok, "log": str(r.log) if r.log else None, "elapsed_s": round(r.elapsed_s, 3),
-             "resumed": r.resumed, "error": r.why or None} for r in results]}, indent=2))
-    elif ok:
-        print(f"{len(results)} seed{'s' if len(results) != 1 else ''} filed; next: golf submit {args.record_dir} "
-              "--author NAME --github-id USER")
+    show("train", args.format, {"ok": ok, "record": str(args.record_dir), "nproc": nproc, "seeds": [
+        {"seed": r.seed, "ok": r.ok, "log": str(r.log) if r.log else None, "elapsed_s": round(r.elapsed_s, 3),
+         "resumed": r.resumed, "error": r.why or None} for r in results]})
     return 0 if ok else 1
 
 

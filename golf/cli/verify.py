@@ -104,12 +104,12 @@ def run_verify(args: argparse.Namespace) -> int:
 
 def _verify(args: argparse.Namespace) -> int:
 
-    from golf.render.report import render_github, render_json, render_markdown, render_terminal
     from golf.judge.verify import verify_paths
+    from golf.render.formats import draws_pictures, show
 
     _check_options(args)
     judging = options.judging_from(args)
-    curves = args.format in ("markdown", "html")  # the formats that draw pictures
+    curves = draws_pictures(args.format)
     if args.rerun:
         verifier = judging.verifier(curves=curves)
         record_dir = _single_record(args.paths[0])
@@ -123,27 +123,11 @@ def _verify(args: argparse.Namespace) -> int:
             _write_submission(record_dir, results, verifier, report)
     else:
         report = verify_paths(args.paths, judging=judging, curves=curves)
-    if args.format == "json":
-        print(render_json(report), end="")
-    elif args.format == "markdown":
-        print(render_markdown(report), end="")
-    elif args.format == "github":
-        print(render_github(report), end="")
-    elif args.format == "html":
-        from golf.render.html import render_html
-
-        print(render_html(report), end="")
-    else:
-        from golf.render.terminal import make_console
-
-        render_terminal(report, make_console())
+    show("report", args.format, report)
     if args.rerun and rescored is not None:
-        from golf.produce.eval.rescore import rescore_failed, rescore_lines
+        from golf.produce.eval.rescore import rescore_failed
 
-        # The report's own formats stay machine-readable: the eval lines go to stderr with them.
-        stream = sys.stdout if args.format == "text" else sys.stderr
-        for line in rescore_lines(rescored):
-            print(line, file=stream)
+        show("rescore", args.format, rescored)
         if rescore_failed(rescored):
             return 1
     return 0 if report.passed else 1
@@ -218,36 +202,12 @@ def _write_submission(record_dir, results, verifier, report) -> None:
 
 
 def run_rules(args: argparse.Namespace) -> int:
-    from golf.io import dumps_json
-
     from golf.judge.findings import all_rules, resolve
+    from golf.render.formats import show
 
     rules = all_rules()
     if args.names:
         wanted = resolve(args.names)
         rules = [r for r in rules if r.code in wanted]
-    if args.format == "json":
-        print(dumps_json({"rules": [dict(r.to_dict(), explanation=r.explanation) for r in rules]}, indent=2))
-    elif args.names:
-        for r in rules:
-            title = f"{r.code} {r.name} ({r.severity}{', --rerun only' if r.phase == 'rerun' else ''})"
-            print(f"## {title}" if args.format == "markdown" else title)
-            print()
-            print(r.explanation)
-            print()
-    elif args.format == "markdown":
-        print("| Code | Name | Severity | Rationale |\n|---|---|---|---|")
-        for r in rules:
-            print(f"| {r.code} | {r.name} | {r.severity} | {r.rationale} |")
-    else:
-        from rich.console import Console
-        from rich.table import Table
-
-        table = Table(show_header=True, header_style="bold", box=None)
-        for column in ("code", "name", "severity", "rationale"):
-            table.add_column(column, overflow="fold")
-        for r in rules:
-            suffix = " (--rerun only)" if r.phase == "rerun" else ""
-            table.add_row(r.code, r.name, r.severity, r.rationale + suffix)
-        Console().print(table)
+    show("rules", args.format, rules, explain=bool(args.names))
     return 0

@@ -46,6 +46,13 @@ def _headline(record: RecordReport) -> str:
     return ", ".join(parts)
 
 
+def show_terminal(report: Report, **_options) -> None:
+    """The text report on the terminal (golf.render.formats' "text" format of a report)."""
+    from golf.render.terminal import make_console
+
+    render_terminal(report, make_console())
+
+
 def render_terminal(report: Report, console) -> None:
     """A verdict line per record and a table of its findings, for people at a terminal."""
     from rich.markup import escape
