@@ -54,7 +54,7 @@ class Copy:
 def build_index(tree: Path) -> CopyIndex:
     """Every log of every record folder below `tree`, by its bytes and by its numbers."""
     from golf.errors import GolfError
-    from golf.judge.frontier import record_date
+    from golf.judge.facts import record_date
     from golf.read.records import find_record_dirs, load_record
     from golf.read.workdirs import is_rerun_copy
 
@@ -73,7 +73,7 @@ def build_index(tree: Path) -> CopyIndex:
         author = getattr(record.submission, "github_id", None) or getattr(record.submission, "author", None) \
             if record.submission is not None else None
         for log in record.logs:
-            entry = LogEntry(Path(folder).resolve(), log.path, record_date(Path(folder), record), author)
+            entry = LogEntry(Path(folder).resolve(), log.path, record_date(record, Path(folder)), author)
             if log.sha256:
                 index.by_bytes.setdefault(log.sha256, []).append(entry)
             fingerprint = run_fingerprint(log.run)
@@ -84,10 +84,10 @@ def build_index(tree: Path) -> CopyIndex:
 
 def copies_in(ctx, index: CopyIndex) -> list[Copy]:
     """This record's logs found in another record of the tree (dated the same day or earlier)."""
-    from golf.judge.frontier import record_date
+    from golf.judge.facts import record_date
 
     mine = Path(ctx.root).resolve()
-    date = record_date(Path(ctx.root), ctx.record)
+    date = record_date(ctx.record, Path(ctx.root))
     found: list[Copy] = []
     for log in ctx.record.logs:
         seen = set()

@@ -226,12 +226,9 @@ class _Literal(str):
 
 def decimals_of(literal: Any, value: float) -> int:
     """Decimal places a claim was written with: from its JSON text when known, else from repr."""
-    text = str(literal) if isinstance(literal, _Literal) else repr(float(value))
-    if "e" in text.lower():
-        mantissa, _, exponent = text.lower().partition("e")
-        places = len(mantissa.partition(".")[2]) - int(exponent)
-        return max(places, 0)
-    return len(text.partition(".")[2])
+    from golf.read.numerals import decimal_places
+
+    return decimal_places(str(literal) if isinstance(literal, _Literal) else repr(float(value)))
 
 
 def claim_literal(ctx: RecordContext, *keys: str | int) -> Any:
@@ -538,10 +535,13 @@ def date_from_name(name: str) -> str | None:
 
 
 def record_date(record, root: Path | None = None) -> str | None:
-    """The record's date: the folder name's YYYY-MM-DD prefix, else submission.json's `date`."""
+    """The record's date: the folder name's YYYY-MM-DD prefix, else submission.json's `date`.
+
+    The one home of a record's date (SOTA, frontier, copies, the ruleset in force). `record` may be
+    None where only the folder is at hand: then the folder name alone dates it."""
     root = root if root is not None else record.root
     found = date_from_name(Path(root).resolve().name)
-    if found is None and record.submission is not None and record.submission.date:
+    if found is None and record is not None and record.submission is not None and record.submission.date:
         found = date_from_name(record.submission.date.strip())
     return found
 

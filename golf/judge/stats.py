@@ -304,6 +304,20 @@ def plan_seeds(mean: float, sd: float, threshold: float, alpha: float, n: int | 
     return SeedPlan(current, high, max_mean, margin)
 
 
+def loss_ratio(losses, values) -> float | None:
+    """val_loss / val_bpb of a set of runs (mean over mean): what converts a margin in nats to bpb.
+    None unless every loss and score is a finite number and the scores are positive."""
+    losses, values = list(losses), list(values)
+    if not values or len(losses) != len(values):
+        return None
+    if not all(v is not None and math.isfinite(v) for v in losses) or \
+            not all(v is not None and math.isfinite(v) and v > 0 for v in values):
+        return None
+    mean_loss, _ = mean_and_sd(losses)
+    mean_bpb, _ = mean_and_sd(values)
+    return mean_loss / mean_bpb
+
+
 def delta_in_bpb(delta: float, unit: str, ratio: float | None) -> float | None:
     """The margin in bpb. Nats are converted with ratio = val_loss / val_bpb (spec 4.2)."""
     if unit == "bpb":
@@ -343,4 +357,4 @@ def significance(values, sota: float, delta: float, unit: str, alpha: float, rat
 
 
 __all__ = ["Reading", "SIGN_CONVENTION", "SeedPlan", "Significance", "TestResult", "delta_in_bpb",
-           "mean_and_sd", "one_sample_test", "plan_seeds", "significance", "welch_test"]
+           "loss_ratio", "mean_and_sd", "one_sample_test", "plan_seeds", "significance", "welch_test"]

@@ -245,13 +245,10 @@ class Verifier:
         if len(tested) < policy.min_runs:
             ctx.significance_skip = f"{len(tested)} scored run(s), fewer than the {policy.min_runs} a t test needs"
             return
-        from golf.judge.stats import significance
+        from golf.judge.stats import loss_ratio, significance
 
         values = [r.val_bpb for r in tested]
-        losses = [r.val_loss for r in tested]
-        ratio = None
-        if all(finite(v) for v in losses) and all(finite(v) and v > 0 for v in values):
-            ratio = (sum(losses) / len(losses)) / (sum(values) / len(values))
+        ratio = loss_ratio([r.val_loss for r in tested], values)
         sota_values = ctx.sota.values if ctx.sota.values and len(ctx.sota.values) >= 2 else None
         ctx.significance = significance(values, ctx.sota.value, policy.delta, policy.unit, policy.alpha,
                                         ratio=ratio, sota_values=sota_values, gate=policy.gate)

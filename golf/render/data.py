@@ -57,7 +57,7 @@ def info_text(info: dict, **_options) -> None:
     for column in ("shard", "split", "tokens", "sha256"):
         table.add_column(column, justify="right" if column == "tokens" else "left", no_wrap=True)
     for row in info["shards"]:
-        digest = row["sha256"][:12] + "…" if row["sha256"] else "-"  # the full digest is in --json
+        digest = row["sha256"][:12] + "…" if row["sha256"] else "–"  # the full digest is in --json
         table.add_row(f"{row['dataset']}/{Path(row['path']).name}", row["split"], f"{row['tokens']:,}", digest)
     console = _console()
     console.print(table)

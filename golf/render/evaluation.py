@@ -34,7 +34,7 @@ def eval_text(payload, *, request, loaded: dict, results: list[dict], report, **
     console.print(table)
     _print_differences(console, results)
     for c in report.comparisons:
-        golf = f"{c.golf_bpb:.8f}" if c.golf_bpb is not None else "-"
+        golf = f"{c.golf_bpb:.8f}" if c.golf_bpb is not None else "–"
         console.print(f"{escape(c.log)}:{c.line} {escape(c.label)} val_bpb {c.printed_bpb:.8f} | golf {golf} | "
                       f"difference {c.difference:+.2e}: {escape(c.explanation)}")
     for note in report.notes:

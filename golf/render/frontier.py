@@ -17,7 +17,7 @@ def build_frontiers(records_root, *, judging=None, ruleset=None, track: str | No
     judged by `judging` (else by `ruleset` and `config`)."""
     import dataclasses
 
-    from golf.judge.frontier import build_frontier, record_date
+    from golf.judge.frontier import build_frontier, folder_date
     from golf.judge.judging import judging as build_judging
     from golf.rules import ruleset_for_date
 
@@ -31,7 +31,7 @@ def build_frontiers(records_root, *, judging=None, ruleset=None, track: str | No
         known = verifier.ruleset.find_track(track_dir.name)
         if known is None or not known.record or (track and known.name != verifier.ruleset.track(track).name):
             continue
-        dates = [d for d in (record_date(p) for p in track_dir.iterdir() if p.is_dir()) if d]
+        dates = [d for d in (folder_date(p) for p in track_dir.iterdir() if p.is_dir()) if d]
         rules = verifier.forced_ruleset or (ruleset_for_date(max(dates))[0] if dates else verifier.ruleset)
         frontiers.append(build_frontier(verifier, track_dir, rules))
     return frontiers
@@ -41,7 +41,7 @@ def _test(row) -> str:
     test = row.test
     waived = f"; G703 waived: {row.waiver}" if row.waiver else ""
     if test is None or test.p is None:
-        return ("first row" if row.against is None and row.reason is None else "-") + waived
+        return ("first row" if row.against is None and row.reason is None else "–") + waived
     return f"{test.test} p={test.p:.3g} vs {row.against}{waived}"
 
 

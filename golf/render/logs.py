@@ -4,9 +4,9 @@ from __future__ import annotations
 
 
 def _fmt(value, spec="") -> str:
-    if value is None:
-        return "-"
-    return format(value, spec)
+    from golf.read.numerals import fixed
+
+    return fixed(value, spec=spec)
 
 
 
@@ -41,14 +41,14 @@ def print_logs(payload, **_options) -> None:
 
 def _human_fields(run) -> list[tuple[str, str]]:
     score = run["score"]
-    steps = f"{run['steps']}/{run['total_steps']}" if run["steps"] is not None else "-"
+    steps = f"{run['steps']}/{run['total_steps']}" if run["steps"] is not None else "–"
     if run["stop_reason"]:
         steps += f" ({run['stop_reason']})"
     train = run["train_time_ms"] / 1000 if run["train_time_ms"] is not None else None
     evals = run["total_eval_time_ms"] / 1000 if run["total_eval_time_ms"] is not None else None
     phases = ", ".join(f"{label} {ms / 1000:.1f}s" for label, ms in run["eval_times_ms"].items())
     return [
-        ("score label", score["label"] if score else "-"),
+        ("score label", score["label"] if score else "–"),
         ("val_loss", _fmt(score and score["val_loss"], ".8f")),
         ("val_bpb", _fmt(score and score["val_bpb"], ".8f")),
         ("score line", _fmt(score and score["line"])),
@@ -63,8 +63,8 @@ def _human_fields(run) -> list[tuple[str, str]]:
         ("seed", _fmt(run["seed"])),
         ("world size", _fmt(run["world_size"])),
         ("python / torch", f"{run['python_version'] or '-'} / {run['torch_version'] or '-'}"),
-        ("gpus", f"{len(run['gpus'])}x {run['gpus'][0]}" if run["gpus"] else "-"),
-        ("source sha256", run["source_sha256"] or "-"),
+        ("gpus", f"{len(run['gpus'])}x {run['gpus'][0]}" if run["gpus"] else "–"),
+        ("source sha256", run["source_sha256"] or "–"),
     ]
 
 

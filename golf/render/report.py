@@ -6,8 +6,6 @@ Checks produce findings; golf.judge.verify assembles them into a Report
 
 from __future__ import annotations
 
-import math
-
 from golf.judge.findings import SEVERITIES, Finding
 from golf.judge.report import RecordReport, Report
 
@@ -30,7 +28,9 @@ def _located(f: Finding) -> str:
 
 
 def _fmt(value: float | None, digits: int = 5) -> str:
-    return "n/a" if value is None or not math.isfinite(value) else f"{value:.{digits}f}"
+    from golf.read.numerals import fixed
+
+    return fixed(value, digits)
 
 
 def _headline(record: RecordReport) -> str:
@@ -136,7 +136,7 @@ def render_markdown(report: Report) -> str:
     for r in report.records:
         s = r.summary
         score = _fmt(s.val_bpb_mean) + (f" ± {_fmt(s.val_bpb_std)}" if s.val_bpb_std is not None else "")
-        size = f"{s.bytes_total_max:,}" if s.bytes_total_max is not None else "n/a"
+        size = f"{s.bytes_total_max:,}" if s.bytes_total_max is not None else "–"
         lines.append(f"| `{_md_cell(r.path)}` | {icon[r.verdict]} {r.verdict} | {s.n_runs} | {score} | {size} "
                      f"| {r.count('error')} | {r.count('warning')} |")
     for r in report.records:

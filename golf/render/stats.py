@@ -4,12 +4,14 @@ from __future__ import annotations
 
 
 def _num(value, digits=8) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
+    from golf.read.numerals import fixed
+
+    return fixed(value, digits)
 
 
 
 def _p(value) -> str:
-    return "-" if value is None else f"{value:.4g}"
+    return "–" if value is None else f"{value:.4g}"
 
 
 
@@ -36,8 +38,8 @@ def print_human(result, **_options) -> None:
             if test.reason and test.reason not in reasons:
                 reasons.append(test.reason)
             marker = "*" if unit == result.unit and test.test == result.gate else ""
-            df = "-" if test.df is None else f"{test.df:.2f}"
-            t = "-" if test.t is None else f"{test.t:.3f}"
+            df = "–" if test.df is None else f"{test.df:.2f}"
+            t = "–" if test.t is None else f"{test.t:.3f}"
             table.add_row(unit + marker, _num(reading.delta_bpb, 6),
                           _num(reading.threshold if test.test == "one-sample" else test.reference, 6),
                           test.test, t, df, _p(test.p), verdict)

@@ -38,15 +38,21 @@ def render_markdown(result) -> str:
 
 
 def _fmt(value, digits=8) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
+    from golf.read.numerals import fixed
+
+    return fixed(value, digits)
 
 
 def _ms(value) -> str:
-    return "–" if value is None else f"{value / 1000:.1f} s"
+    from golf.read.numerals import MISSING, fixed
+
+    return MISSING if value is None else f"{fixed(value / 1000, 1)} s"
 
 
 def _bytes(value) -> str:
-    return "–" if value is None else f"{value:,}"
+    from golf.read.numerals import fixed
+
+    return fixed(value, spec=",")
 
 
 def _code_basis(sizes: dict) -> str:
