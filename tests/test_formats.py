@@ -43,3 +43,16 @@ def test_rules_render_by_name(capsys):
     assert capsys.readouterr().out.startswith("## G301 size-over-cap (error)")
     assert main(["rules", "--format", "markdown"]) == 0
     assert "| G301 | size-over-cap | error |" in capsys.readouterr().out
+
+
+def test_a_finding_carries_its_template_and_arguments_in_json(tmp_path, capsys):
+    from fixtures.verify.kit import make_record
+
+    record = make_record(tmp_path, model_bytes=16_500_000)
+    assert main(["verify", str(record), "--json"]) == 1
+    findings = json.loads(capsys.readouterr().out)["records"][0]["findings"]
+    over = [f for f in findings if f["code"] == "G301" and f["file"].endswith(".log")]
+    assert over
+    args = over[0]["args"]
+    assert args["cap"] == 16_000_000 and args["over"] == args["bytes_total"] - 16_000_000
+    assert over[0]["template"].format(**args) == over[0]["message"]

@@ -9,7 +9,6 @@ matters and nothing from the pull request is ever imported or run.
 
 from __future__ import annotations
 
-import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -42,13 +41,19 @@ class ChangeSet:
         """Each problem as a finding of rule G901 (golf.judge.checks.changeset)."""
         from golf.judge.findings import emit
 
-        return [emit("G901", problem, _first_path(problem)) for problem in self.problems]
+        return [emit("G901", problem, getattr(problem, "path", None)) for problem in self.problems]
 
 
-def _first_path(problem: str) -> str | None:
-    """The path a change-set problem names first, in backquotes (classify writes them so), for annotations."""
-    found = re.search(r"`([^`]+)`", problem)
-    return found.group(1) if found else None
+class Problem(str):
+    """A change-set problem: its text, and the path it is about (for annotations), kept apart from the text."""
+
+    path: str | None = None
+
+    @classmethod
+    def of(cls, text: str, path: str | None = None) -> "Problem":
+        problem = cls(text)
+        problem.path = path
+        return problem
 
 
 @dataclass
@@ -110,29 +115,31 @@ def classify(changes: list[Change], repo: Path, merge_base_commit: str, ruleset)
     verbs = {"M": "modifies", "D": "deletes", "T": "changes the type of"}
     for change in changes:
         if change.status == "R":
-            problems.append(f"renames `{change.old_path}` to `{change.path}`")
+            problems.append(Problem.of(f"renames `{change.old_path}` to `{change.path}`", change.old_path))
             continue
         if change.status in verbs:
-            problems.append(f"{verbs[change.status]} `{change.path}`")
+            problems.append(Problem.of(f"{verbs[change.status]} `{change.path}`", change.path))
             continue
         folder = _folder_of(change.path)
         if change.status not in ("A", "C") or folder is None:
-            problems.append(f"adds `{change.path}` outside a record folder `{RECORDS}/<track>/<folder>/`"
-                            if change.status in ("A", "C") else f"changes `{change.path}` ({change.status})")
+            problems.append(Problem.of(f"adds `{change.path}` outside a record folder `{RECORDS}/<track>/<folder>/`"
+                                       if change.status in ("A", "C") else f"changes `{change.path}` ({change.status})",
+                                       change.path))
             continue
         if why := not_a_record_file(change.path):
-            problems.append(f"adds `{change.path}`: {why}; remove it from the pull request "
-                            "(the .gitignore `golf new` puts in a record folder keeps such files out)")
+            problems.append(Problem.of(f"adds `{change.path}`: {why}; remove it from the pull request "
+                                       "(the .gitignore `golf new` puts in a record folder keeps such files out)",
+                                       change.path))
         folders.setdefault(folder)
     new = []
     for folder in folders:
         track = folder.split("/")[1]
         if ruleset is not None and ruleset.find_track(track) is None:
-            problems.append(f"`{RECORDS}/{track}/` is not a track of ruleset {ruleset.name} "
-                            f"(tracks: {', '.join(sorted(ruleset.tracks))})")
+            problems.append(Problem.of(f"`{RECORDS}/{track}/` is not a track of ruleset {ruleset.name} "
+                                       f"(tracks: {', '.join(sorted(ruleset.tracks))})", f"{RECORDS}/{track}/"))
         if _exists_at(repo, merge_base_commit, folder):
-            problems.append(f"adds files to the existing record folder `{folder}` (a record folder is added "
-                            "once, in one pull request, and never changed)")
+            problems.append(Problem.of(f"adds files to the existing record folder `{folder}` (a record folder is "
+                                       "added once, in one pull request, and never changed)", folder))
         else:
             new.append(folder)
     if not changes:
@@ -140,8 +147,8 @@ def classify(changes: list[Change], repo: Path, merge_base_commit: str, ruleset)
     elif not new and not problems:
         problems.append("adds no new record folder")
     if len(new) > 1:
-        problems.append(f"adds {len(new)} record folders ({', '.join(f'`{f}`' for f in new)}); "
-                        "a record pull request adds exactly one")
+        problems.append(Problem.of(f"adds {len(new)} record folders ({', '.join(f'`{f}`' for f in new)}); "
+                                   "a record pull request adds exactly one", new[0]))
     return new, problems
 
 

@@ -39,12 +39,17 @@ class Finding:
     line: int | None = None
     group: str = "record"
     paperwork: str | None = None   # the kind of paperwork this is, if any (see PAPERWORK); the ruleset decides
+    template: str | None = None    # the message with {placeholders}, when the check gave its arguments apart
+    args: dict[str, Any] | None = None   # the numbers and names the message was made from (pyflakes' message_args)
 
     def to_dict(self) -> dict[str, Any]:
         out = {"code": self.code, "name": self.name, "severity": self.severity,
                "message": self.message, "file": self.file, "line": self.line}
         if self.paperwork:
             out["paperwork"] = self.paperwork
+        if self.template is not None:
+            out["template"] = self.template
+            out["args"] = dict(self.args or {})
         return out
 
 
@@ -65,6 +70,15 @@ class Hit:
     file: str | None = None
     line: int | None = None
     paperwork: str | None = None   # a kind of PAPERWORK: what is off is the paperwork, not the record
+    template: str | None = None
+    args: Any = None               # a dict: the arguments of `template`
+
+
+def hit(template: str, *, file: str | None = None, line: int | None = None, paperwork: str | None = None,
+        **args) -> Hit:
+    """A Hit whose message is `template` filled with `args`, both kept (pyflakes' message and message_args):
+    the JSON report carries the numbers, not only the sentence. Format specs work: `{cap:,}`."""
+    return Hit(template.format(**args), file, line, paperwork, template, dict(args))
 
 
 @dataclass(frozen=True)
@@ -88,7 +102,7 @@ class Rule:
         if hit.paperwork is not None and hit.paperwork not in PAPERWORK:
             raise ValueError(f"rule {self.code}: unknown kind of paperwork {hit.paperwork!r}")
         return Finding(self.code, self.name, self.severity, hit.message, hit.file, hit.line, self.group,
-                       hit.paperwork)
+                       hit.paperwork, hit.template, hit.args)
 
     def run(self, ctx) -> Iterator[Finding]:
         for hit in self.check(ctx) or ():

@@ -8,7 +8,7 @@ compared with that.
 
 from __future__ import annotations
 
-from golf.judge.findings import Hit, rule
+from golf.judge.findings import Hit, hit, rule
 
 _BASIS = {"shipped": "logged model bytes + the shipped script's bytes",
           "logged": "the log's own figures (no shipped script to count)",
@@ -45,11 +45,13 @@ def size_over_cap(ctx):
             totals.append(f"the log's own total {r.bytes_total_logged:,} bytes")
         if totals:
             over = max(x for x in (r.bytes_total, r.bytes_total_logged) if x is not None) - cap
-            yield Hit(f"{r.log}: {' and '.join(totals)} exceed the cap of {cap:,} bytes (by {over:,})", r.log)
+            yield hit("{log}: {totals} exceed the cap of {cap:,} bytes (by {over:,})", file=r.log, log=r.log,
+                      totals=" and ".join(totals), cap=cap, over=over, bytes_total=r.bytes_total,
+                      bytes_total_logged=r.bytes_total_logged)
     submission = ctx.submission
     if submission is not None and submission.bytes_total is not None and submission.bytes_total > cap:
-        yield Hit(f"{submission.path} claims {submission.bytes_total:,} bytes, over the cap of {cap:,}",
-                  submission.path)
+        yield hit("{path} claims {claimed:,} bytes, over the cap of {cap:,}", file=submission.path,
+                  path=submission.path, claimed=submission.bytes_total, cap=cap)
 
 
 @rule("G302", "size-unverifiable", "warning", "A size golf cannot recompute from real bytes is only the log's word.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from golf.judge.findings import Hit, rule
+from golf.judge.findings import Hit, hit, rule
 
 
 def _timed_runs(ctx):
@@ -24,9 +24,10 @@ def train_time_over(ctx):
     for r in _timed_runs(ctx):
         t = r.train_time_ms
         if t is not None and t > allowed:
-            yield Hit(f"{r.log}: train_time {t:,.0f} ms exceeds the {track.train_time_limit_ms:,} ms limit "
-                      f"(+{track.train_time_tolerance_ms:,} ms tolerance) by {t - track.train_time_limit_ms:,.0f} ms",
-                      r.log)
+            yield hit("{log}: train_time {train_time_ms:,.0f} ms exceeds the {limit_ms:,} ms limit "
+                      "(+{tolerance_ms:,} ms tolerance) by {over_ms:,.0f} ms", file=r.log, log=r.log,
+                      train_time_ms=t, limit_ms=track.train_time_limit_ms,
+                      tolerance_ms=track.train_time_tolerance_ms, over_ms=t - track.train_time_limit_ms)
 
 
 @rule("G602", "eval-time-over", "error", "Evaluation, all phases together, must finish within the track's limit.")
