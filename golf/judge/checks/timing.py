@@ -54,7 +54,8 @@ def eval_time_over(ctx):
         if t is not None and t > limit:
             shown = ", ".join(f"{k} {v:,.0f}" for k, v in phases.items())
             detail = f" (phases: {shown} ms)" if shown else ""
-            yield Hit(f"{r.log}: evaluation took {t:,.0f} ms, over the {limit:,} ms limit{detail}", r.log)
+            yield hit("{log}: evaluation took {eval_time_ms:,.0f} ms, over the {limit_ms:,} ms limit{detail}",
+                      file=r.log, log=r.log, eval_time_ms=t, limit_ms=limit, detail=detail)
     yield from _claimed_eval_times(ctx, limit)
 
 
