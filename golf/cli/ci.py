@@ -24,7 +24,7 @@ def register(subparsers) -> None:
     parser.add_argument("--report", metavar="FILE",
                         help="also write the markdown report to FILE (an existing different file is kept as .bak)")
     options.add_judging(parser, "selection")
-    options.add_format(parser)
+    options.add_format(parser, "ci")
     parser.set_defaults(handler=run)
 
 

@@ -49,7 +49,7 @@ def register(subparsers) -> None:
                        help="use the manifest already in --out instead of downloading it")
     fetch.add_argument("--mirror", type=Path, metavar="DIR",
                        help="read from a local directory laid out like the hub repo instead of the hub")
-    options.add_format(fetch, ("text", "json"))
+    options.add_format(fetch, "data-fetch")
     fetch.set_defaults(handler=run_fetch)
 
     build = commands.add_parser(
@@ -70,7 +70,7 @@ def register(subparsers) -> None:
                        help="rebuild over an earlier build in --out (its manifest and tokenizer are kept as .bak)")
     build.add_argument("--shard-tokens", type=positive_int, default=100_000_000,
                        help="tokens per shard (default: 100,000,000)")
-    options.add_format(build, ("text", "json"))
+    options.add_format(build, "data-build")
     build.set_defaults(handler=run_build)
 
     smoke = commands.add_parser(
@@ -79,7 +79,7 @@ def register(subparsers) -> None:
                     "1024) to ROOT/data/datasets/smoke_sp1024/ and ROOT/data/tokenizers/smoke_1024_bpe.model. "
                     "Files already correct are left alone; a changed file is replaced and kept as .bak.")
     smoke.add_argument("--root", type=Path, default=None, help="directory to write data/ under (default: cwd)")
-    options.add_format(smoke, ("text", "json"))
+    options.add_format(smoke, "data-smoke")
     smoke.set_defaults(handler=run_smoke)
 
     info = commands.add_parser(
@@ -89,7 +89,7 @@ def register(subparsers) -> None:
     info.add_argument("directory", type=Path, metavar="DIR", help="dataset directory or data root")
     info.add_argument("--tokenizer", type=Path, help="tokenizer model (default: found beside the data)")
     info.add_argument("--no-hash", action="store_true", help="skip the sha256 of each shard (faster)")
-    options.add_format(info, ("text", "json"))
+    options.add_format(info, "data-info")
     info.set_defaults(handler=run_info)
 
 

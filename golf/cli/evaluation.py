@@ -53,7 +53,7 @@ def register(subparsers) -> None:
                         help="torch device (default: cpu, where a script's flash_attn_interface import gets a "
                              "CPU stand-in on scaled_dot_product_attention; cuda uses the real kernels)")
     options.add_ruleset(parser)
-    options.add_format(parser, ("text", "json"))
+    options.add_format(parser, "eval")
     parser.set_defaults(handler=run_eval)
 
     size = subparsers.add_parser(
@@ -66,7 +66,7 @@ def register(subparsers) -> None:
     size.add_argument("--artifact", metavar="PATH",
                       help="the artifact to count (default: RECORD_DIR/final_model.int8.ptz when present)")
     options.add_ruleset(size)
-    options.add_format(size, ("text", "json"))
+    options.add_format(size, "size")
     size.set_defaults(handler=run_size)
 
 

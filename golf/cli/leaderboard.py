@@ -21,7 +21,7 @@ def register(subparsers) -> None:
                         help="the records folder: records/<track>/<folder>/ (default: the config file's "
                              "records-root, else ./records)")
     parser.add_argument("--track", metavar="T", help="only this track (a name or an alias, e.g. 10min_16mb)")
-    options.add_format(parser, ("markdown", "json"), default="markdown")
+    options.add_format(parser, "leaderboard", default="markdown")
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--write", metavar="FILE", nargs="?", const="LEADERBOARD.md",
                        help="update the table between the markers in this file (default: LEADERBOARD.md)")

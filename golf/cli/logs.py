@@ -15,7 +15,7 @@ def register(subparsers) -> None:
                     "seed, world size, the embedded source's sha256 and any problems met. By default only the "
                     "last complete run of each file is shown.")
     parser.add_argument("files", nargs="+", metavar="FILE", help="log files to parse")
-    options.add_format(parser, ("text", "json"))
+    options.add_format(parser, "logs")
     parser.add_argument("--all-runs", action="store_true",
                         help="show every run found in a file, not only the last complete one")
     options.add_ruleset(parser)

@@ -30,8 +30,13 @@ def env_item(text: str) -> tuple[str, str]:
 
 # ---- options --------------------------------------------------------------------
 
-def add_format(parser: argparse.ArgumentParser, choices: tuple[str, ...] = FORMATS, default: str = "text") -> None:
-    """`--format NAME` (one of `choices`) and `--json`, its short form."""
+def add_format(parser: argparse.ArgumentParser, choices: str | tuple[str, ...] = FORMATS, default: str = "text") -> None:
+    """`--format NAME` and `--json`, its short form. `choices`: the kind of output (its formats are those
+    golf.render.formats registers for it), or the names themselves."""
+    if isinstance(choices, str):
+        from golf.render.formats import formats
+
+        choices = formats(choices)
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--format", choices=choices, default=default,
                        help=f"output format: {', '.join(choices)} (default: {default})")

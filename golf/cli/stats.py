@@ -27,7 +27,7 @@ def register(subparsers) -> None:
     parser.add_argument("--alpha", type=options.finite_float, help="significance level (default: from the ruleset)")
     parser.add_argument("--gate", choices=["one-sample", "welch"], help="which test decides (default: from the ruleset)")
     options.add_ruleset(parser)
-    options.add_format(parser, ("text", "json"))
+    options.add_format(parser, "stats")
     parser.set_defaults(handler=run)
 
 

@@ -30,7 +30,7 @@ def register(subparsers) -> None:
     options.add_env(parser, "environment variable of the run command (repeatable)")
     options.add_judging(parser, "selection", "sota")
     parser.add_argument("--dry-run", dest="dry_run", action="store_true", help="check and summarise, write nothing")
-    options.add_format(parser, ("text", "json", "markdown"))
+    options.add_format(parser, "submit")
     parser.set_defaults(handler=run)
 
 

@@ -18,7 +18,7 @@ def register(subparsers) -> None:
     new.add_argument("--date", help="date in the folder name, YYYY-MM-DD (default: today, UTC)")
     new.add_argument("--records", default="records", metavar="DIR", help="the records folder (default: ./records)")
     options.add_ruleset(new)
-    options.add_format(new, ("text", "json"))
+    options.add_format(new, "new")
     new.set_defaults(handler=run_new)
 
     train = subparsers.add_parser(
@@ -42,7 +42,7 @@ def register(subparsers) -> None:
                        help="kill a seed's whole process group after S seconds")
     train.add_argument("--workdir", metavar="W", help="where the per-seed copies go (default: ./.golf-train/<folder>)")
     options.add_ruleset(train)
-    options.add_format(train, ("text", "json"))
+    options.add_format(train, "train")
     train.set_defaults(handler=run_train, trailing=_trailing_settings, command_parser=train)
 
 

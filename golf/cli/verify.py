@@ -31,7 +31,7 @@ def register(subparsers) -> None:
         epilog="Run `golf rules` for the list of checks, their codes and severities.")
     parser.add_argument("paths", nargs="+", metavar="PATH",
                         help="a record folder, or a folder of record folders (e.g. records/)")
-    options.add_format(parser, options.FORMATS + ("html",))
+    options.add_format(parser, "report")
     options.add_judging(parser, "selection", "records_root", "sota", "pool_runs")
     rerun = parser.add_argument_group("rerun (runs the record's own command with torchrun)")
     rerun.add_argument("--rerun", action="store_true",
@@ -60,7 +60,7 @@ def register(subparsers) -> None:
                                               "explain the rules named: what each checks, why, and how to fix it.")
     rules.add_argument("names", nargs="*", metavar="RULE",
                        help="rule codes, names or code prefixes to explain (e.g. G703, not-significant, G7)")
-    options.add_format(rules, ("text", "json", "markdown"))
+    options.add_format(rules, "rules")
     rules.set_defaults(handler=run_rules)
 
 
