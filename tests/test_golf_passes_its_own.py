@@ -210,3 +210,33 @@ def test_eval_picks_the_log_when_a_stdout_capture_repeats_it(tmp_path):
     # two different runs of the same size are still not told apart
     (record_dir / "stdout.txt").write_text(log_text(seed=42, val_bpb=1.3))
     assert pick_log(load_record(record_dir), 15_000_000) is None
+
+
+def test_write_submission_writes_with_the_verifier_that_judged_the_rerun(tmp_path, monkeypatch):
+    """--rerun --write-submission hands the writer the verifier that judged the rerun (its ruleset by date, its
+    selection and waivers), not the default ruleset."""
+    from types import SimpleNamespace
+
+    from golf.cli import verify as verify_cli
+    from golf.judge.judging import judging
+    from golf.produce import submit
+
+    record = tmp_path / "records" / "track_smoke" / SMOKE.name
+    shutil.copytree(SMOKE, record)
+    verifier = judging().verifier()
+    assert verifier.ruleset_of(record).name == "parameter_golf_2026_practice"   # by its date, not the default
+    seen = {}
+    real = submit.build_submission
+
+    def build(record_dir, options, ruleset=None, verifier=None):
+        seen.update(ruleset=ruleset, verifier=verifier)
+        return real(record_dir, options, verifier=verifier)
+
+    monkeypatch.setattr(submit, "build_submission", build)
+    log = tmp_path / "rerun.log"
+    shutil.copy(record / "train_seed42.log", log)
+    verify_cli._write_submission(record, [SimpleNamespace(seed=42, log_path=log)], verifier,
+                                 SimpleNamespace(passed=True))
+    assert seen["verifier"] is verifier and seen["ruleset"] is None
+    written = json.loads((record / "submission.json").read_text())
+    assert written["generator"]["ruleset"] == "parameter_golf_2026_practice"
