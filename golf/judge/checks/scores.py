@@ -7,7 +7,7 @@ from fnmatch import fnmatchcase
 import math
 from itertools import combinations
 
-from golf.judge.findings import Hit, rule
+from golf.judge.findings import Hit, hit, rule
 from golf.judge.facts import claim_literal, decimals_of, finite
 
 # Subsets of runs are searched (to say what a claim is) only up to this many runs.
@@ -178,9 +178,13 @@ def claim_mismatch(ctx):
             hidden = False
         else:
             hidden = _off_below_shown(ctx, claim, counted, attr)
-        yield Hit(f"{where} {key} {literal if literal is not None else claim} ({decimals} decimals) "
-                  f"{explanation}" + (f" (the same at the {ctx.ruleset.shown_decimals} decimals the leaderboard "
-                                      "shows)" if hidden else ""), where, paperwork="claim-precision" if hidden else None)
+        note = f" (the same at the {ctx.ruleset.shown_decimals} decimals the leaderboard shows)" if hidden else ""
+        values = [v for v in (getattr(r, attr) for r in counted) if finite(v)]
+        mean = _mean(values) if values else None
+        yield hit("{path} {key} {written} ({decimals} decimals) {explanation}{note}", file=where,
+                  paperwork="claim-precision" if hidden else None, path=where, key=key,
+                  written=str(literal) if literal is not None else str(claim), claim=claim, decimals=decimals,
+                  mean=mean, explanation=explanation, note=note)
     yield from _seed_claims(ctx)
     yield from _run_claims(ctx)
 
