@@ -1032,7 +1032,7 @@ def test_the_frontier_pools_a_rows_listed_reproductions(tmp_path):
 
 
 def test_a_waived_significance_test_keeps_a_systems_only_record_on_the_frontier(tmp_path):
-    from golf.config import parse_config
+    from golf.read.config import parse_config
     from golf.judge.frontier import build_frontier
     from golf.judge.verify import Verifier
     from golf.rules import load_ruleset

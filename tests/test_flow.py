@@ -14,6 +14,7 @@ import pytest
 
 from golf.cli import main
 from golf.data.shards import read_shard, write_shard
+from golf.rules import load_ruleset
 
 pytestmark = [
     pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed"),
@@ -29,6 +30,7 @@ SETTINGS = {
     "WARMDOWN_ITERS": "4", "MAX_WALLCLOCK_SECONDS": "0", "VAL_LOSS_EVERY": "0", "TRAIN_LOG_EVERY": "4",
     "VAL_BATCH_SIZE": "8192", "COMPILE": "0",
 }
+RUN_ENV = {**load_ruleset("parameter_golf_2026").track("smoke").preset, **SETTINGS}
 VAL_TOKENS = 8 * 1024 + 1  # a short validation split keeps each evaluation to about a second
 
 
@@ -74,7 +76,8 @@ def test_idea_to_merged_record_without_hand_work(challenge, capsys):
     assert sorted(p.name for p in record.glob("*.log")) == ["train_seed1.log", "train_seed2.log"]
     assert not (record / "logs").exists() and not list(record.glob("final_model.*"))
     run = json.loads((record / "submission.json").read_text())["run"]
-    assert run == {"command": "torchrun --standalone --nproc_per_node=2 train_gpt.py", "env": SETTINGS}
+    # the smoke track's preset, under the settings given
+    assert run == {"command": "torchrun --standalone --nproc_per_node=2 train_gpt.py", "env": RUN_ENV}
     err = capsys.readouterr().err
     assert "seed 2/2 (2): done" in err
 
@@ -86,7 +89,7 @@ def test_idea_to_merged_record_without_hand_work(challenge, capsys):
     err = capsys.readouterr().err
     assert "run.env was empty" not in err
     submission = json.loads((record / "submission.json").read_text())
-    assert submission["run"]["env"] == SETTINGS and submission["seeds"] == [1, 2]
+    assert submission["run"]["env"] == RUN_ENV and submission["seeds"] == [1, 2]
 
     assert main(["verify", FOLDER]) == 0
     capsys.readouterr()

@@ -68,3 +68,37 @@ def test_the_participant_quick_start_goes_new_train_submit_verify():
     assert all(folder in line for line in lines[2:])
     track, name, date = shlex.split(lines[1])[2], shlex.split(lines[1])[3], shlex.split(lines[1])[5]
     assert folder == f"records/track_{track}/{date}_{name}"
+
+
+def test_the_participant_quick_start_runs_exactly_as_written(tmp_path, monkeypatch, capsys):
+    """Each line of the quick start, word for word, in an empty folder: no KEY=VALUE, the smoke track's preset
+    supplies the data and the shape. Only the validation split is cut short after `golf data smoke` (as
+    tests/test_flow.py does) so that the three evaluations take seconds; the commands are untouched."""
+    import importlib.util
+    import json
+    import shlex
+
+    import pytest
+
+    if importlib.util.find_spec("torch") is None:
+        pytest.skip("golf train needs torch")
+    from golf.data.shards import read_shard, write_shard
+
+    lines = _block_after("### For participants")
+    assert not any("=" in word for line in lines for word in shlex.split(line) if not word.startswith("--"))
+    monkeypatch.chdir(tmp_path)
+    for line in lines:
+        words = shlex.split(line)
+        assert words[0] == "golf"
+        status = main(words[1:])
+        out, err = capsys.readouterr()
+        assert status == 0, f"{line}\n{out}\n{err}"
+        if words[1] == "data":
+            val = tmp_path / "data" / "datasets" / "smoke_sp1024" / "fineweb_val_000000.bin"
+            write_shard(val, read_shard(val)[:8 * 1024 + 1], backup=False)
+    folder = tmp_path / shlex.split(lines[2])[2]
+    run = json.loads((folder / "submission.json").read_text())["run"]
+    assert run["env"]["DATA_PATH"] == "./data/datasets/smoke_sp1024" and run["env"]["NUM_LAYERS"] == "2"
+    assert sorted(p.name for p in folder.glob("train_seed*.log")) == [
+        "train_seed1337.log", "train_seed2025.log", "train_seed42.log"]
+    assert "1 record verified, 0 failed" in out

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from golf.cli import main
-from golf.produce.submit import (SubmitOptions, build_submission, load_schema, render_markdown, validate_submission,
+from golf.render.submit import render_markdown
+from golf.produce.submit import (SubmitOptions, build_submission, load_schema, validate_submission,
                          write_submission)
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "records"

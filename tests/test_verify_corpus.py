@@ -110,8 +110,13 @@ def test_varlen_is_over_the_cap_once_the_uncompressed_source_is_counted(written)
 
 
 def test_seed_disagreements(reports):
-    caseops = messages(reports[f"{RECORD}/2026-04-18_PR1626_CaseOps_Taper"], "seed-mismatch")
-    assert any("train_seed0.log: the log says 1337" in m for m in caseops)
+    # CaseOps postdates the practice ruleset, which reports a wrong seed label whose seed is distinct as
+    # paperwork to fix (issue 19): the finding moves to the record's fixes, with its kind and fix. GDN is judged
+    # by the written rules (its date), which keep it a finding.
+    caseops = reports[f"{RECORD}/2026-04-18_PR1626_CaseOps_Taper"]
+    fixes = [f["message"] for f in caseops.fixes if f["name"] == "seed-mismatch" and f["paperwork"] == "seed-label"]
+    assert any("train_seed0.log: the log says 1337" in m for m in fixes)
+    assert not messages(caseops, "seed-mismatch")
     gdn = messages(reports[f"{NON_RECORD}/2026-04-04_GDN_Hybrid_LongContext"], "seed-mismatch")
     assert any("the log says 1342, submission.json says 1341" in m for m in gdn)
 

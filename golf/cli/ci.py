@@ -23,26 +23,19 @@ def register(subparsers) -> None:
     parser.add_argument("--repo", default=".", metavar="DIR", help="the git repository (default: the current folder)")
     parser.add_argument("--report", metavar="FILE",
                         help="also write the markdown report to FILE (an existing different file is kept as .bak)")
-    options.add_ruleset(parser)
-    options.add_format(parser)
+    options.add_judging(parser, "selection")
+    options.add_format(parser, "ci")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from golf.io import dumps_json
-
-    from golf.judge.ci import run_ci
-    from golf.render.ci import render_github, render_markdown
     from golf.io import atomic_write_text
+    from golf.judge.ci import run_ci
+    from golf.render.ci import render_markdown
+    from golf.render.formats import show
 
-    result = run_ci(args.repo, args.base, args.head, ruleset=args.ruleset)
-    text = render_markdown(result)
+    result = run_ci(args.repo, args.base, args.head, ruleset=args.ruleset, select=args.select, ignore=args.ignore)
     if args.report:
-        atomic_write_text(args.report, text)
-    if args.format == "json":
-        print(dumps_json(result.to_dict(), indent=2, ensure_ascii=False))
-    elif args.format == "github":
-        print(render_github(result), end="")
-    else:
-        print(text, end="")
+        atomic_write_text(args.report, render_markdown(result))
+    show("ci", args.format, result)
     return 0 if result.passed else 1

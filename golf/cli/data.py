@@ -49,7 +49,7 @@ def register(subparsers) -> None:
                        help="use the manifest already in --out instead of downloading it")
     fetch.add_argument("--mirror", type=Path, metavar="DIR",
                        help="read from a local directory laid out like the hub repo instead of the hub")
-    options.add_format(fetch, ("text", "json"))
+    options.add_format(fetch, "data-fetch")
     fetch.set_defaults(handler=run_fetch)
 
     build = commands.add_parser(
@@ -70,7 +70,7 @@ def register(subparsers) -> None:
                        help="rebuild over an earlier build in --out (its manifest and tokenizer are kept as .bak)")
     build.add_argument("--shard-tokens", type=positive_int, default=100_000_000,
                        help="tokens per shard (default: 100,000,000)")
-    options.add_format(build, ("text", "json"))
+    options.add_format(build, "data-build")
     build.set_defaults(handler=run_build)
 
     smoke = commands.add_parser(
@@ -79,7 +79,7 @@ def register(subparsers) -> None:
                     "1024) to ROOT/data/datasets/smoke_sp1024/ and ROOT/data/tokenizers/smoke_1024_bpe.model. "
                     "Files already correct are left alone; a changed file is replaced and kept as .bak.")
     smoke.add_argument("--root", type=Path, default=None, help="directory to write data/ under (default: cwd)")
-    options.add_format(smoke, ("text", "json"))
+    options.add_format(smoke, "data-smoke")
     smoke.set_defaults(handler=run_smoke)
 
     info = commands.add_parser(
@@ -89,39 +89,24 @@ def register(subparsers) -> None:
     info.add_argument("directory", type=Path, metavar="DIR", help="dataset directory or data root")
     info.add_argument("--tokenizer", type=Path, help="tokenizer model (default: found beside the data)")
     info.add_argument("--no-hash", action="store_true", help="skip the sha256 of each shard (faster)")
-    options.add_format(info, ("text", "json"))
+    options.add_format(info, "data-info")
     info.set_defaults(handler=run_info)
 
 
-def _print_json(data) -> None:
-    from golf.io import dumps_json
-
-    print(dumps_json(data, indent=2, default=str))
-
-
 def run_fetch(args) -> int:
+    from golf.render.formats import show
     from golf.data.fetch import fetch_dataset, mirror_downloader
 
     download = mirror_downloader(args.mirror) if args.mirror else None
     result = fetch_dataset(args.variant, args.train_shards, args.out, with_docs=args.with_docs,
                            skip_manifest=args.skip_manifest, download=download)
-    if args.format == "json":
-        _print_json({"out": str(result.out), "dataset": result.dataset,
-                     "files": [{"path": str(p), "status": s} for p, s in result.files]})
-        return 0
-    from rich.console import Console
-
-    console = Console(soft_wrap=True)
-    for path, status in result.files:
-        if status != "present":
-            console.print(f"{status}: {path}", highlight=False)
-    console.print(f"{result.dataset}: {len(result.files)} files in {result.out} "
-                  f"({result.count('fetched')} fetched, {result.count('re-fetched')} re-fetched, "
-                  f"{result.count('present')} already present)", highlight=False)
+    show("data-fetch", args.format, {"out": str(result.out), "dataset": result.dataset,
+                                     "files": [{"path": str(p), "status": s} for p, s in result.files]})
     return 0
 
 
 def run_build(args) -> int:
+    from golf.render.formats import show
     from golf.data.build import build_dataset, read_jsonl_documents, read_text_documents
     from golf.errors import GolfError
     from golf.io import sha256_file
@@ -152,30 +137,21 @@ def run_build(args) -> int:
         print(f"golf: warning: {n} train document{'s are' if n != 1 else ' is'} identical to a validation "
               "document: the score would reward memorising them; remove the duplicates from your text",
               file=sys.stderr)
-    if args.format == "json":
-        _print_json(summary)
-        return 0
-    from rich.console import Console
-
-    console = Console(soft_wrap=True)
-    console.print(f"dataset   {result.dataset_dir}", highlight=False)
-    console.print(f"tokenizer {result.model_path} (vocabulary {result.vocab_size})", highlight=False)
-    console.print(f"val       {result.docs_val:,} documents, {result.tokens_val:,} tokens", highlight=False)
-    console.print(f"train     {result.docs_train:,} documents, {result.tokens_train:,} tokens", highlight=False)
-    console.print(f"manifest  {result.manifest_path}", highlight=False)
+    show("data-build", args.format, summary)
     return 0
 
 
 def run_smoke(args) -> int:
+    from golf.render.formats import show
     from golf.data.smoke import materialize_smoke
 
     result = materialize_smoke(args.root)
-    if args.format == "json":
-        _print_json({"data_path": str(result.data_path), "tokenizer_path": str(result.tokenizer_path),
-                     "vocab_size": result.vocab_size,
-                     "files": [{"path": str(f.path), "status": f.status, "backup": f.backup and str(f.backup),
-                                "tokens": f.tokens} for f in result.files]})
-        return 0
+    show("data-smoke", args.format, {
+        "data_path": str(result.data_path), "tokenizer_path": str(result.tokenizer_path),
+        "vocab_size": result.vocab_size,
+        "files": [{"path": str(f.path), "status": f.status, "backup": f.backup and str(f.backup), "tokens": f.tokens}
+                  for f in result.files]})
+    return 0
     from rich.console import Console
 
     console = Console(soft_wrap=True)
@@ -196,32 +172,9 @@ def run_smoke(args) -> int:
 
 
 def run_info(args) -> int:
+    from golf.render.formats import show
     from golf.data.info import dataset_info
 
     info = dataset_info(args.directory, args.tokenizer, hash_files=not args.no_hash)
-    if args.format == "json":
-        _print_json(info)
-        return 1 if info["problems"] else 0
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"shards in {info['directory']}")
-    for column in ("shard", "split", "tokens", "sha256"):
-        table.add_column(column, justify="right" if column == "tokens" else "left", no_wrap=True)
-    for row in info["shards"]:
-        digest = row["sha256"][:12] + "…" if row["sha256"] else "-"  # the full digest is in --json
-        table.add_row(f"{row['dataset']}/{Path(row['path']).name}", row["split"], f"{row['tokens']:,}", digest)
-    console = Console(soft_wrap=True)
-    console.print(table)
-    splits = ", ".join(f"{split} {count:,}" for split, count in sorted(info["tokens_by_split"].items()))
-    console.print(f"tokens: {info['tokens_total']:,} ({splits}); largest token id {info['max_token_id']}",
-                  highlight=False)
-    vocab = info["vocabulary"]
-    if vocab:
-        console.print(f"vocabulary: {vocab['size']} ({vocab['tokenizer']}, BOS id {vocab['bos_id']})",
-                      highlight=False)
-    else:
-        console.print("vocabulary: unknown (no tokenizer found; pass --tokenizer)", highlight=False)
-    for problem in info["problems"]:
-        console.print(f"[red]problem:[/red] {problem}")
+    show("data-info", args.format, info)
     return 1 if info["problems"] else 0

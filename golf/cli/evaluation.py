@@ -53,7 +53,7 @@ def register(subparsers) -> None:
                         help="torch device (default: cpu, where a script's flash_attn_interface import gets a "
                              "CPU stand-in on scaled_dot_product_attention; cuda uses the real kernels)")
     options.add_ruleset(parser)
-    options.add_format(parser, ("text", "json"))
+    options.add_format(parser, "eval")
     parser.set_defaults(handler=run_eval)
 
     size = subparsers.add_parser(
@@ -66,59 +66,31 @@ def register(subparsers) -> None:
     size.add_argument("--artifact", metavar="PATH",
                       help="the artifact to count (default: RECORD_DIR/final_model.int8.ptz when present)")
     options.add_ruleset(size)
-    options.add_format(size, ("text", "json"))
+    options.add_format(size, "size")
     size.set_defaults(handler=run_size)
 
 
 def run_eval(args: argparse.Namespace) -> int:
     from golf.produce.eval.compare import compare
-    from golf.produce.eval.runner import EvalRequest, print_results, run_eval_worker
-    from golf.rules import load_ruleset
-
-    ruleset = load_ruleset(getattr(args, "ruleset", None))
+    from golf.produce.eval.runner import EvalRequest, eval_payload, run_eval_worker
+    from golf.render.formats import show
+    ruleset = options.judging_from(args).default_ruleset
     request = EvalRequest.from_args(args)
     loaded, results = run_eval_worker(request)
     report = compare(results, request.log, ruleset.tolerances.eval_score_bpb)
-    print_results(request, loaded, results, report, as_json=args.format == "json")
+    show("eval", args.format, eval_payload(request, loaded, results, report), request=request, loaded=loaded,
+         results=results, report=report)
     return 1 if report.findings else 0
 
 
 def run_size(args: argparse.Namespace) -> int:
-    from golf.io import dumps_json
+    from golf.render.formats import show
 
     from golf.judge.facts import measure_sizes
     from golf.produce.artifact import ARTIFACT_NAME
-    from golf.rules import load_ruleset
-
-    report = measure_sizes(args.record_dir, load_ruleset(args.ruleset), artifact=args.artifact,
+    report = measure_sizes(args.record_dir, options.judging_from(args).default_ruleset, artifact=args.artifact,
                            artifact_name=ARTIFACT_NAME)
-    if args.format == "json":
-        print(dumps_json(report.to_dict(), indent=2))
-    else:
-        _print_size(report)
+    show("size", args.format, report)
     return 1 if report.fits is False else 0
 
 
-def _print_size(report) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=f"golf size {report.record_dir}", show_header=True)
-    table.add_column("part")
-    table.add_column("bytes", justify="right")
-    table.add_column("from")
-    table.add_row("code", f"{report.code_bytes:,}", report.script)
-    model = f"{report.model_bytes:,}" if report.model_bytes is not None else "not on disk"
-    table.add_row("model", model, report.artifact)
-    total = f"{report.total:,}" if report.total is not None else "unknown"
-    table.add_row("total", total, "code + model")
-    table.add_row("cap", f"{report.cap:,}", f"ruleset track {report.track}" if report.track else "given")
-    console = Console()
-    console.print(table)
-    if report.fits is True:
-        console.print(f"fits: {report.cap - report.total:,} bytes under the cap")
-    elif report.fits is False:
-        over = (report.total if report.total is not None else report.code_bytes) - report.cap
-        console.print(f"[bold red]over the cap by {over:,} bytes[/]")
-    else:
-        console.print("the artifact is not on disk: the code alone fits; train or pass --artifact for the total")

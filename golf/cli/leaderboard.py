@@ -21,13 +21,13 @@ def register(subparsers) -> None:
                         help="the records folder: records/<track>/<folder>/ (default: the config file's "
                              "records-root, else ./records)")
     parser.add_argument("--track", metavar="T", help="only this track (a name or an alias, e.g. 10min_16mb)")
-    options.add_format(parser, ("markdown", "json"), default="markdown")
+    options.add_format(parser, "leaderboard", default="markdown")
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--write", metavar="FILE", nargs="?", const="LEADERBOARD.md",
                        help="update the table between the markers in this file (default: LEADERBOARD.md)")
     group.add_argument("--check", metavar="FILE", nargs="?", const="LEADERBOARD.md",
                        help="exit 1 (printing a diff) when this file's table is stale (default: LEADERBOARD.md)")
-    options.add_ruleset(parser)
+    options.add_judging(parser, "selection")
     options.add_cache(parser)
     parser.add_argument("--frontier", action="store_true",
                         help="print the chronological frontier of each record track instead: the rows that each "
@@ -41,24 +41,22 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from golf.errors import GolfError
-    from golf.render.leaderboard import build_rows, check_readme, render_json, render_markdown, write_readme
+    from golf.render.formats import show
+    from golf.render.leaderboard import build_rows, check_readme, write_readme
 
-    from golf.config import load_config
-
-    config = load_config()
-    records = args.records or config.records_root or "records"
-    ruleset = args.ruleset or config.ruleset   # also names the tracks; the verifier reads the rest of the file
-    if args.format == "json" and (args.write or args.check):
+    judging = options.judging_from(args)
+    records = args.records or judging.records_root or "records"
+    if args.format != "markdown" and (args.write or args.check):
         raise GolfError("--format json prints the rows; --write and --check work on the markdown table")
     if args.frontier:
         from golf.render import frontier
 
         if args.write or args.check:
             raise GolfError("--frontier prints the frontier; --write and --check work on the leaderboard table")
-        found = frontier.build_frontiers(records, ruleset=ruleset, track=args.track, config=config)
-        print(frontier.render_json(found) if args.format == "json" else frontier.render_markdown(found), end="")
+        found = frontier.build_frontiers(records, judging=judging, track=args.track)
+        show("frontier", args.format, found)
         return 0
-    rows = build_rows(records, track=args.track, ruleset=ruleset, config=config)
+    rows = build_rows(records, track=args.track, judging=judging)
     if args.write:
         changed, backup = write_readme(args.write, rows)
         if changed:
@@ -76,5 +74,5 @@ def run(args: argparse.Namespace) -> int:
         print(f"{args.check}: the leaderboard is up to date", file=sys.stderr)
         return 0
     base = Path.cwd()
-    print(render_json(rows, base) if args.format == "json" else render_markdown(rows, base), end="")
+    show("leaderboard", args.format, rows, base=base)
     return 0

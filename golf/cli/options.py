@@ -30,8 +30,13 @@ def env_item(text: str) -> tuple[str, str]:
 
 # ---- options --------------------------------------------------------------------
 
-def add_format(parser: argparse.ArgumentParser, choices: tuple[str, ...] = FORMATS, default: str = "text") -> None:
-    """`--format NAME` (one of `choices`) and `--json`, its short form."""
+def add_format(parser: argparse.ArgumentParser, choices: str | tuple[str, ...] = FORMATS, default: str = "text") -> None:
+    """`--format NAME` and `--json`, its short form. `choices`: the kind of output (its formats are those
+    golf.render.formats registers for it), or the names themselves."""
+    if isinstance(choices, str):
+        from golf.render.formats import formats
+
+        choices = formats(choices)
     group = parser.add_mutually_exclusive_group()
     group.add_argument("--format", choices=choices, default=default,
                        help=f"output format: {', '.join(choices)} (default: {default})")
@@ -75,6 +80,53 @@ def add_cache(parser: argparse.ArgumentParser) -> None:
                              "size, compile check, legality reading)")
 
 
+def add_selection(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--select", metavar="RULES", action="append",
+                        help="run only these rules: comma-separated codes, names or code prefixes (e.g. G3)")
+    parser.add_argument("--ignore", metavar="RULES", action="append",
+                        help="skip these rules: comma-separated codes, names or code prefixes")
+
+
+def add_pool_runs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--pool-runs", metavar="DIR", action="append", default=[],
+                        help="a folder of reproduction logs of the record's script (repeatable): under a ruleset "
+                             "that pools reproductions they join its significance test, never its claimed mean; "
+                             "each is listed in the report (one record folder only)")
+
+
+JUDGING_PARTS = ("selection", "records_root", "sota", "pool_runs")
+
+
+def add_judging(parser: argparse.ArgumentParser, *parts: str) -> None:
+    """The options that decide how records are judged: --ruleset always, and each of `parts` asked for
+    (selection: --select/--ignore; records_root; sota: --sota/--sota-record; pool_runs). The project
+    configuration fills what is not given (judging_from)."""
+    unknown = set(parts) - set(JUDGING_PARTS)
+    if unknown:
+        raise ValueError(f"unknown judging options {sorted(unknown)}")
+    add_ruleset(parser)
+    adders = {"selection": add_selection, "records_root": add_records_root, "sota": add_sota,
+              "pool_runs": add_pool_runs}
+    for part in JUDGING_PARTS:
+        if part in parts:
+            adders[part](parser)
+
+
+def judging_from(args: argparse.Namespace, config="find"):
+    """The Judging of a command: its judging options merged with the project configuration (the nearest
+    golf.toml or [tool.golf]; `config` may give another golf.read.config.Config, or None for none)."""
+    from golf.judge.judging import judging
+
+    if config == "find":
+        from golf.read.config import load_config
+
+        config = load_config()
+    return judging(ruleset=getattr(args, "ruleset", None), select=getattr(args, "select", None),
+                   ignore=getattr(args, "ignore", None), records_root=getattr(args, "records_root", None),
+                   pool_runs=getattr(args, "pool_runs", None) or (), sota=getattr(args, "sota", None),
+                   sota_record=getattr(args, "sota_record", None), config=config)
+
+
 def add_data_paths(parser: argparse.ArgumentParser) -> None:
     """Where the dataset and tokenizer are, passed to a record's script as DATA_PATH and TOKENIZER_PATH."""
     parser.add_argument("--data-path", metavar="DIR", help="dataset folder given to the script as DATA_PATH")
@@ -106,5 +158,6 @@ def slurm_options(args: argparse.Namespace):
                         time=args.time, sbatch_args=list(args.sbatch_arg or []))
 
 
-__all__ = ["FORMATS", "SLURM_ONLY", "add_cache", "add_data_paths", "add_env", "add_format", "add_launcher", "add_records_root",
-           "add_ruleset", "add_sota", "env_dict", "env_item", "finite_float", "positive_float", "slurm_options"]
+__all__ = ["FORMATS", "SLURM_ONLY", "add_cache", "add_data_paths", "add_env", "add_format", "add_judging",
+           "add_launcher", "add_pool_runs", "add_records_root", "add_ruleset", "add_selection", "add_sota", "env_dict",
+           "env_item", "finite_float", "judging_from", "positive_float", "slurm_options"]

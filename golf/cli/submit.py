@@ -24,49 +24,32 @@ def register(subparsers) -> None:
     parser.add_argument("--blurb", help="one-paragraph summary of what is new")
     parser.add_argument("--track", help="track name or alias, e.g. 10min_16mb, non-record-16mb, smoke")
     parser.add_argument("--date", help="submission date, YYYY-MM-DD (default: from the folder name, else today)")
-    options.add_sota(parser)
     parser.add_argument("--score-label", dest="score_label", metavar="LABEL",
                         help="log label (glob) that is the score, instead of the ruleset's label classes")
     parser.add_argument("--command", help="the command that reproduces one run, run inside the record folder")
     options.add_env(parser, "environment variable of the run command (repeatable)")
-    options.add_ruleset(parser)
+    options.add_judging(parser, "selection", "sota")
     options.add_cache(parser)
     parser.add_argument("--dry-run", dest="dry_run", action="store_true", help="check and summarise, write nothing")
-    options.add_format(parser, ("text", "json", "markdown"))
+    options.add_format(parser, "submit")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from golf.io import dumps_json
-    import sys
     from pathlib import Path
 
-    from golf.produce.submit import SubmitOptions, build_submission, render_markdown, write_submission
+    from golf.produce.submit import SubmitOptions, build_submission, write_submission
+    from golf.render.formats import show
 
     submit_options = SubmitOptions(author=args.author, github_id=args.github_id, name=args.name,
                                    blurb=args.blurb, track=args.track, date=args.date, sota=args.sota,
                                    sota_record=Path(args.sota_record) if args.sota_record else None,
                                    score_label=args.score_label, command=args.command,
                                    env=options.env_dict(args), ruleset=args.ruleset)
-    result = build_submission(args.record_dir, submit_options)
+    # Judged as golf verify judges: the command line and the project configuration ([tool.golf] / golf.toml),
+    # its ruleset, selection and waivers.
+    result = build_submission(args.record_dir, submit_options, verifier=options.judging_from(args).verifier())
     if result.ok and not args.dry_run:
         write_submission(result)
-    if args.format == "json":
-        print(dumps_json(result.to_dict(), indent=2, ensure_ascii=False, allow_nan=False))
-        return 0 if result.ok else 1
-    if result.submission is not None:
-        print(render_markdown(result), end="")
-    for warning in result.warnings:
-        print(f"golf: warning: {warning}", file=sys.stderr)
-    if result.failures:
-        print(f"golf: error: {result.path} was not written; fix these first:", file=sys.stderr)
-        for failure in result.failures:
-            print(f"  - {failure}", file=sys.stderr)
-    elif result.written:
-        kept = f" (previous version kept as {result.backup.name})" if result.backup else ""
-        print(f"golf: wrote {result.path}{kept}", file=sys.stderr)
-    elif result.unchanged:
-        print(f"golf: {result.path} is already up to date", file=sys.stderr)
-    elif args.dry_run:
-        print(f"golf: dry run: {result.path} not written", file=sys.stderr)
+    show("submit", args.format, result, dry_run=args.dry_run)
     return 0 if result.ok else 1

@@ -18,7 +18,7 @@ def register(subparsers) -> None:
     new.add_argument("--date", help="date in the folder name, YYYY-MM-DD (default: today, UTC)")
     new.add_argument("--records", default="records", metavar="DIR", help="the records folder (default: ./records)")
     options.add_ruleset(new)
-    options.add_format(new, ("text", "json"))
+    options.add_format(new, "new")
     new.set_defaults(handler=run_new)
 
     train = subparsers.add_parser(
@@ -31,7 +31,9 @@ def register(subparsers) -> None:
                     "seed's processes; running the same command again resumes after the seeds already filed.")
     train.add_argument("record_dir", metavar="RECORD_DIR", help="the record folder (see `golf new`)")
     train.add_argument("settings", nargs="*", type=options.env_item, metavar="KEY=VALUE",
-                       help="environment settings of the run, e.g. ITERATIONS=200 NUM_LAYERS=3")
+                       help="environment settings of the run, e.g. ITERATIONS=200 NUM_LAYERS=3 (on top of the "
+                            "track's preset, if the ruleset gives it one: the smoke track's is the smoke data at "
+                            "the smoke shape)")
     train.add_argument("--seeds", nargs="+", type=_seed_or_setting, default=[1337, 42, 2025], metavar="SEED",
                        help="one run per seed (default: 1337 42 2025)")
     train.add_argument("--nproc", type=int, metavar="N",
@@ -40,7 +42,7 @@ def register(subparsers) -> None:
                        help="kill a seed's whole process group after S seconds")
     train.add_argument("--workdir", metavar="W", help="where the per-seed copies go (default: ./.golf-train/<folder>)")
     options.add_ruleset(train)
-    options.add_format(train, ("text", "json"))
+    options.add_format(train, "train")
     train.set_defaults(handler=run_train, trailing=_trailing_settings, command_parser=train)
 
 
@@ -65,46 +67,50 @@ def _trailing_settings(args: argparse.Namespace, words: list[str]) -> None:
 
 
 def run_new(args: argparse.Namespace) -> int:
-    import json
 
     from golf.produce.scaffold import new_record
-    from golf.rules import load_ruleset
+    from golf.render.formats import show
 
-    ruleset = load_ruleset(args.ruleset)
+    ruleset = options.judging_from(args).default_ruleset
     folder = new_record(args.track, args.name, records=args.records, date=args.date, ruleset=ruleset)
     track = ruleset.find_track(args.track)
-    if args.format == "json":
-        print(json.dumps({"record": folder.as_posix(), "track": track.name, "processes": track.processes}))
-        return 0
-    print(f"created {folder.as_posix()}/ (train_gpt.py, README.md, .gitignore)")
-    print(f"next: golf train {folder.as_posix()} --seeds 1337 42 2025 --nproc {track.processes} KEY=VALUE ...")
+    show("new", args.format, {"record": folder.as_posix(), "track": track.name, "processes": track.processes,
+                              "preset": dict(track.preset)})
     return 0
 
 
 def run_train(args: argparse.Namespace) -> int:
-    import json
     from pathlib import Path
 
     from golf.produce.train import train_record
+    from golf.render.formats import show
     from golf.read.records import load_record
-    from golf.rules import load_ruleset
 
     args.settings += [item for item in args.seeds if isinstance(item, tuple)]
     args.seeds = [item for item in args.seeds if not isinstance(item, tuple)]
-    ruleset = load_ruleset(args.ruleset)
+    ruleset = options.judging_from(args).default_ruleset
     nproc = args.nproc if args.nproc is not None else _track_processes(load_record, args.record_dir, ruleset)
-    results = train_record(Path(args.record_dir), seeds=args.seeds, nproc=nproc, env=dict(args.settings),
+    # The track's preset (e.g. the smoke data at the smoke shape) under the settings given.
+    preset = _track_preset(args.record_dir, ruleset)
+    env = {**preset, **dict(args.settings)}
+    if preset:
+        show("preset", args.format, preset, given=[key for key, _ in args.settings])
+    results = train_record(Path(args.record_dir), seeds=args.seeds, nproc=nproc, env=env,
                            script=ruleset.code_bytes_policy.script, timeout_per_seed=args.timeout_per_seed,
                            workdir=args.workdir, ruleset=ruleset)
     ok = len(results) == len(args.seeds) and all(r.ok for r in results)
-    if args.format == "json":
-        print(json.dumps({"ok": ok, "nproc": nproc, "seeds": [
-            {"seed": r.seed, "ok": r.ok, "log": str(r.log) if r.log else None, "elapsed_s": round(r.elapsed_s, 3),
-             "resumed": r.resumed, "error": r.why or None} for r in results]}, indent=2))
-    elif ok:
-        print(f"{len(results)} seed{'s' if len(results) != 1 else ''} filed; next: golf submit {args.record_dir} "
-              "--author NAME --github-id USER")
+    show("train", args.format, {"ok": ok, "record": str(args.record_dir), "nproc": nproc, "seeds": [
+        {"seed": r.seed, "ok": r.ok, "log": str(r.log) if r.log else None, "elapsed_s": round(r.elapsed_s, 3),
+         "resumed": r.resumed, "error": r.why or None} for r in results]})
     return 0 if ok else 1
+
+
+def _track_preset(record_dir, ruleset) -> dict[str, str]:
+    """The preset settings of the track the folder sits in (records/<track>/<folder>), if it has any."""
+    from pathlib import Path
+
+    track = ruleset.find_track(Path(record_dir).resolve().parent.name)
+    return dict(track.preset) if track is not None else {}
 
 
 def _track_processes(load_record, record_dir, ruleset) -> int:

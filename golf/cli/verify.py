@@ -31,19 +31,9 @@ def register(subparsers) -> None:
         epilog="Run `golf rules` for the list of checks, their codes and severities.")
     parser.add_argument("paths", nargs="+", metavar="PATH",
                         help="a record folder, or a folder of record folders (e.g. records/)")
-    options.add_format(parser, options.FORMATS + ("html",))
-    options.add_ruleset(parser)
-    options.add_sota(parser)
-    options.add_records_root(parser)
+    options.add_format(parser, "report")
+    options.add_judging(parser, "selection", "records_root", "sota", "pool_runs")
     options.add_cache(parser)
-    parser.add_argument("--pool-runs", metavar="DIR", action="append", default=[],
-                        help="a folder of reproduction logs of the record's script (repeatable): under a ruleset "
-                             "that pools reproductions they join its significance test, never its claimed mean; "
-                             "each is listed in the report (one record folder only)")
-    parser.add_argument("--select", metavar="RULES", action="append",
-                        help="run only these rules: comma-separated codes, names or code prefixes (e.g. G3)")
-    parser.add_argument("--ignore", metavar="RULES", action="append",
-                        help="skip these rules: comma-separated codes, names or code prefixes")
     rerun = parser.add_argument_group("rerun (runs the record's own command with torchrun)")
     rerun.add_argument("--rerun", action="store_true",
                        help="rerun the record once per seed in fresh copies, then verify the new logs and artifacts "
@@ -74,7 +64,7 @@ def register(subparsers) -> None:
                                               "explain the rules named: what each checks, why, and how to fix it.")
     rules.add_argument("names", nargs="*", metavar="RULE",
                        help="rule codes, names or code prefixes to explain (e.g. G703, not-significant, G7)")
-    options.add_format(rules, ("text", "json", "markdown"))
+    options.add_format(rules, "rules")
     rules.set_defaults(handler=run_rules)
 
 
@@ -121,63 +111,38 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-
-    from golf.render.report import render_github, render_json, render_markdown, render_terminal
-    from golf.judge.verify import Verifier, bad_inputs, exit_status, verify_paths
-
-    from golf.config import load_config
+    from golf.judge.verify import bad_inputs, exit_status, verify_paths
+    from golf.render.formats import draws_pictures, show
 
     _check_options(args)
-    config = load_config()
-    options = dict(ruleset=args.ruleset, sota=args.sota, sota_record=args.sota_record, select=args.select,
-                   ignore=args.ignore, records_root=args.records_root, config=config, pool_runs=args.pool_runs,
-                   curves=args.format in ("markdown", "html"))  # the formats that draw pictures
-    batch = None
+    judging = options.judging_from(args)
+    curves = draws_pictures(args.format)
+    rescored = batch = None
     if args.rerun and len(_rerun_records(args.paths)) > 1:
-        batch = _rerun_batch(args, Verifier(**options))
+        batch = _rerun_batch(args, judging.verifier(curves=curves))
         if batch is None:
             return 0
         report = batch
     elif args.rerun:
-        verifier = Verifier(**options)
+        verifier = judging.verifier(curves=curves)
         record_dir = _single_record(args.paths[0])
-        results = _rerun(args, record_dir, verifier.ruleset)
+        ruleset = verifier.ruleset_of(record_dir)   # the one that judges this record, by its date or given
+        results = _rerun(args, record_dir, ruleset)
         if args.dry_run:
             return 0
         report = verifier.new_report([verifier.verify(record_dir, shown=args.paths[0], reruns=results)])
-        rescored = _rescore(args, results, verifier.ruleset) if args.eval else None
+        rescored = _rescore(args, results, ruleset) if args.eval else None
         if args.write_submission and not _rescore_failed(rescored):
             _write_submission(record_dir, results, verifier, report)
     else:
-        report = verify_paths(args.paths, **options)
-    if args.format == "json":
-        print(render_json(report), end="")
-    elif args.format == "markdown":
-        print(render_markdown(report), end="")
-    elif args.format == "github":
-        print(render_github(report), end="")
-    elif args.format == "html":
-        from golf.render.html import render_html
-
-        print(render_html(report), end="")
-    else:
-        from golf.render.terminal import make_console
-
-        render_terminal(report, make_console())
+        report = verify_paths(args.paths, judging=judging, curves=curves)
+    show("report", args.format, report)
     if batch is not None:
-        from golf.render.rerun_summary import summary_lines
+        show("rerun-summary", args.format, batch)
+    elif rescored is not None:
+        from golf.produce.eval.rescore import rescore_failed
 
-        # The report's own formats stay machine-readable: the summary goes to stderr with them.
-        stream = sys.stdout if args.format == "text" else sys.stderr
-        for line in summary_lines(batch):
-            print(line, file=stream)
-    elif args.rerun and rescored is not None:
-        from golf.produce.eval.rescore import rescore_failed, rescore_lines
-
-        # The report's own formats stay machine-readable: the eval lines go to stderr with them.
-        stream = sys.stdout if args.format == "text" else sys.stderr
-        for line in rescore_lines(rescored):
-            print(line, file=stream)
+        show("rescore", args.format, rescored)
         if rescore_failed(rescored):
             return 1
     for message in bad_inputs(report):  # also on stderr, whatever the format: a path given was not a record
@@ -288,43 +253,20 @@ def _write_submission(record_dir, results, verifier, report) -> None:
         backup = atomic_write_bytes(target, Path(result.log_path).read_bytes())
         note = f" (previous kept as {backup.name})" if backup else ""
         console.print(f"wrote {target}{note}", highlight=False)
-    built = build_submission(record_dir, SubmitOptions(), ruleset=verifier.ruleset)
+    # The verifier that judged the rerun writes it: the same ruleset (by date or given), selection and waivers.
+    built = build_submission(record_dir, SubmitOptions(), verifier=verifier)
     written = write_submission(built)
     note = f" (previous kept as {written.backup.name})" if written.backup else ""
     console.print(f"wrote {written.path}{note}" if written.written else f"{written.path} unchanged", highlight=False)
 
 
 def run_rules(args: argparse.Namespace) -> int:
-    from golf.io import dumps_json
-
     from golf.judge.findings import all_rules, resolve
+    from golf.render.formats import show
 
     rules = all_rules()
     if args.names:
         wanted = resolve(args.names)
         rules = [r for r in rules if r.code in wanted]
-    if args.format == "json":
-        print(dumps_json({"rules": [dict(r.to_dict(), explanation=r.explanation) for r in rules]}, indent=2))
-    elif args.names:
-        for r in rules:
-            title = f"{r.code} {r.name} ({r.severity}{', --rerun only' if r.phase == 'rerun' else ''})"
-            print(f"## {title}" if args.format == "markdown" else title)
-            print()
-            print(r.explanation)
-            print()
-    elif args.format == "markdown":
-        print("| Code | Name | Severity | Rationale |\n|---|---|---|---|")
-        for r in rules:
-            print(f"| {r.code} | {r.name} | {r.severity} | {r.rationale} |")
-    else:
-        from rich.console import Console
-        from rich.table import Table
-
-        table = Table(show_header=True, header_style="bold", box=None)
-        for column in ("code", "name", "severity", "rationale"):
-            table.add_column(column, overflow="fold")
-        for r in rules:
-            suffix = " (--rerun only)" if r.phase == "rerun" else ""
-            table.add_row(r.code, r.name, r.severity, r.rationale + suffix)
-        Console().print(table)
+    show("rules", args.format, rules, explain=bool(args.names))
     return 0

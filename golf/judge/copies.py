@@ -4,6 +4,9 @@ Two logs are copies when their bytes are identical, or when their runs printed t
 numbers: every periodic validation line and every score line (step, val_loss, val_bpb and
 label) equal. Independent runs never agree on all of those; a log edited only in its
 header or paths still does.
+
+golf's own rerun work directories are never searched: a rerun that reproduces a record
+exactly is the goal, not a copy.
 """
 
 from __future__ import annotations
@@ -60,23 +63,26 @@ def build_index(tree: Path, until: str | None = None, load=None) -> CopyIndex:
 def start_index(tree: Path) -> CopyIndex:
     """An index with no folder read yet: the record folders below `tree` wait in date order."""
     from golf.errors import GolfError
-    from golf.judge.frontier import record_date
+    from golf.judge.frontier import folder_date
     from golf.read.records import find_record_dirs
+    from golf.read.workdirs import is_rerun_copy
 
     index = CopyIndex()
     try:
         folders = find_record_dirs(tree)
     except (GolfError, OSError):
         return index
+    # A rerun's copies of a record are evidence of reproduction, never the original of a copied log.
+    folders = [f for f in folders if not is_rerun_copy(f, tree)]
     # A folder whose name has no date is read first: only its submission.json can date it.
-    index.pending = sorted(((record_date(Path(f)), f) for f in folders), key=lambda item: item[0] or "")
+    index.pending = sorted(((folder_date(Path(f)), f) for f in folders), key=lambda item: item[0] or "")
     return index
 
 
 def grow_index(index: CopyIndex, until: str | None = None, load=None) -> None:
     """Read the waiting folders dated `until` or earlier (all of them when `until` is None)."""
     from golf.errors import GolfError
-    from golf.judge.frontier import record_date
+    from golf.judge.facts import record_date
     from golf.read.records import load_record
 
     load = load or load_record
@@ -89,7 +95,7 @@ def grow_index(index: CopyIndex, until: str | None = None, load=None) -> None:
         author = getattr(record.submission, "github_id", None) or getattr(record.submission, "author", None) \
             if record.submission is not None else None
         for log in record.logs:
-            entry = LogEntry(Path(folder).resolve(), log.path, record_date(Path(folder), record), author)
+            entry = LogEntry(Path(folder).resolve(), log.path, record_date(record, Path(folder)), author)
             if log.sha256:
                 index.by_bytes.setdefault(log.sha256, []).append(entry)
             fingerprint = run_fingerprint(log.run)
@@ -99,10 +105,10 @@ def grow_index(index: CopyIndex, until: str | None = None, load=None) -> None:
 
 def copies_in(ctx, index: CopyIndex) -> list[Copy]:
     """This record's logs found in another record of the tree (dated the same day or earlier)."""
-    from golf.judge.frontier import record_date
+    from golf.judge.facts import record_date
 
     mine = Path(ctx.root).resolve()
-    date = record_date(Path(ctx.root), ctx.record)
+    date = record_date(ctx.record, Path(ctx.root))
     found: list[Copy] = []
     for log in ctx.record.logs:
         seen = set()

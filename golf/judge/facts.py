@@ -266,12 +266,9 @@ class _Literal(str):
 
 def decimals_of(literal: Any, value: float) -> int:
     """Decimal places a claim was written with: from its JSON text when known, else from repr."""
-    text = str(literal) if isinstance(literal, _Literal) else repr(float(value))
-    if "e" in text.lower():
-        mantissa, _, exponent = text.lower().partition("e")
-        places = len(mantissa.partition(".")[2]) - int(exponent)
-        return max(places, 0)
-    return len(text.partition(".")[2])
+    from golf.read.numerals import decimal_places
+
+    return decimal_places(str(literal) if isinstance(literal, _Literal) else repr(float(value)))
 
 
 def claim_literal(ctx: RecordContext, *keys: str | int) -> Any:
@@ -508,14 +505,15 @@ def pooled_runs(ctx: RecordContext, pool_dirs=()) -> list[PooledRun]:
             run.problem = "listed under `reproductions` but not a readable log in the folder"
         offered.append((run, log))
     for folder in pool_dirs:
-        folder = Path(folder)
+        # a folder, or (folder, who offered it): the configuration names reproductions that live elsewhere
+        folder, by = (Path(folder[0]), folder[1]) if isinstance(folder, tuple) else (Path(folder), "--pool-runs")
         files, skipped = list_files(folder)
         found = read_logs(folder, files, skipped)
         unreadable = [(rel, why) for rel, why in skipped if is_log_name(rel)]  # other files are not offered
-        offered += [(PooledRun(str(folder / rel), "--pool-runs", None, problem=why), None) for rel, why in unreadable]
+        offered += [(PooledRun(str(folder / rel), by, None, problem=why), None) for rel, why in unreadable]
         if not found and not unreadable:
-            offered.append((PooledRun(str(folder), "--pool-runs", None, problem="the folder holds no log"), None))
-        offered += [(PooledRun(str(folder / log.path), "--pool-runs", None), log) for log in found]
+            offered.append((PooledRun(str(folder), by, None, problem="the folder holds no log"), None))
+        offered += [(PooledRun(str(folder / log.path), by, None), log) for log in found]
     seen = {r.log_sha256: r.log for r in ctx.static_runs or ctx.runs if r.log_sha256}
     digests = script_digests(ctx)
     for run, log in offered:
@@ -821,10 +819,13 @@ def date_from_name(name: str) -> str | None:
 
 
 def record_date(record, root: Path | None = None) -> str | None:
-    """The record's date: the folder name's YYYY-MM-DD prefix, else submission.json's `date`."""
+    """The record's date: the folder name's YYYY-MM-DD prefix, else submission.json's `date`.
+
+    The one home of a record's date (SOTA, frontier, copies, the ruleset in force). `record` may be
+    None where only the folder is at hand: then the folder name alone dates it."""
     root = root if root is not None else record.root
     found = date_from_name(Path(root).resolve().name)
-    if found is None and record.submission is not None and record.submission.date:
+    if found is None and record is not None and record.submission is not None and record.submission.date:
         found = date_from_name(record.submission.date.strip())
     return found
 

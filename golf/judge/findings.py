@@ -38,10 +38,28 @@ class Finding:
     file: str | None = None
     line: int | None = None
     group: str = "record"
+    paperwork: str | None = None   # the kind of paperwork this is, if any (see PAPERWORK); the ruleset decides
+    template: str | None = None    # the message with {placeholders}, when the check gave its arguments apart
+    args: dict[str, Any] | None = None   # the numbers and names the message was made from (pyflakes' message_args)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "name": self.name, "severity": self.severity,
-                "message": self.message, "file": self.file, "line": self.line}
+        out = {"code": self.code, "name": self.name, "severity": self.severity,
+               "message": self.message, "file": self.file, "line": self.line}
+        if self.paperwork:
+            out["paperwork"] = self.paperwork
+        if self.template is not None:
+            out["template"] = self.template
+            out["args"] = dict(self.args or {})
+        return out
+
+
+# Kinds of paperwork a check can tell apart from a finding about validity, and the fix of each. Whether a
+# kind fails a record is the ruleset's decision ([verdict] paperwork): the written rules keep them errors.
+PAPERWORK = {
+    "claim-precision": "run `golf submit RECORD_DIR`: it rewrites the claims from the logs",
+    "readme-name": "rename the README to README.md",
+    "seed-label": "correct the seed the file name or submission.json states (the runs' seeds are distinct)",
+}
 
 
 @dataclass(frozen=True)
@@ -51,6 +69,16 @@ class Hit:
     message: str
     file: str | None = None
     line: int | None = None
+    paperwork: str | None = None   # a kind of PAPERWORK: what is off is the paperwork, not the record
+    template: str | None = None
+    args: Any = None               # a dict: the arguments of `template`
+
+
+def hit(template: str, *, file: str | None = None, line: int | None = None, paperwork: str | None = None,
+        **args) -> Hit:
+    """A Hit whose message is `template` filled with `args`, both kept (pyflakes' message and message_args):
+    the JSON report carries the numbers, not only the sentence. Format specs work: `{cap:,}`."""
+    return Hit(template.format(**args), file, line, paperwork, template, dict(args))
 
 
 @dataclass(frozen=True)
@@ -71,7 +99,10 @@ class Rule:
         return doc if doc else self.rationale
 
     def finding(self, hit: Hit) -> Finding:
-        return Finding(self.code, self.name, self.severity, hit.message, hit.file, hit.line, self.group)
+        if hit.paperwork is not None and hit.paperwork not in PAPERWORK:
+            raise ValueError(f"rule {self.code}: unknown kind of paperwork {hit.paperwork!r}")
+        return Finding(self.code, self.name, self.severity, hit.message, hit.file, hit.line, self.group,
+                       hit.paperwork, hit.template, hit.args)
 
     def run(self, ctx) -> Iterator[Finding]:
         for hit in self.check(ctx) or ():

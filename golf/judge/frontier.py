@@ -10,11 +10,9 @@ reason it was left out. A new record's SOTA is the last row dated before it.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-_DATE_RE = re.compile(r"(\d{4}-\d{2}-\d{2})")
 
 
 @dataclass
@@ -67,12 +65,11 @@ class Frontier:
                 "rows": [r.to_dict() for r in self.rows], "excluded": [r.to_dict() for r in self.excluded]}
 
 
-def record_date(path: Path, record=None) -> str | None:
-    match = _DATE_RE.match(path.name)
-    if match:
-        return match.group(1)
-    match = _DATE_RE.match(str(getattr(record, "date", "") or ""))
-    return match.group(1) if match else None
+def folder_date(path: Path) -> str | None:
+    """The date of a record folder from its name alone (golf.judge.facts.record_date without the record)."""
+    from golf.judge.facts import record_date
+
+    return record_date(None, path)
 
 
 # Errors that do not take a record off the frontier: submission.json's own statements (rounded or
@@ -99,18 +96,16 @@ def has_earlier(track_dir: Path, date: str, exclude: Path) -> bool:
         folders = [p for p in Path(track_dir).iterdir() if p.is_dir() and not p.is_symlink()]
     except OSError:
         return False
-    return any((record_date(p) or "9999") < date and p.resolve() != exclude.resolve() for p in folders)
+    return any((folder_date(p) or "9999") < date and p.resolve() != exclude.resolve() for p in folders)
 
 
 def progression(values: list[float], previous: list[float], policy, losses=()):
     """The test of `values` against the previous frontier row under a significance policy
     (`losses`, the same runs' val_loss, convert a margin in nats to bpb)."""
-    from golf.judge.stats import significance
+    from golf.judge.stats import loss_ratio, significance
 
     reference = sum(previous) / len(previous)
-    ratio = None
-    if losses and len(losses) == len(values) and all(v is not None for v in losses) and sum(values) > 0:
-        ratio = (sum(losses) / len(losses)) / (sum(values) / len(values))
+    ratio = loss_ratio(losses, values)
     sig = significance(values, reference, policy.delta, policy.unit, policy.alpha, ratio=ratio,
                        sota_values=previous if len(previous) >= 2 else None, gate=policy.gate)
     return sig.gating
@@ -133,7 +128,7 @@ def start_frontier(track_dir: Path, ruleset) -> Frontier:
         folders = [p for p in Path(track_dir).iterdir() if p.is_dir() and not p.is_symlink()]
     except OSError:
         return frontier
-    frontier.pending = sorted(((record_date(p), p) for p in folders if record_date(p)),
+    frontier.pending = sorted(((folder_date(p), p) for p in folders if folder_date(p)),
                               key=lambda item: (item[0], item[1].name))
     return frontier
 
@@ -154,7 +149,7 @@ def grow(frontier: Frontier, verifier, ruleset, *, until: str | None = None, ver
             row.against = previous.name
             row.test = progression(row.values + row.pooled, previous.values, policy,
                                    known.losses if not row.pooled else ())
-            waiver = verifier.config.waivers_for(path).get(_NOT_SIGNIFICANT) if verifier.config else None
+            waiver = verifier.judging.waivers_for(path).get(_NOT_SIGNIFICANT)
             if row.test.passed is None:
                 row.reason = f"no test against {previous.name}: {row.test.reason}"
             elif not row.test.passed:
@@ -165,4 +160,4 @@ def grow(frontier: Frontier, verifier, ruleset, *, until: str | None = None, ver
         (frontier.excluded if row.reason else frontier.rows).append(row)
 
 
-__all__ = ["Frontier", "Row", "build_frontier", "grow", "progression", "record_date", "start_frontier"]
+__all__ = ["Frontier", "Row", "build_frontier", "folder_date", "grow", "progression", "start_frontier"]

@@ -115,6 +115,7 @@ class RecordReport:
     reproduction: list[Reproduced] = field(default_factory=list)   # one row per rerun seed (--rerun only)
     curves: list[RunCurves] = field(default_factory=list)          # per run, when the report draws pictures
     waived: list[dict[str, Any]] = field(default_factory=list)   # findings a waiver set aside, with its reason
+    fixes: list[dict[str, Any]] = field(default_factory=list)    # paperwork to fix (ruleset [verdict]), with the fix
 
     @property
     def verdict(self) -> str:
@@ -131,6 +132,7 @@ class RecordReport:
         return {"path": self.path, "track": self.track, "date": self.date, "verdict": self.verdict, "rerun": self.rerun,
                 "runs": [r.to_dict() for r in self.runs], "summary": self.summary.to_dict(),
                 "findings": [f.to_dict() for f in self.findings], "waived": list(self.waived),
+                "fixes": list(self.fixes),
                 "stats": _clean(self.stats),
                 "reproduction": [r.to_dict() for r in self.reproduction],
                 "curves": [c.to_dict() for c in self.curves]}

@@ -124,13 +124,22 @@ def mean_and_sd(values) -> tuple[float | None, float | None]:
     data = [float(v) for v in values]
     if not data or not all(math.isfinite(v) for v in data):
         return None, None
-    mean = math.fsum(data) / len(data)
+    # Scaled by the largest magnitude, so values near the float maximum neither overflow the sum nor the squares.
+    scale = max(abs(v) for v in data) or 1.0
+    scaled = [v / scale for v in data]
+    mean_scaled = math.fsum(scaled) / len(scaled)
+    mean = mean_scaled * scale
     if len(data) < 2:
         return mean, None
-    sd = math.sqrt(math.fsum((v - mean) ** 2 for v in data) / (len(data) - 1))
+    sd = math.sqrt(math.fsum((v - mean_scaled) ** 2 for v in scaled) / (len(data) - 1)) * scale
+    if not math.isfinite(sd):
+        return mean, None   # a spread too large for a float is undefined here, not an overflow
     if sd <= ZERO_SD * max(1.0, abs(mean)):
         sd = 0.0
     return mean, sd
+
+
+TOO_LARGE = "the values are too large for a float to hold their spread or t statistic"
 
 
 def _summary(values) -> tuple[list[float], float | None, float | None, str | None]:
@@ -138,6 +147,8 @@ def _summary(values) -> tuple[list[float], float | None, float | None, str | Non
     if data and not all(math.isfinite(v) for v in data):
         return data, None, None, "a value is not a finite number"
     mean, sd = mean_and_sd(data)
+    if len(data) >= 2 and sd is None:
+        return data, mean, sd, TOO_LARGE
     return data, mean, sd, None
 
 
@@ -219,6 +230,8 @@ def one_sample_test(values, reference: float, alpha: float) -> TestResult:
         return _cannot("one-sample", n, alpha, "the runs have zero variance: the t statistic is undefined",
                        mean=mean, sd=sd, reference=reference)
     t = (reference - mean) / (sd / math.sqrt(n))
+    if not math.isfinite(t):
+        return _cannot("one-sample", n, alpha, TOO_LARGE, mean=mean, sd=sd, reference=reference)
     df = n - 1
     p = t_sf(t, df)
     return TestResult("one-sample", n, mean, sd, reference, float(t), float(df), p, alpha, p < alpha)
@@ -235,13 +248,21 @@ def welch_test(values, sota_values, delta: float, alpha: float) -> TestResult:
     if n < 2 or m < 2:
         return _cannot("welch", n, alpha,
                        f"{n} run(s) against {m} SOTA run(s): a Welch test needs at least 2 on each side", **known)
-    var_a, var_b = sd ** 2 / n, sota_sd ** 2 / m
+    try:
+        var_a, var_b = sd ** 2 / n, sota_sd ** 2 / m
+    except OverflowError:
+        return _cannot("welch", n, alpha, TOO_LARGE, **known)
     if var_a + var_b == 0:
         return _cannot("welch", n, alpha, "both sets of runs have zero variance: the t statistic is undefined",
                        **known)
     reference = sota_mean - delta
-    t = (reference - mean) / math.sqrt(var_a + var_b)
-    df = (var_a + var_b) ** 2 / (var_a ** 2 / (n - 1) + var_b ** 2 / (m - 1))
+    try:
+        t = (reference - mean) / math.sqrt(var_a + var_b)
+        df = (var_a + var_b) ** 2 / (var_a ** 2 / (n - 1) + var_b ** 2 / (m - 1))
+    except (OverflowError, ZeroDivisionError):
+        t = df = math.inf
+    if not (math.isfinite(t) and math.isfinite(df)):
+        return _cannot("welch", n, alpha, TOO_LARGE, **known)
     p = t_sf(t, df)
     return TestResult("welch", n, mean, sd, reference, float(t), float(df), p, alpha, p < alpha,
                       sota_n=m, sota_mean=sota_mean, sota_sd=sota_sd)
@@ -283,6 +304,20 @@ def plan_seeds(mean: float, sd: float, threshold: float, alpha: float, n: int | 
     return SeedPlan(current, high, max_mean, margin)
 
 
+def loss_ratio(losses, values) -> float | None:
+    """val_loss / val_bpb of a set of runs (mean over mean): what converts a margin in nats to bpb.
+    None unless every loss and score is a finite number and the scores are positive."""
+    losses, values = list(losses), list(values)
+    if not values or len(losses) != len(values):
+        return None
+    if not all(v is not None and math.isfinite(v) for v in losses) or \
+            not all(v is not None and math.isfinite(v) and v > 0 for v in values):
+        return None
+    mean_loss, _ = mean_and_sd(losses)
+    mean_bpb, _ = mean_and_sd(values)
+    return mean_loss / mean_bpb
+
+
 def delta_in_bpb(delta: float, unit: str, ratio: float | None) -> float | None:
     """The margin in bpb. Nats are converted with ratio = val_loss / val_bpb (spec 4.2)."""
     if unit == "bpb":
@@ -322,4 +357,4 @@ def significance(values, sota: float, delta: float, unit: str, alpha: float, rat
 
 
 __all__ = ["Reading", "SIGN_CONVENTION", "SeedPlan", "Significance", "TestResult", "delta_in_bpb",
-           "mean_and_sd", "one_sample_test", "plan_seeds", "significance", "welch_test"]
+           "loss_ratio", "mean_and_sd", "one_sample_test", "plan_seeds", "significance", "welch_test"]

@@ -34,14 +34,16 @@ def verify_record(path, *, ruleset=None, sota=None, sota_record=None, select=Non
     return verifier.verify(path, reruns=reruns)
 
 
-def verify_paths(paths: Iterable, *, ruleset=None, sota=None, sota_record=None, select=None, ignore=None,
-                 records_root=None, reruns=None, curves=False, config=None, pool_runs=()) -> Report:
-    """Verify every record folder under `paths` (each a record folder or a folder of record folders)."""
+def verify_paths(paths: Iterable, *, judging=None, ruleset=None, sota=None, sota_record=None, select=None,
+                 ignore=None, records_root=None, reruns=None, curves=False, config=None, pool_runs=()) -> Report:
+    """Verify every record folder under `paths` (each a record folder or a folder of record folders),
+    judged by `judging` (else by the settings given, merged with `config`)."""
     from golf.progress import progress_bar
     from golf.read.records import find_record_dirs
 
-    verifier = Verifier(ruleset=ruleset, sota=sota, sota_record=sota_record, select=select, ignore=ignore,
-                        records_root=records_root, curves=curves, config=config, pool_runs=pool_runs)
+    verifier = Verifier(judging=judging, ruleset=ruleset, sota=sota, sota_record=sota_record, select=select,
+                        ignore=ignore, records_root=records_root, curves=curves, config=config, pool_runs=pool_runs)
+    pool_runs = verifier.pool_runs
     targets: list[tuple[str, Path]] = []
     blocked: list[tuple[str, str]] = []   # folders that could not be listed, reported beside the others
     not_records: list[tuple[str, str]] = []  # paths given that are not record folders: bad input, reported too
@@ -71,6 +73,7 @@ def verify_paths(paths: Iterable, *, ruleset=None, sota=None, sota_record=None, 
         for shown, d in targets:
             report.records.append(verifier.verify(d, shown=shown, reruns=reruns))
             bar.advance()
+    report.ruleset = verifier.ruleset_used(report.records)
     return report
 
 
@@ -114,34 +117,28 @@ def _one_cause(findings: list, ctx) -> list:
 class Verifier:
     """Verifies records against one ruleset; remembers what it learnt about each folder (for SOTA lookups)."""
 
-    def __init__(self, *, ruleset=None, sota=None, sota_record=None, select=None, ignore=None, records_root=None,
-                 curves=False, config=None, pool_runs=()):
-        from golf.rules import load_ruleset
+    def __init__(self, *, judging=None, ruleset=None, sota=None, sota_record=None, select=None, ignore=None,
+                 records_root=None, curves=False, config=None, pool_runs=()):
+        """Judge by `judging` (golf.judge.judging.Judging); without one, by the settings given here merged
+        with `config` (a golf.read.config.Config) the way every command merges them."""
+        if judging is None:
+            from golf.judge.judging import judging as build
 
+            judging = build(ruleset=ruleset, sota=sota, sota_record=sota_record, select=select, ignore=ignore,
+                            records_root=records_root, config=config, pool_runs=pool_runs)
+        self.judging = judging
         self.curves = curves  # read each run's train_loss and val_bpb curves for the report's pictures
-        self.config = config   # golf.config.Config | None: its waivers, and the defaults of what is not given
-        if config is not None:
-            ruleset = ruleset if ruleset is not None else config.ruleset
-            select = select if select is not None else config.select
-            ignore = ignore if ignore is not None else config.ignore
-            records_root = records_root if records_root is not None else config.records_root
-
-        # A ruleset given (--ruleset) judges every record; otherwise each record is judged by the
-        # ruleset in force on its date, and `self.ruleset` is the default one (for labels and reruns).
-        self.forced_ruleset = None if ruleset is None else (
-            ruleset if hasattr(ruleset, "tracks") else load_ruleset(ruleset))
-        self.ruleset = self.forced_ruleset or load_ruleset(None)
-        self.selection = select_rules(select, ignore)
+        self.config = judging.config   # golf.read.config.Config | None: named in the report
+        # A fixed ruleset judges every record; otherwise each record is judged by the ruleset in force
+        # on its date, and `self.ruleset` is the default one (for labels and reruns).
+        self.forced_ruleset = judging.ruleset
+        self.ruleset = judging.default_ruleset
+        self.selection = select_rules(judging.select, judging.ignore)
         self.rules: list[Rule] = self.selection.rules
-        if sota is not None and sota_record is not None:
-            raise GolfError("give either --sota or --sota-record, not both")
-        self.sota_value = _as_float(sota, "--sota") if sota is not None else None
-        self.sota_record = Path(sota_record) if sota_record is not None else None
-        self.records_root = Path(records_root) if records_root is not None else None
-        self.pool_runs = tuple(Path(p) for p in pool_runs)  # folders of reproduction logs for the record verified
-        for folder in self.pool_runs:
-            if not folder.is_dir():
-                raise GolfError(f"{folder}: --pool-runs is not a folder of logs")
+        self.sota_value = _as_float(judging.sota, "--sota") if judging.sota is not None else None
+        self.sota_record = judging.sota_record
+        self.records_root = judging.records_root
+        self.pool_runs = judging.pool_runs  # folders of reproduction logs for the record verified
         self._scores: dict[Path, Known] = {}
         self._verdicts: dict[Path, Known] = {}   # read for the frontier's verdict only (record_scores)
         self._records: dict = {}                   # folder -> golf.read.records.Record, read once
@@ -154,13 +151,32 @@ class Verifier:
             return f"by record date (default {self.ruleset.name} {self.ruleset.version})"
         return f"{self.ruleset.name} {self.ruleset.version}"
 
+    def ruleset_used(self, records) -> str:
+        """The rulesets that judged these records, named (a summary must not name one that judged nothing)."""
+        if self.forced_ruleset is not None:
+            return self.ruleset_label
+        counts: dict[str, int] = {}
+        for record in records:
+            used = record.stats.get("ruleset") if isinstance(record.stats, dict) else None
+            if used:
+                name = f"{used['name']} {used['version']}"
+                counts[name] = counts.get(name, 0) + 1
+        if not counts:
+            return self.ruleset_label
+        if len(counts) == 1:
+            return f"by record date: {next(iter(counts))}"
+        return "by record date: " + ", ".join(f"{name} ({n} record{'s' if n != 1 else ''})"
+                                                for name, n in sorted(counts.items()))
+
+    def ruleset_of(self, root: Path):
+        """The ruleset that judges the record folder `root` (a rerun is planned and scored by it)."""
+        from golf.read.records import load_record
+
+        return self.choose_ruleset(load_record(root), Path(root))[0]
+
     def choose_ruleset(self, record, root: Path):
         """The ruleset that judges this record, and why."""
-        from golf.rules import ruleset_for_date
-
-        if self.forced_ruleset is not None:
-            return self.forced_ruleset, "given with --ruleset"
-        return ruleset_for_date(record_date(record, root))
+        return self.judging.ruleset_for(record_date(record, root))
 
     def new_report(self, records=()) -> Report:
         """An empty report that names the ruleset and the rules this verifier selected and ignored."""
@@ -168,11 +184,11 @@ class Verifier:
 
         ignored = [{"code": code, "name": get_rule(code).name} for code in self.selection.ignored]
         waivers = []
-        if self.config is not None:
-            for record, rules in sorted(self.config.waivers.items()):
-                shown_record = rel(record, self.config.base) if self.config.base else str(record)
-                waivers += [{"record": shown_record, "code": code, "reason": reason} for code, reason in rules.items()]
-        return Report(golf_version=__version__, ruleset=self.ruleset_label, records=list(records),
+        base = self.config.base if self.config is not None else None
+        for record, rules in sorted(self.judging.waivers.items()):
+            shown_record = rel(record, base) if base else str(record)
+            waivers += [{"record": shown_record, "code": code, "reason": reason} for code, reason in rules.items()]
+        return Report(golf_version=__version__, ruleset=self.ruleset_used(records), records=list(records),
                       selected=self.selection.selected, ignored=ignored, waivers=waivers,
                       config=str(self.config.path) if self.config is not None and self.config.path else None)
 
@@ -203,6 +219,7 @@ class Verifier:
                                                                          f"{where_of(error)}")])
         findings = _one_cause(run_rules(ctx, self.rules), ctx)
         findings, waived = self.apply_waivers(root, findings)
+        findings, fixes = set_paperwork_aside(findings, ctx.ruleset)
         if reruns is None and submission is None:
             # Remember this folder's scores: a later record of the same track may take it as SOTA.
             errors = blocking(findings, allow=("significance",))
@@ -213,12 +230,12 @@ class Verifier:
                               runs=[_row(r) for r in ctx.runs], summary=_summary(ctx),
                               findings=findings, stats=_stats(ctx), rerun=bool(reruns),
                               reproduction=_reproduction(ctx) if reruns else [],
-                              curves=_curves(ctx) if self.curves else [], waived=waived)
+                              curves=_curves(ctx) if self.curves else [], waived=waived, fixes=fixes)
         return ctx, report
 
     def apply_waivers(self, root: Path, findings: list) -> tuple[list, list[dict[str, Any]]]:
         """Set aside the findings of the rules waived for this record, keeping each with its reason."""
-        waivers = self.config.waivers_for(root) if self.config is not None else {}
+        waivers = self.judging.waivers_for(root)
         if not waivers:
             return findings, []
         kept = [f for f in findings if f.code not in waivers]
@@ -227,6 +244,7 @@ class Verifier:
 
     def context(self, root: Path, shown: str, *, reruns=None, submission=None, pool_dirs=(),
                 verdict_only: bool = False) -> RecordContext:
+        pool_dirs = (*pool_dirs, *self.judging.reproductions_for(root))   # named in the configuration, too
         # A submission standing in for submission.json changes the record read: that one is read afresh.
         record = self.load(root) if submission is None else None
         return build_context(root, self.ruleset, shown=shown, reruns=reruns, submission=submission,
@@ -259,20 +277,17 @@ class Verifier:
         if len(tested) < policy.min_runs:
             ctx.significance_skip = f"{len(tested)} scored run(s), fewer than the {policy.min_runs} a t test needs"
             return
-        from golf.judge.stats import significance
+        from golf.judge.stats import loss_ratio, significance
 
         values = [r.val_bpb for r in tested]
-        losses = [r.val_loss for r in tested]
-        ratio = None
-        if all(finite(v) for v in losses) and all(finite(v) and v > 0 for v in values):
-            ratio = (sum(losses) / len(losses)) / (sum(values) / len(values))
+        ratio = loss_ratio([r.val_loss for r in tested], values)
         sota_values = ctx.sota.values if ctx.sota.values and len(ctx.sota.values) >= 2 else None
         ctx.significance = significance(values, ctx.sota.value, policy.delta, policy.unit, policy.alpha,
                                         ratio=ratio, sota_values=sota_values, gate=policy.gate)
         if policy.also_report:
-            from golf.rules import load_ruleset
+            from golf.judge.judging import ruleset_named
 
-            other = load_ruleset(policy.also_report)
+            other = ruleset_named(policy.also_report)
             o = other.significance
             ctx.other_significance = (other.label, significance(
                 values, ctx.sota.value, o.delta, o.unit, o.alpha, ratio=ratio, sota_values=sota_values, gate=o.gate))
@@ -296,14 +311,13 @@ class Verifier:
     def copies(self, ctx: RecordContext) -> list:
         """This record's logs that are copies of logs in other records of the records tree."""
         from golf.judge.copies import copies_in, grow_index, start_index
-        from golf.judge.frontier import record_date as dated
 
         tree = self._tree(ctx)
         key = tree.resolve()
         if key not in self._copy_indexes:
             self._copy_indexes[key] = start_index(tree)
         # Only records dated the same day or earlier can be the original of this one's logs.
-        grow_index(self._copy_indexes[key], dated(ctx.root, ctx.record), self.load)
+        grow_index(self._copy_indexes[key], record_date(ctx.record, ctx.root), self.load)
         return copies_in(ctx, self._copy_indexes[key])
 
     def load(self, root: Path):
@@ -397,6 +411,7 @@ class Verifier:
                 ctx = self.context(root, str(root), verdict_only=verdict_only)
                 rules = [r for r in self.rules if r.group != "significance"]
                 findings, _ = self.apply_waivers(root, run_rules(ctx, rules))
+                findings, _ = set_paperwork_aside(findings, ctx.ruleset)
                 errors = [f for f in findings if f.severity == "error"]
                 reason = ", ".join(sorted({f"{f.code} {f.name}" for f in errors})) or None
                 remembered[key] = _known(ctx, not errors, reason, errors)
@@ -429,6 +444,25 @@ def _known(ctx: RecordContext, passing: bool, reason: str | None = None, errors=
 
 
 # ---- helpers --------------------------------------------------------------
+
+def set_paperwork_aside(findings: list, ruleset) -> tuple[list, list[dict[str, Any]]]:
+    """The findings that decide the verdict, and the paperwork the ruleset reports as fixes instead (each with
+    its fix): a claim off below the shown precision, a README's name, a seed label (issue 19: the
+    maintainers accepted such rows and fixed the paperwork)."""
+    from golf.judge.findings import PAPERWORK
+
+    unknown = sorted(set(ruleset.paperwork) - set(PAPERWORK))
+    if unknown:
+        raise GolfError(f"ruleset {ruleset.name}: unknown kind(s) of paperwork {', '.join(unknown)} "
+                        f"(known: {', '.join(sorted(PAPERWORK))})")
+    kept, fixes = [], []
+    for f in findings:
+        if f.paperwork is not None and f.paperwork in ruleset.paperwork:
+            fixes.append(dict(f.to_dict(), fix=PAPERWORK[f.paperwork]))
+        else:
+            kept.append(f)
+    return kept, fixes
+
 
 def where_of(error: BaseException) -> str:
     """`Type: message (file:line)` of the innermost frame, for an internal-error finding."""

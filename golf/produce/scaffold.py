@@ -38,15 +38,16 @@ One paragraph: what is new in this record and why it should help.
 ## Run it
 
 ```bash
-golf train {folder} --seeds 1337 42 2025 --nproc {nproc} KEY=VALUE ...
+golf train {folder} --seeds 1337 42 2025 --nproc {nproc}{settings}
 ```
 
-`golf train` runs `{command}` once per seed and records the exact command and environment in
+`golf train` runs `{command}` once per seed{preset_note} and records the exact command and environment in
 `submission.json`; `golf submit {folder} --author ... --github-id ...` then writes the scores from the logs.
 
 ## Configuration
 
-What differs from the reference trainer (the `KEY=VALUE` settings above, and any change to `train_gpt.py`).
+What differs from the reference trainer (`KEY=VALUE` settings given to `golf train`, and any change to
+`train_gpt.py`).
 
 ## Results
 
@@ -56,9 +57,9 @@ Paste the summary `golf submit` prints here.
 
 def new_record(track_name: str, name: str, *, records="records", date: str | None = None, ruleset=None) -> Path:
     """Create the record folder; refuse to touch one that exists."""
-    from golf.rules import load_ruleset
+    from golf.judge.judging import ruleset_named
 
-    ruleset = ruleset or load_ruleset(None)
+    ruleset = ruleset or ruleset_named(None)
     track = ruleset.find_track(track_name)
     if track is None:
         raise GolfError(f"unknown track {track_name!r} (known: {', '.join(ruleset.tracks)})")
@@ -77,8 +78,12 @@ def new_record(track_name: str, name: str, *, records="records", date: str | Non
     folder.mkdir(parents=True)
     shutil.copyfile(resources.files("golf.reference") / "train_gpt.py", folder / script)
     command = track.command(script)
+    settings = "" if track.preset else " KEY=VALUE ..."
+    preset_note = (f" with the {track.name} preset of the ruleset ({len(track.preset)} settings; a `KEY=VALUE` "
+                   "given wins)") if track.preset else ""
     (folder / "README.md").write_text(README.format(name=name, folder=folder.as_posix(), nproc=track.processes,
-                                                    command=command), encoding="utf-8")
+                                                    command=command, settings=settings, preset_note=preset_note),
+                                      encoding="utf-8")
     (folder / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
     return folder
 

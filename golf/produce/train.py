@@ -74,9 +74,9 @@ def train_record(record_dir, *, seeds, nproc, env=None, script="train_gpt.py", t
 
     console = console or Console(stderr=True)
     if ruleset is None:
-        from golf.rules import load_ruleset
+        from golf.judge.judging import ruleset_named
 
-        ruleset = load_ruleset(None)
+        ruleset = ruleset_named(None)
     record_dir = Path(record_dir).resolve()
     env = dict(env or {})
     _check_arguments(record_dir, seeds, nproc, env, script, timeout_per_seed)

@@ -378,13 +378,9 @@ def _gpu_name(line: str) -> str | None:
 
 
 def _decimals(text: str) -> int:
-    """Digits after the decimal point of a numeral: 4 for `1.2345`, 1 for `2.5e-3`."""
-    dot = text.find(".")
-    if dot < 0:
-        return 0
-    if "e" in text or "E" in text:
-        text = text.lower().partition("e")[0]
-    return len(text) - dot - 1
+    from golf.read.numerals import decimal_places
+
+    return decimal_places(text)
 
 
 _MS_PER_UNIT = {"ms": 1.0, "s": 1000.0, "m": 60000.0}

@@ -634,8 +634,9 @@ def _json_log_seeds(submission: Submission | None) -> dict[str, int]:
 
 
 def _decimals(value: float) -> int:
-    text = repr(float(value))
-    return len(text.split(".", 1)[1]) if "." in text and "e" not in text else 8
+    from golf.read.numerals import decimal_places
+
+    return decimal_places(repr(float(value)))
 
 
 def _json_seeds_by_score(submission: Submission | None, logs: list[RecordLog]) -> dict[str, int]:

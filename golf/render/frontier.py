@@ -12,23 +12,27 @@ from pathlib import Path
 from golf.errors import GolfError
 
 
-def build_frontiers(records_root, *, ruleset=None, track: str | None = None, config=None) -> list:
-    """The frontier of every record track under `records_root` (golf.judge.frontier.Frontier objects)."""
-    from golf.judge.frontier import build_frontier, record_date
-    from golf.judge.verify import Verifier
-    from golf.rules import load_ruleset, ruleset_for_date
+def build_frontiers(records_root, *, judging=None, ruleset=None, track: str | None = None, config=None) -> list:
+    """The frontier of every record track under `records_root` (golf.judge.frontier.Frontier objects),
+    judged by `judging` (else by `ruleset` and `config`)."""
+    import dataclasses
+
+    from golf.judge.frontier import build_frontier, folder_date
+    from golf.judge.judging import judging as build_judging
+    from golf.rules import ruleset_for_date
 
     root = Path(records_root)
     if not root.is_dir():
         raise GolfError(f"{root}: no records folder here (give --records DIR)")
-    verifier = Verifier(ruleset=ruleset, records_root=root, config=config)
+    judging = judging or build_judging(ruleset=ruleset, config=config)
+    verifier = dataclasses.replace(judging, records_root=root).verifier()
     frontiers = []
     for track_dir in sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink()):
         known = verifier.ruleset.find_track(track_dir.name)
         if known is None or not known.record or (track and known.name != verifier.ruleset.track(track).name):
             continue
-        dates = [d for d in (record_date(p) for p in track_dir.iterdir() if p.is_dir()) if d]
-        rules = verifier.forced_ruleset or (ruleset_for_date(max(dates))[0] if dates else load_ruleset(None))
+        dates = [d for d in (folder_date(p) for p in track_dir.iterdir() if p.is_dir()) if d]
+        rules = verifier.forced_ruleset or (ruleset_for_date(max(dates))[0] if dates else verifier.ruleset)
         frontiers.append(build_frontier(verifier, track_dir, rules))
     return frontiers
 
@@ -37,7 +41,7 @@ def _test(row) -> str:
     test = row.test
     waived = f"; G703 waived: {row.waiver}" if row.waiver else ""
     if test is None or test.p is None:
-        return ("first row" if row.against is None and row.reason is None else "-") + waived
+        return ("first row" if row.against is None and row.reason is None else "–") + waived
     return f"{test.test} p={test.p:.3g} vs {row.against}{waived}"
 
 

@@ -23,7 +23,9 @@ svg .threshold-label { fill: #cf222e; } svg .sota-label { fill: #555; }
 
 
 def _num(value, digits=8) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
+    from golf.read.numerals import fixed
+
+    return fixed(value, digits)
 
 
 def _cells(values, numeric=()) -> str:

@@ -37,6 +37,7 @@ class Row:
     verdict: str
     failing: list[str] = field(default_factory=list)
     n_runs: int = 0
+    ruleset: str | None = None      # the ruleset that judged the record, "NAME VERSION"
 
     def link(self, base: Path) -> str:
         """The Info link target, relative to the folder the table is shown from."""
@@ -46,26 +47,30 @@ class Row:
     def to_dict(self, base: Path) -> dict:
         return {"track": self.track, "run": self.run, "score": self.score, "score_claimed": self.claimed,
                 "n_runs": self.n_runs, "author": self.author, "summary": self.summary, "date": self.date,
-                "info": self.link(base), "verdict": self.verdict, "failing_rules": self.failing}
+                "info": self.link(base), "verdict": self.verdict, "failing_rules": self.failing,
+                "ruleset": self.ruleset}
 
 
-def build_rows(records_root, *, track: str | None = None, ruleset=None, config=None) -> list[Row]:
+def build_rows(records_root, *, track: str | None = None, judging=None, ruleset=None, config=None) -> list[Row]:
     """Verify every record folder under `records_root` and return the rows, sorted by score per track.
 
     Each record is judged as `golf verify` judges it: by `ruleset` when given, else by the ruleset
     in force on its date, with the configuration's selection and waivers."""
     from golf.read.records import find_record_dirs, load_record
-    from golf.rules import load_ruleset
+    import dataclasses
+
+    from golf.judge.judging import judging as build_judging
     from golf.judge.verify import verify_paths
 
     root = Path(records_root)
     if not root.is_dir():
         raise GolfError(f"{root}: no records folder here (give --records DIR)")
-    rules = ruleset if hasattr(ruleset, "tracks") else load_ruleset(ruleset)
+    judging = dataclasses.replace(judging or build_judging(ruleset=ruleset, config=config), records_root=root)
+    rules = judging.default_ruleset   # names the tracks
     wanted = rules.track(track).name if track is not None else None
     dirs = [d for d in find_record_dirs(root) if d.resolve() != root.resolve()]
     dirs = [d for d in dirs if wanted is None or _track_name(d, root, rules) == wanted]
-    report = verify_paths([str(d) for d in dirs], ruleset=ruleset, records_root=root, config=config) if dirs else None
+    report = verify_paths([str(d) for d in dirs], judging=judging) if dirs else None
     rows = []
     for folder, result in zip(dirs, report.records if report else []):
         rows.append(_row(folder, root, rules, result, load_record(folder)))
@@ -73,6 +78,11 @@ def build_rows(records_root, *, track: str | None = None, ruleset=None, config=N
     rows.sort(key=lambda r: (order.get(r.track, len(order)), r.track, r.score is None,
                              r.score if r.score is not None else 0.0, r.date, r.run))
     return rows
+
+
+def _ruleset_of(result) -> str | None:
+    used = result.stats.get("ruleset") if isinstance(result.stats, dict) else None
+    return f"{used['name']} {used['version']}" if used else None
 
 
 def _track_name(folder: Path, root: Path, rules) -> str:
@@ -93,7 +103,7 @@ def _row(folder: Path, root: Path, rules, result, record) -> Row:
                author=_plain(sub.author if sub and sub.author else ""),
                summary=_plain(sub.blurb if sub and sub.blurb else "", SUMMARY_MAX),
                date=result.date or "",
-               folder=folder, readme=readme, verdict=result.verdict,
+               folder=folder, readme=readme, verdict=result.verdict, ruleset=_ruleset_of(result),
                failing=list(dict.fromkeys(errors)), n_runs=result.summary.n_runs)
 
 

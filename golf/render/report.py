@@ -6,8 +6,6 @@ Checks produce findings; golf.judge.verify assembles them into a Report
 
 from __future__ import annotations
 
-import math
-
 from golf.judge.findings import SEVERITIES, Finding
 from golf.judge.report import RecordReport, Report
 
@@ -30,7 +28,9 @@ def _located(f: Finding) -> str:
 
 
 def _fmt(value: float | None, digits: int = 5) -> str:
-    return "n/a" if value is None or not math.isfinite(value) else f"{value:.{digits}f}"
+    from golf.read.numerals import fixed
+
+    return fixed(value, digits)
 
 
 def _headline(record: RecordReport) -> str:
@@ -44,6 +44,13 @@ def _headline(record: RecordReport) -> str:
     errors, warnings = record.count("error"), record.count("warning")
     parts.append(f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}")
     return ", ".join(parts)
+
+
+def show_terminal(report: Report, **_options) -> None:
+    """The text report on the terminal (golf.render.formats' "text" format of a report)."""
+    from golf.render.terminal import make_console
+
+    render_terminal(report, make_console())
 
 
 def render_terminal(report: Report, console) -> None:
@@ -65,6 +72,9 @@ def render_terminal(report: Report, console) -> None:
         for w in record.waived:
             console.print(f"  [dim]waived {escape(w['code'])} {escape(w['name'])}: {escape(w['reason'])} "
                           f"(finding: {escape(w['message'])})[/]", highlight=False, soft_wrap=True)
+        for f in record.fixes:
+            console.print(f"  [cyan]fix[/] {escape(f['code'])} {escape(f['name'])}: {escape(f['message'])}: "
+                          f"{escape(f['fix'])}", highlight=False, soft_wrap=True)
         if not record.findings:
             continue
         if not console.is_terminal:
@@ -126,7 +136,7 @@ def render_markdown(report: Report) -> str:
     for r in report.records:
         s = r.summary
         score = _fmt(s.val_bpb_mean) + (f" ± {_fmt(s.val_bpb_std)}" if s.val_bpb_std is not None else "")
-        size = f"{s.bytes_total_max:,}" if s.bytes_total_max is not None else "n/a"
+        size = f"{s.bytes_total_max:,}" if s.bytes_total_max is not None else "–"
         lines.append(f"| `{_md_cell(r.path)}` | {icon[r.verdict]} {r.verdict} | {s.n_runs} | {score} | {size} "
                      f"| {r.count('error')} | {r.count('warning')} |")
     for r in report.records:
@@ -160,6 +170,8 @@ def render_markdown(report: Report) -> str:
         for w in r.waived:
             lines.append(f"- 🏳️ **{w['code']} {w['name']}** waived: {_md_cell(w['reason'])} "
                          f"(finding: {_md_cell(w['message'])})")
+        for f in r.fixes:
+            lines.append(f"- 🔧 **{f['code']} {f['name']}** to fix: {_md_cell(f['message'])}: {_md_cell(f['fix'])}")
         if not r.findings:
             lines.append("No findings.")
             continue

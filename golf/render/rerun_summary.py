@@ -33,3 +33,15 @@ def summary_lines(report) -> list[str]:
     for row in table:
         lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
     return lines
+
+
+def summary_stdout(report, **_options) -> str:
+    """The table after a text report."""
+    return "\n".join(summary_lines(report)) + "\n"
+
+
+def summary_stderr(report, **_options) -> None:
+    """The same table on stderr: a machine-readable report on stdout stays that alone."""
+    import sys
+
+    sys.stderr.write(summary_stdout(report))

@@ -1,6 +1,7 @@
 """Rulesets as data files and the code that loads them.
 
-A ruleset is one versioned TOML file in this package (e.g. parameter_golf_2026.toml).
+A ruleset is one versioned TOML file in this package (e.g. parameter_golf_2026.toml); one may
+`extends` another and write only its differences.
 Every cap, time limit, label pattern and statistics setting golf judges by is
 read from it; code never writes those numbers itself.
 """
@@ -36,6 +37,7 @@ class Track:
     record: bool
     description: str = ""
     hardware_pattern: str | None = None
+    preset: dict[str, str] = field(default_factory=dict)   # the settings `golf train` runs with by default
 
     def command(self, script: str = "train_gpt.py") -> str:
         """The launch command a run of this track uses."""
@@ -107,6 +109,10 @@ class Ruleset:
     flagged_labels: dict[str, str] = field(default_factory=dict)
     pre_score_phases: tuple[str, ...] = ()  # globs of phases timed outside the score lines that count as evaluation
     data_exports: dict[str, DataExport] = field(default_factory=dict)   # per tokenizer
+    # [verdict]: kinds of paperwork (golf.judge.findings.PAPERWORK) reported as fixes instead of failing a
+    # record, and the decimals the leaderboard shows a score with (a claim off below them is paperwork)
+    paperwork: tuple[str, ...] = ()
+    shown_decimals: int | None = None
 
     @property
     def label(self) -> str:
@@ -171,11 +177,7 @@ def _shipped(name: str) -> Ruleset:
 
 
 def _parse(data: bytes, where: str) -> Ruleset:
-    try:
-        doc = tomllib.loads(data.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise GolfError(f"{where}: not a valid TOML ruleset: {error}") from None
-    reader = _Reader(doc, where)
+    reader = _Reader(_document(data, where, ()), where)
     tracks = {name: _track(name, _Reader(table, f"{where} [tracks.{name}]"))
               for name, table in reader.table("tracks").items()}
     if not tracks:
@@ -186,6 +188,7 @@ def _parse(data: bytes, where: str) -> Ruleset:
     files = _Reader(reader.table("files"), f"{where} [files]")
     code = _Reader(reader.table("code_bytes"), f"{where} [code_bytes]")
     labels = _Reader(reader.table("labels"), f"{where} [labels]")
+    verdict = _Reader(reader.table_or_empty("verdict"), f"{where} [verdict]")
     return Ruleset(
         name=reader.text("name"),
         version=reader.text("version"),
@@ -210,7 +213,43 @@ def _parse(data: bytes, where: str) -> Ruleset:
         reruns=_reruns(_Reader(reader.table("reruns"), f"{where} [reruns]")),
         tolerances=_tolerances(_Reader(reader.table("tolerances"), f"{where} [tolerances]")),
         path=where,
+        paperwork=tuple(verdict.texts("paperwork", [])),
+        shown_decimals=verdict.integer("shown_decimals", None),
     )
+
+
+def _document(data: bytes, where: str, seen: tuple[str, ...]) -> dict:
+    """The TOML document of a ruleset, with the ruleset it `extends` merged under it.
+
+    `extends = "NAME"` (a shipped ruleset) or a path relative to this file: every table of the base
+    is kept and this file's keys replace the base's, table by table (mlcommons' shared rules
+    included by each round), so a ruleset writes only how it differs."""
+    try:
+        doc = tomllib.loads(data.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise GolfError(f"{where}: not a valid TOML ruleset: {error}") from None
+    base_name = doc.pop("extends", None)
+    if base_name is None:
+        return doc
+    if not isinstance(base_name, str) or not base_name.strip():
+        raise GolfError(f"{where}: 'extends' must name a ruleset")
+    if base_name in seen:
+        raise GolfError(f"{where}: 'extends' runs in a circle: {' -> '.join((*seen, base_name))}")
+    if base_name in list_rulesets():
+        base_data, base_where = (_FOLDER / f"{base_name}.toml").read_bytes(), base_name
+    else:
+        path = Path(where).parent / base_name
+        if not path.is_file():
+            raise GolfError(f"{where}: extends {base_name!r}: no such shipped ruleset or file")
+        base_data, base_where = path.read_bytes(), str(path)
+    return _merged(_document(base_data, base_where, (*seen, base_name)), doc)
+
+
+def _merged(base: dict, changes: dict) -> dict:
+    out = dict(base)
+    for key, value in changes.items():
+        out[key] = _merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
 
 
 def _track(name: str, table: "_Reader") -> Track:
@@ -226,7 +265,14 @@ def _track(name: str, table: "_Reader") -> Track:
         record=table.boolean("record"),
         description=table.text("description", ""),
         hardware_pattern=table.text("hardware_pattern", None),
+        preset=_preset(table.table_or_empty("preset"), f"{table.where} preset"),
     )
+
+
+def _preset(table: dict, where: str) -> dict[str, str]:
+    if not all(isinstance(k, str) and k.isidentifier() and isinstance(v, str) for k, v in table.items()):
+        raise GolfError(f"{where}: each entry must be `NAME = \"value\"` (an environment setting, as text)")
+    return dict(table)
 
 
 def _tolerances(table: "_Reader") -> Tolerances:

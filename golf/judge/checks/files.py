@@ -56,7 +56,12 @@ def missing_readme(ctx):
     """The ruleset's [files] required list names README.md: it explains the submission, how to run it and
     what it scored. Fix: add a README.md (golf verify finds it case-insensitively)."""
     if "README.md" in ctx.ruleset.required_files and ctx.record.readme_path is None:
-        yield Hit("no README.md: add one explaining the submission, its command and its results")
+        named = sorted(f for f in ctx.record.files if "/" not in f and f.lower().endswith("readme.md"))
+        if named:  # e.g. v2_README.md: the README is there, under another name
+            yield Hit(f"no README.md, but {named[0]} reads like one: rename it to README.md", named[0],
+                      paperwork="readme-name")
+        else:
+            yield Hit("no README.md: add one explaining the submission, its command and its results")
 
 
 @rule("G102", "missing-submission", "error", "submission.json carries the claim that is verified.", group="claim")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from golf.judge.facts import tokenizer_of, val_tokens_of
-from golf.judge.findings import Hit, rule
+from golf.judge.findings import Hit, hit, rule
 
 
 @rule("G509", "copied-log", "error", "A log copied from another record is not evidence of this record's run.")
@@ -23,8 +23,9 @@ def copied_log(ctx):
         other = copy.other
         author = f" by {other.author}" if other.author else ""
         how = "byte-identical to" if copy.how == "bytes" else "the same numbers, line for line, as"
-        yield Hit(f"{copy.log} is {how} {other.log} of {other.record.name}{author} ({other.date or 'undated'})",
-                  copy.log)
+        yield hit("{log} is {how} {other_log} of {other_record}{author} ({other_date})", file=copy.log,
+                  log=copy.log, how=how, other_log=other.log, other_record=other.record.name, author=author,
+                  other_date=other.date or "undated")
 
 
 _DOUBLED_RE = re.compile(r"datasets[/\\]+datasets")

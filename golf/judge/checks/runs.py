@@ -49,13 +49,16 @@ def seed_mismatch(ctx):
     Why: seeds identify runs; disagreement means a log or a claim is not what it says.
     How to fix: make the file names and submission.json say the seed the log ran.
     """
+    ran = [r.seed for r in ctx.runs if r.duplicate_of is None and r.seed is not None]
     for r in ctx.runs:
         if r.duplicate_of is not None:
             continue
         values = set(r.seed_sources.values())
         if len(values) > 1:
             said = ", ".join(f"{_SOURCE_NAMES.get(k, k)} says {v}" for k, v in r.seed_sources.items())
-            yield Hit(f"{r.log}: {said}", r.log)
+            # Only a label is off when the log's own seed is known and no other run ran it.
+            label_only = r.seed_sources.get("log") == r.seed and r.seed is not None and ran.count(r.seed) == 1
+            yield Hit(f"{r.log}: {said}", r.log, paperwork="seed-label" if label_only else None)
 
 
 @rule("G211", "seeds-claim-mismatch", "error",

@@ -6,7 +6,7 @@ import math
 from fnmatch import fnmatchcase
 from itertools import combinations
 
-from golf.judge.findings import Hit, rule
+from golf.judge.findings import Hit, hit, rule
 from golf.judge.facts import claim_literal, decimals_of, finite
 from golf.judge.labels import mean_agrees, place, within
 
@@ -212,10 +212,27 @@ def claim_mismatch(ctx):
             continue
         if field == "val_loss" and explain_claim(ctx, claim, decimals, counted, "val_bpb") is None:
             explanation = "is the val_bpb mean stored under `val_loss`, not a val_loss"
-        yield Hit(f"{where} {key} {literal if literal is not None else claim} ({decimals} decimals) "
-                  f"{explanation}", where)
+            hidden = False
+        else:
+            hidden = _off_below_shown(ctx, claim, counted, attr)
+        note = f" (the same at the {ctx.ruleset.shown_decimals} decimals the leaderboard shows)" if hidden else ""
+        values = [v for v in (getattr(r, attr) for r in counted) if finite(v)]
+        mean = _mean(values) if values else None
+        yield hit("{path} {key} {written} ({decimals} decimals) {explanation}{note}", file=where,
+                  paperwork="claim-precision" if hidden else None, path=where, key=key,
+                  written=str(literal) if literal is not None else str(claim), claim=claim, decimals=decimals,
+                  mean=mean, explanation=explanation, note=note)
     yield from _seed_claims(ctx)
     yield from _run_claims(ctx)
+
+
+def _off_below_shown(ctx, claim: float, runs, attr: str) -> bool:
+    """Whether the claim is the runs' mean at the precision the leaderboard shows (ruleset [verdict])."""
+    shown = ctx.ruleset.shown_decimals
+    values = [getattr(r, attr) for r in runs if finite(getattr(r, attr))]
+    if shown is None or not values:
+        return False
+    return within(claim, _mean(values), shown)
 
 
 def _run_claims(ctx):

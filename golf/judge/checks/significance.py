@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from golf.judge.facts import pooled_in_test
-from golf.judge.findings import Hit, rule
+from golf.judge.findings import Hit, hit, rule
 
 
 def _tested(ctx) -> int:
@@ -115,7 +115,9 @@ def not_significant(ctx):
             advice = f"; at this mean and spread about {plan.n_needed} runs would reach p < {sig.alpha:g}"
         elif plan.reason:
             advice = f"; {plan.reason}"
-    yield Hit(f"not significant{reason}: {_describe(ctx)}{advice}")
+    yield hit("not significant{reason}: {description}{advice}", reason=reason, description=_describe(ctx),
+              advice=advice, p=gating.p, alpha=sig.alpha, mean=sig.mean, sota=sig.sota, n=sig.n,
+              runs_needed=plan.n_needed if plan is not None else None)
 
 
 @rule("G704", "significance-not-applicable", "info",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from golf.judge.findings import Hit, rule
+from golf.judge.findings import Hit, hit, rule
 
 
 def _timed_runs(ctx):
@@ -24,9 +24,10 @@ def train_time_over(ctx):
     for r in _timed_runs(ctx):
         t = r.train_time_ms
         if t is not None and t > allowed:
-            yield Hit(f"{r.log}: train_time {t:,.0f} ms exceeds the {track.train_time_limit_ms:,} ms limit "
-                      f"(+{track.train_time_tolerance_ms:,} ms tolerance) by {t - track.train_time_limit_ms:,.0f} ms",
-                      r.log)
+            yield hit("{log}: train_time {train_time_ms:,.0f} ms exceeds the {limit_ms:,} ms limit "
+                      "(+{tolerance_ms:,} ms tolerance) by {over_ms:,.0f} ms", file=r.log, log=r.log,
+                      train_time_ms=t, limit_ms=track.train_time_limit_ms,
+                      tolerance_ms=track.train_time_tolerance_ms, over_ms=t - track.train_time_limit_ms)
 
 
 @rule("G602", "eval-time-over", "error", "Evaluation, all phases together, must finish within the track's limit.")
@@ -53,7 +54,8 @@ def eval_time_over(ctx):
         if t is not None and t > limit:
             shown = ", ".join(f"{k} {v:,.0f}" for k, v in phases.items())
             detail = f" (phases: {shown} ms)" if shown else ""
-            yield Hit(f"{r.log}: evaluation took {t:,.0f} ms, over the {limit:,} ms limit{detail}", r.log)
+            yield hit("{log}: evaluation took {eval_time_ms:,.0f} ms, over the {limit_ms:,} ms limit{detail}",
+                      file=r.log, log=r.log, eval_time_ms=t, limit_ms=limit, detail=detail)
     yield from _claimed_eval_times(ctx, limit)
 
 

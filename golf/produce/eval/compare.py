@@ -55,7 +55,8 @@ class EvalReport:
 
 def pick_log(record, artifact_size: int | None, wanted: str | None = None):
     """The RecordLog to compare with: --log, else the one whose logged model bytes are the artifact's size,
-    else the record's only log; None when none can be told apart."""
+    else the record's only log (or only run: a stdout capture beside the script's log); None when none can be
+    told apart."""
     logs = [log for log in record.unique_logs if log.run is not None]
     if wanted:
         for log in record.logs:
@@ -64,9 +65,17 @@ def pick_log(record, artifact_size: int | None, wanted: str | None = None):
         return None
     if artifact_size is not None:
         sized = [log for log in logs if log.run.model_bytes == artifact_size]
-        if len(sized) == 1:
+        if len(sized) == 1 or _one_run(sized):
             return sized[0]
-    return logs[0] if len(logs) == 1 else None
+    return logs[0] if len(logs) == 1 or _one_run(logs) else None
+
+
+def _one_run(logs) -> bool:
+    """Several logs that printed the same numbers are one run (the script's log and a capture of its stdout)."""
+    from golf.judge.copies import run_fingerprint
+
+    prints = {run_fingerprint(log.run) for log in logs}
+    return len(logs) > 1 and len(prints) == 1 and None not in prints
 
 
 def log_knobs(run, env_names: list[str]) -> dict[str, str]:

@@ -17,7 +17,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from golf.io import dumps_json, load_json_file
+from golf.io import load_json_file
 from golf.produce.safe_env import WORKER_MEMORY_BYTES, WORKER_TIMEOUT_S, limit_worker, record_knobs, user_knob
 from golf.errors import GolfError
 from golf.produce.eval.compare import log_knobs, pick_log
@@ -277,51 +277,3 @@ def eval_payload(request: EvalRequest, loaded: dict, results: list[dict], report
             "loaded": loaded, "results": results, "comparison": report.to_dict()}
 
 
-def print_results(request: EvalRequest, loaded: dict, results: list[dict], report, *, as_json: bool) -> None:
-    if as_json:
-        print(dumps_json(eval_payload(request, loaded, results, report), indent=2))
-        return
-    from rich import box
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
-    console = Console()
-    console = Console(width=max(console.width, 120))  # the score table has seven columns
-    seq_len = loaded.get("seq_len", request.seq_len)
-    for key in ("loader", "logits", "shape"):
-        if loaded.get(key):
-            console.print(f"{key}: {escape(str(loaded[key]))}")
-    for name, text in loaded.get("numerics", {}).items():
-        console.print(f"numerics {name}: {escape(text)}")
-    for note in loaded.get("notes", []):
-        console.print(f"note: {escape(note)}")
-    if request.knobs:
-        console.print("env: " + escape(" ".join(f"{k}={v} ({request.knob_sources.get(k, '?')})"
-                                                for k, v in request.knobs.items())))
-    table = Table(title=f"golf eval {request.record_dir.name}: {request.artifact.name}, seq_len {seq_len}",
-                  box=box.SIMPLE_HEAD)
-    for column in ("score", "numerics", "val_loss", "val_bpb", "targets", "bytes", "eval time"):
-        table.add_column(column, justify="left" if column in ("score", "numerics") else "right", no_wrap=True)
-    for r in results:
-        label = r["mode"] + (f", stride {r['stride']}" if r["stride"] else "")
-        table.add_row(label, r.get("numerics", ""), f"{r['val_loss']:.8f}", f"{r['val_bpb']:.8f}",
-                      f"{r['targets']:,}", f"{r['bytes']:,}", f"{r['eval_time_ms']:.0f}ms")
-    console.print(table)
-    _print_differences(console, results)
-    for c in report.comparisons:
-        golf = f"{c.golf_bpb:.8f}" if c.golf_bpb is not None else "-"
-        console.print(f"{escape(c.log)}:{c.line} {escape(c.label)} val_bpb {c.printed_bpb:.8f} | golf {golf} | "
-                      f"difference {c.difference:+.2e}: {escape(c.explanation)}")
-    for note in report.notes:
-        console.print(f"note: {escape(note)}")
-    for finding in report.findings:
-        console.print(f"[bold red]finding:[/] {escape(finding)}")
-
-
-def _print_differences(console, results: list[dict]) -> None:
-    by_key = {(r["mode"], r.get("numerics")): r for r in results}
-    for mode in ("standard", "sliding"):
-        record, f32 = by_key.get((mode, "record")), by_key.get((mode, "float32"))
-        if record and f32:
-            console.print(f"{mode}: record numerics - float32 = {record['val_bpb'] - f32['val_bpb']:+.2e} bpb")

@@ -12,9 +12,13 @@ upwards, is used (golf.toml first in each folder). It may hold:
     [tool.golf.waivers."records/track_10min_16mb/2026-04-06_SomeRecord"]
     G301 = "counted with its decode file by a maintainer, accepted in #1234"
 
+    [tool.golf.reproductions]   # reproductions that live elsewhere, pooled where the ruleset pools them
+    "records/track_10min_16mb/2026-04-06_SomeRecord" = ["../pr-1234/logs", "records/track_10min_16mb/2026-04-08_Rerun"]
+
 A waiver is one rule for one record with a written reason: the finding still appears in the
 report, under `waived`, with the reason, and no longer decides the verdict. Paths are
-relative to the file that holds them. Command-line options win over the file.
+relative to the file that holds them. Command-line options win over the file: golf.judge.judging
+merges the two, once, into the settings every command judges by.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from pathlib import Path
 
 from golf.errors import GolfError
 
-KEYS = {"ruleset", "records-root", "select", "ignore", "waivers"}
+KEYS = {"ruleset", "records-root", "select", "ignore", "waivers", "reproductions"}
 
 
 @dataclass
@@ -36,10 +40,8 @@ class Config:
     records_root: Path | None = None
     select: list[str] | None = None
     ignore: list[str] | None = None
-    waivers: dict[Path, dict[str, str]] = field(default_factory=dict)   # record folder -> code -> reason
-
-    def waivers_for(self, record: Path) -> dict[str, str]:
-        return self.waivers.get(Path(record).resolve(), {})
+    waivers: dict[Path, dict[str, str]] = field(default_factory=dict)   # record folder -> rule as written -> reason
+    reproductions: dict[Path, list[Path]] = field(default_factory=dict)   # record folder -> folders of logs
 
 
 def find_config(start: Path | None = None) -> Path | None:
@@ -96,6 +98,7 @@ def parse_config(text: str, path: Path, base: Path) -> Config:
     config.select = _texts(table, "select", where)
     config.ignore = _texts(table, "ignore", where)
     config.waivers = _waivers(table.get("waivers", {}), base, where)
+    config.reproductions = _reproductions(table.get("reproductions", {}), base, where)
     return config
 
 
@@ -113,9 +116,20 @@ def _texts(table: dict, key: str, where: str) -> list[str] | None:
     return value
 
 
-def _waivers(table, base: Path, where: str) -> dict[Path, dict[str, str]]:
-    from golf.judge.findings import resolve
+def _reproductions(table, base: Path, where: str) -> dict[Path, list[Path]]:
+    """record folder -> folders of reproduction logs (another record's, a pull request's checkout)."""
+    if not isinstance(table, dict):
+        raise GolfError(f"{where}: 'reproductions' must be a table of record paths")
+    out: dict[Path, list[Path]] = {}
+    for record, folders in table.items():
+        if not isinstance(folders, list) or not all(isinstance(f, str) and f.strip() for f in folders):
+            raise GolfError(f"{where} reproductions.{record!r}: expected a list of folders of logs")
+        out[(base / record).resolve()] = [(base / folder).resolve() for folder in folders]
+    return out
 
+
+def _waivers(table, base: Path, where: str) -> dict[Path, dict[str, str]]:
+    """record folder -> rule (code, name or prefix, as written) -> reason; golf.judge.judging resolves the rules."""
     if not isinstance(table, dict):
         raise GolfError(f"{where}: 'waivers' must be a table of record paths")
     out: dict[Path, dict[str, str]] = {}
@@ -126,12 +140,7 @@ def _waivers(table, base: Path, where: str) -> dict[Path, dict[str, str]]:
         for code, reason in rules.items():
             if not isinstance(reason, str) or not reason.strip():
                 raise GolfError(f"{where} waivers.{record!r}.{code}: a waiver needs a written reason")
-            try:
-                codes = resolve([code])
-            except GolfError as error:
-                raise GolfError(f"{where} waivers.{record!r}: {error}") from None
-            for resolved in codes:
-                entry[resolved] = reason.strip()
+            entry[code] = reason.strip()
         out[(base / record).resolve()] = entry
     return out
 
