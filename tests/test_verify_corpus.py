@@ -6,6 +6,7 @@ folder. Every behaviour pinned here is also covered by fixture tests (test_check
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -47,12 +48,48 @@ def messages(report, name: str) -> list[str]:
     return [f.message for f in report.findings if f.name == name]
 
 
-def test_every_folder_gets_a_report_and_all_fail_for_their_missing_script(reports):
-    assert len(reports) == len([p for p in CORPUS.glob("*/*") if p.is_dir()]) >= 16
-    for path, report in reports.items():
-        assert report.verdict == "fail", path
-        assert messages(report, "missing-script"), path
+# The errors a reviewer who read each folder expects under the maintainers' practice (spec 4.4), and why
+# each is right although the maintainers accepted every one of these rows:
+PRACTICE_ERRORS = {
+    f"{RECORD}/2026-03-17_NaiveBaseline": set(),
+    # the claim is the seed-1337 run (1.2058), not the 3-run mean 1.2064: the leaderboard shows 4 decimals
+    f"{RECORD}/2026-03-18_LongContextSeq2048": {"G205"},
+    # one run each: no test of significance can be made (spec 5.9)
+    f"{RECORD}/2026-03-19_MixedQuant_Int6Int8_SlidingWindow": {"G701"},
+    f"{RECORD}/2026-03-19_SlidingWindowEval": {"G701"},
+    # one run claimed; train.log embeds a 47,642-byte source, the shipped script is 47,759 bytes (spec 5.7)
+    f"{RECORD}/2026-03-19_TrainingOptSeq4096": {"G205", "G401"},
+    # no val_bpb key: the bpb mean is stored under val_loss (spec 5.5)
+    f"{RECORD}/2026-03-20_10L_Int5MLP_MuonWD04_SWA50": {"G103", "G205"},
+    # the claim is the best seed (the folder name's 1.1271), not the mean 1.1280
+    f"{RECORD}/2026-03-20_11L_XSA4_EMA_Int6_MLP3x_WD04_1.1271": {"G205"},
+    f"{RECORD}/2026-03-23_LeakyReLU_LegalTTT_ParallelMuon": set(),
+    # best seed claimed; the logs embed other code than the shipped script; 1.1570 does not beat 1.1194 (spec 4.3)
+    f"{RECORD}/2026-03-24_74M_Ternary_UNet_FP8_10L_8192BPE_YaRN_NeoMuon": {"G205", "G401", "G703"},
+    f"{RECORD}/2026-04-01_Vocab4096_MLPMult4_WD085": set(),
+    f"{RECORD}/2026-04-05_SP8192_GPTQ-Embeddings_SDClip_Loop45x2": set(),
+    # logs/train0.txt embeds other code (its packed size 27,310, the shipped script packs to 26,845)
+    f"{RECORD}/2026-04-10_VarLenAttn": {"G401"},
+    f"{RECORD}/2026-04-18_PR1626_CaseOps_Taper": set(),
+    # the claim is the 100k-step run; each log embeds a different revision of the shipped script
+    f"{NON_RECORD}/2026-03-26_37M_LeWM_Jepa_Mamba2_10L_UNet_INT4FP8QAT_Brotli": {"G205", "G401"},
+    # two scripts, neither the exact source a log embeds: golf cannot tell which one ran
+    f"{NON_RECORD}/2026-03-29_HNet_ByteVsSubword_Study": {"G104", "G205"},
+    # the claim is 2 of the 10 runs; the study's logs embed several revisions
+    f"{NON_RECORD}/2026-04-04_GDN_Hybrid_LongContext": {"G205", "G401"},
+}
+
+
+def errors(report) -> set[str]:
+    return {f.code for f in report.findings if f.severity == "error"}
+
+
+def test_every_folder_gets_a_report_with_the_errors_a_reviewer_expects(practice):
+    assert set(practice) == set(PRACTICE_ERRORS)
+    for path, report in practice.items():
         assert "internal-error" not in {f.name for f in report.findings}, path
+        assert errors(report) == PRACTICE_ERRORS[path], path
+        assert report.verdict == ("pass" if not PRACTICE_ERRORS[path] else "fail"), path
 
 
 def test_command_line_exit_status_on_the_corpus(capsys):
@@ -60,10 +97,9 @@ def test_command_line_exit_status_on_the_corpus(capsys):
     assert '"verdict": "fail"' in capsys.readouterr().out
 
 
-def test_naive_baseline_is_clean_apart_from_the_script(reports):
+def test_naive_baseline_is_clean(reports):
     report = reports[f"{RECORD}/2026-03-17_NaiveBaseline"]
-    errors = {f.name for f in report.findings if f.severity == "error"}
-    assert errors == {"missing-script"}
+    assert report.verdict == "pass" and not errors(report)
     assert report.summary.val_bpb_mean == pytest.approx(1.2243657)
     assert report.summary.bytes_total_max == 15_863_489
     assert messages(report, "significance-not-applicable")  # the first record has no SOTA
@@ -100,11 +136,16 @@ def test_int5mlp_stores_the_bpb_under_val_loss_and_a_rounded_size(reports):
     assert any("15,900,000 (a rounded figure)" in m for m in messages(report, "size-claim-mismatch"))
 
 
-def test_varlen_is_over_the_cap_once_the_uncompressed_source_is_counted(written):
+def test_varlen_is_over_the_cap_once_the_shipped_source_is_counted(written):
+    # the written rules count the shipped readable script: logged model bytes + its 116,694 bytes
+    folder = CORPUS / RECORD / "2026-04-10_VarLenAttn"
+    script = (folder / "train_gpt.py").stat().st_size
+    model = int(re.search(r"^Serialized model quantized\+brotli: (\d+) bytes", (folder / "logs/train0.txt").read_text(),
+                          re.M).group(1))
     report = written[f"{RECORD}/2026-04-10_VarLenAttn"]
     over = messages(report, "size-over-cap")
-    assert len(over) == 3 and any("16,090,140 bytes" in m for m in over)
-    assert any("logged code size 27,310 bytes but the source embedded in the log is 120,786 bytes" in m
+    assert len(over) == 3 and any(f"{model + script:,} bytes" in m for m in over)
+    assert any(f"logged code size 27,310 bytes but the shipped train_gpt.py is {script:,} bytes" in m
                for m in messages(report, "code-size-mismatch"))
     assert messages(report, "source-differs-between-logs")
 
@@ -183,17 +224,17 @@ def test_corpus_report_validates_against_the_schema(capsys):
     jsonschema.validate(json.loads(capsys.readouterr().out), schema)
 
 
-def test_practice_counts_the_packed_code_the_logs_print_and_tests_welch_against_the_frontier(practice, reports):
+def test_practice_packs_the_shipped_script_as_the_logs_did_and_tests_welch_against_the_frontier(practice, reports):
     varlen = practice[f"{RECORD}/2026-04-10_VarLenAttn"]
     assert not messages(varlen, "size-over-cap")
-    assert [r.bytes_code for r in varlen.runs] == [27_310, 26_845, 26_845]      # the logs' `Code size (compressed)`
-    assert {r.size_basis for r in varlen.runs} == {"logged-packed"}
-    assert any("Code size (compressed)" in m for m in messages(varlen, "size-unverifiable"))
+    # golf packs the shipped script to the `Code size (compressed)` of the two logs that embed it exactly
+    assert [r.bytes_code for r in varlen.runs] == [26_845, 26_845, 26_845]
+    assert {r.size_basis for r in varlen.runs} == {"packed"}
     assert varlen.stats["sota"]["reference"] == "frontier"
     assert varlen.stats["sota"]["path"].endswith("2026-04-05_SP8192_GPTQ-Embeddings_SDClip_Loop45x2")
     # judged by date, the 2026-04-10 record already falls under the practice ruleset
     assert reports[f"{RECORD}/2026-04-10_VarLenAttn"].stats["ruleset"]["name"] == "parameter_golf_2026_practice"
-    # TrainingOptSeq4096 fails the written 0.005-nat margin (one-sample p = 0.0996) but is a frontier step
+    # TrainingOptSeq4096 fails the written 0.005-nat margin but is a frontier step
     opt = practice[f"{RECORD}/2026-03-19_TrainingOptSeq4096"]
     assert not messages(opt, "not-significant") and opt.stats["significance"]["gating"]["test"] == "welch"
     assert opt.stats["significance"]["gating"]["p"] == pytest.approx(0.0155, abs=5e-4)

@@ -369,6 +369,8 @@ class Verifier:
 
     def auto_sota(self, ctx: RecordContext) -> tuple[Sota | None, str | None]:
         """The best earlier record of the same track in the same records tree: passing ones first."""
+        from golf.judge.frontier import valid
+
         mine = record_date(ctx.record, ctx.root)
         if mine is None:
             return None, "the record's date is unknown, so no earlier record can be chosen as SOTA"
@@ -386,12 +388,14 @@ class Verifier:
                 continue
             known = self.record_scores(other)
             if known.values and known.track == (ctx.track.name if ctx.track else None):
-                candidates.append((not known.passing, sum(known.values) / len(known.values), other, known))
+                # valid rows first: as on the frontier, what submission.json states does not unseat a record
+                candidates.append((not valid(known), sum(known.values) / len(known.values), other, known))
         if not candidates:
             return None, f"no earlier record with a score in {track_dir}"
         candidates.sort(key=lambda c: (c[0], c[1]))
         _, mean, other, known = candidates[0]
         note = ("passes static verification" if known.passing
+                else "valid apart from its claims" if valid(known)
                 else "does not pass static verification; best parseable score")
         source = f"best earlier record {other.name} (mean of {len(known.values)} run(s); {note})"
         return Sota(mean, known.values, source, str(other), known.tokenizers, known.val_tokens), None
