@@ -1,0 +1,146 @@
+"""Inside the child process: record the per-token value of every loss the record's script computes.
+
+A torch function mode sees every torch call the script makes. For each loss computation it keeps
+the per-token losses (computed again with `reduction="none"` from the detached inputs, so a `mean`
+or `sum` is recorded as the values it reduces), the targets, whether the call ran under grad, and
+where in the record's code it was made (the innermost frame in the record's files, and the chain
+of record frames that led there). The loss forms the challenge's scripts use:
+- `F.cross_entropy` (also what `nn.CrossEntropyLoss` calls), `F.nll_loss`;
+- `log_softmax(...)` followed by `.gather(-1, targets)` or `take_along_dim` (the value is -gathered).
+
+The same mode moves every CUDA device argument to the CPU (see standins.py).
+"""
+
+from __future__ import annotations
+
+import sys
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.overrides import TorchFunctionMode
+
+_CROSS_ENTROPY = {F.cross_entropy}
+_NLL = {F.nll_loss}
+_LOG_SOFTMAX = {F.log_softmax, torch.log_softmax, torch.Tensor.log_softmax, torch.nn.functional.log_softmax}
+_GATHER = {torch.gather, torch.Tensor.gather, torch.take_along_dim, torch.Tensor.take_along_dim}
+
+
+@dataclass
+class LossCall:
+    site: tuple[str, int]               # (file relative to the run folder, line)
+    chain: tuple[tuple[str, int], ...]  # record frames from the outermost: (function, line)
+    grad: bool
+    kind: str                           # "cross_entropy", "nll_loss" or "log_softmax+gather"
+    losses: np.ndarray                  # float64 [n]
+    targets: np.ndarray                 # int64 [n], or float32 [n, C] for probability targets
+    ignored: np.ndarray                 # bool [n]: ignore_index targets
+
+
+class LossRecorder(TorchFunctionMode):
+    """Records loss computations made from the files under `root`; moves CUDA arguments to the CPU
+    when `to_cpu`."""
+
+    def __init__(self, root: str, to_cpu: bool = True):
+        super().__init__()
+        self.root = root.rstrip("/") + "/"
+        self.to_cpu = to_cpu
+        self.calls: list[LossCall] = []
+        self._log_probs: dict[int, weakref.ref] = {}
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = dict(kwargs or {})
+        if self.to_cpu:
+            from golf.produce.legality.standins import cpu_arguments
+
+            moved = cpu_arguments(func, args, kwargs)
+            if moved is None:
+                return args[0]  # .cuda() / .pin_memory(): already where it belongs
+            args, kwargs = moved
+        if func in _CROSS_ENTROPY or func in _NLL:
+            self._record_loss(func, args, kwargs)
+        out = func(*args, **kwargs)
+        if func in _LOG_SOFTMAX and isinstance(out, torch.Tensor):
+            self._log_probs[id(out)] = weakref.ref(out)
+        elif func in _GATHER and isinstance(out, torch.Tensor):
+            self._record_gather(args, kwargs, out)
+        return out
+
+    # -- where -------------------------------------------------------------------------------------
+
+    def _where(self) -> tuple[tuple[str, int], tuple[tuple[str, int], ...]] | None:
+        frame = sys._getframe(2)
+        frames = []
+        while frame is not None:
+            name = frame.f_code.co_filename
+            if name.startswith(self.root):
+                frames.append((name[len(self.root):], frame.f_code.co_name, frame.f_lineno))
+            frame = frame.f_back
+        if not frames:
+            return None  # a loss computed by a library on its own (never the record's)
+        file, _, line = frames[0]
+        return (file, line), tuple((function, line) for _, function, line in reversed(frames))
+
+    # -- the two loss forms ------------------------------------------------------------------------
+
+    def _record_loss(self, func, args, kwargs) -> None:
+        where = self._where()
+        if where is None:
+            return
+        names = ("input", "target", "weight", "size_average", "ignore_index", "reduce", "reduction")
+        bound = dict(zip(names, args))
+        bound.update(kwargs)
+        logits, target = bound["input"], bound["target"]
+        extra = {k: bound[k] for k in ("weight", "ignore_index", "label_smoothing") if k in bound}
+        with torch.no_grad(), torch.autocast("cpu", enabled=False):
+            values = func(logits.detach().float(), target, reduction="none", **extra)
+        ignore = bound.get("ignore_index", -100)
+        if target.dtype.is_floating_point:  # class probabilities [N, C, ...]
+            targets = target.detach().float().movedim(1, -1).reshape(-1, target.shape[1]).cpu().numpy()
+            ignored = np.zeros(targets.shape[0], dtype=bool)
+        else:
+            targets = target.detach().reshape(-1).long().cpu().numpy()
+            ignored = targets == ignore
+        kind = "cross_entropy" if func in _CROSS_ENTROPY else "nll_loss"
+        self._add(where, kind, grad=torch.is_grad_enabled() and logits.requires_grad, values=values,
+                  targets=targets, ignored=ignored)
+
+    def _record_gather(self, args, kwargs, out) -> None:
+        source = args[0] if args else kwargs.get("input")
+        ref = self._log_probs.get(id(source)) if isinstance(source, torch.Tensor) else None
+        if ref is None or ref() is not source:
+            return
+        dim = args[1] if len(args) > 1 else kwargs.get("dim")
+        if dim is None or dim not in (-1, source.ndim - 1):
+            return
+        index = args[2] if len(args) > 2 else kwargs.get("index", kwargs.get("indices"))
+        where = self._where()
+        if where is None or not isinstance(index, torch.Tensor):
+            return
+        targets = index.detach().reshape(-1).long().cpu().numpy()
+        self._add(where, "log_softmax+gather", grad=torch.is_grad_enabled() and out.requires_grad,
+                  values=-out.detach(), targets=targets, ignored=np.zeros(targets.shape, dtype=bool))
+
+    def _add(self, where, kind, *, grad, values, targets, ignored) -> None:
+        site, chain = where
+        losses = values.detach().double().reshape(-1).cpu().numpy()
+        if losses.shape[0] != targets.shape[0]:
+            return  # a shape this recorder does not understand: never compared, never guessed
+        self.calls.append(LossCall(site, chain, bool(grad), kind, losses, targets, ignored))
+
+
+def save_calls(calls: list[LossCall], out_dir) -> None:
+    """The calls as calls.json (metadata) and calls.npz (arrays), so the parent loads them without pickle."""
+    import json
+    from pathlib import Path
+
+    out_dir = Path(out_dir)
+    meta, arrays = [], {}
+    for i, call in enumerate(calls):
+        meta.append({"file": call.site[0], "line": call.site[1], "chain": [list(c) for c in call.chain],
+                     "grad": call.grad, "kind": call.kind})
+        arrays[f"l{i}"], arrays[f"t{i}"], arrays[f"i{i}"] = call.losses, call.targets, call.ignored
+    np.savez(out_dir / "calls.npz", **arrays)
+    (out_dir / "calls.json").write_text(json.dumps(meta))
