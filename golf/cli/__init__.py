@@ -20,6 +20,7 @@ from golf.errors import GolfError
 COMMAND_MODULES = [
     "golf.cli.data",
     "golf.cli.evaluation",
+    "golf.cli.legality",
     "golf.cli.logs",
     "golf.cli.stats",
     "golf.cli.submit",

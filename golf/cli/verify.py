@@ -60,6 +60,9 @@ def register(subparsers) -> None:
     rerun.add_argument("--eval", action="store_true",
                        help="also re-score each rerun seed's artifact with golf eval and compare it with the rerun's "
                             "log (a difference beyond the ruleset's tolerance fails the verification)")
+    rerun.add_argument("--legality", action="store_true",
+                       help="also run golf legality (the prefix-invariance test) on the record and show it beside "
+                            "the static reading G404; the ruleset's [legality] precedence says which decides")
     rerun.add_argument("--dry-run", action="store_true", help="print every command of the rerun and stop")
     for flag, text in TORCHRUN_OPTIONS:
         rerun.add_argument(flag, metavar="VALUE", help=f"torchrun {flag}: {text}")
@@ -93,6 +96,8 @@ def _check_options(args: argparse.Namespace) -> None:
     given = [flag for flag, value in rerun_only.items() if value is not None]
     if args.eval and not args.rerun:
         given.append("--eval")
+    if getattr(args, "legality", False) and not args.rerun:
+        given.append("--legality")
     if given and not args.rerun:
         raise GolfError(f"{', '.join(given)} only apply with --rerun")
     if args.rerun and len(args.paths) != 1:
@@ -132,6 +137,7 @@ def _verify(args: argparse.Namespace) -> int:
             return 0
         report = verifier.new_report([verifier.verify(record_dir, shown=args.paths[0], reruns=results)])
         rescored = _rescore(args, results, verifier.ruleset) if args.eval else None
+        legality = _legality(args, record_dir, verifier.ruleset) if args.legality else None
         if args.write_submission and not _rescore_failed(rescored):
             _write_submission(record_dir, results, verifier, report)
     else:
@@ -159,7 +165,32 @@ def _verify(args: argparse.Namespace) -> int:
             print(line, file=stream)
         if rescore_failed(rescored):
             return 1
+    if args.rerun and legality is not None:
+        return _legality_exit(args, report, legality, verifier.ruleset)
     return 0 if report.passed else 1
+
+
+def _legality(args, record_dir, ruleset):
+    from golf.cli.legality import legality_for
+
+    return legality_for(record_dir, ruleset, script=ruleset.code_bytes_policy.script,
+                        data_path=args.data_path, tokenizer_path=args.tokenizer_path)
+
+
+def _legality_exit(args, report, result, ruleset) -> int:
+    """Show the static and dynamic readings together; the exit status follows the one that decides."""
+    from golf.produce.legality.report import STATIC_CODE, combined
+
+    findings = [f for record in report.records for f in record.findings]
+    static = [f for f in findings if f.code == STATIC_CODE]
+    decided, lines = combined(result, static, ruleset.legality.precedence)
+    stream = sys.stdout if args.format == "text" else sys.stderr
+    for line in lines:
+        print(line, file=stream)
+    if decided == "static":
+        return 0 if report.passed else 1
+    others_fail = any(f.severity == "error" and f.code != STATIC_CODE for f in findings)
+    return 1 if others_fail or decided == "leak" else 0
 
 
 def _rescore_failed(rescored) -> bool:

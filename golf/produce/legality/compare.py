@@ -53,7 +53,7 @@ class Difference:
     call: Call
     elements: int        # elements before P whose loss differs
     compared: int        # elements before P in the call
-    largest: float       # the largest absolute difference
+    largest: float | None  # the largest finite absolute difference
 
 
 @dataclass
@@ -103,7 +103,9 @@ def compare_runs(a: list[Call], b: list[Call], *, tolerance: float, special_ids=
         gap = np.abs(x.losses - y.losses)
         bad = before & ~(gap <= tolerance * (1.0 + np.abs(x.losses)))  # NaN in one run only counts too
         if bad.any():
-            result.differences.append(Difference(index, x, int(bad.sum()), compared, float(np.nanmax(gap[bad]))))
+            finite = gap[bad][np.isfinite(gap[bad])]
+            largest = float(finite.max()) if finite.size else None  # None: NaN or infinity in one run
+            result.differences.append(Difference(index, x, int(bad.sum()), compared, largest))
     if result.diverged_at is None and len(a) != len(b):
         result.diverged_at = result.calls
         result.divergence = (f"the unchanged run computed {len(a)} losses, the changed one {len(b)}: "

@@ -55,7 +55,7 @@ class LegalityResult:
     seconds: float = 0.0
 
     def to_dict(self) -> dict:
-        return {"record_dir": self.record_dir, "script": self.script, "verdict": self.verdict,
+        return {"schema_version": 1, "record_dir": self.record_dir, "script": self.script, "verdict": self.verdict,
                 "reason": self.reason, "reason_kind": self.reason_kind, "first_leak": self.first_leak,
                 "tail_from": self.tail_from, "stream_tokens": self.stream_tokens, "tolerance": self.tolerance,
                 "calls": self.calls, "compared_elements": self.compared_elements,

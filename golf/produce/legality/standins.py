@@ -7,6 +7,7 @@ import FlashAttention 3. For the prefix-invariance test, a tiny model on the CPU
   mode, which sees factories, `.to()`, `.cuda()` and module moves alike);
 - `torch.cuda` answers as one available device whose synchronisation, seeding, memory statistics,
   events and streams do nothing;
+- the attention-backend switches of torch.backends.cuda do nothing;
 - `torch.compile` returns what it is given (eager), and CUDA autocast becomes CPU autocast;
 - `dist.init_process_group` starts a one-process gloo group (world size 1);
 - `nvidia-smi` run through subprocess prints a line saying it is absent instead of failing;
@@ -118,7 +119,9 @@ def _fake_cuda() -> None:
     cuda.default_stream = lambda *a, **k: _Stream()
     cuda.stream = lambda *a, **k: contextlib.nullcontext()
     cuda.device = lambda *a, **k: contextlib.nullcontext()
-    cuda.get_device_capability = lambda *a, **k: (9, 0)
+    # The attention-backend switches are meant for the GPU; on the CPU, turning math off leaves no kernel.
+    for name in ("enable_cudnn_sdp", "enable_flash_sdp", "enable_math_sdp", "enable_mem_efficient_sdp"):
+        setattr(torch.backends.cuda, name, _returning(None))
 
 
 def _one_process_group(original):
