@@ -198,3 +198,39 @@ def test_dynamic_result_decides_over_the_static_finding_only_when_it_ran():
     assert decided == "pass" and any("line 9" in line for line in lines) and any("same losses" in l for l in lines)
     assert combined(unknown, static, "dynamic")[0] == "static"
     assert combined(passed, static, "static")[0] == "static"
+
+
+# ---------------------------------------------------------------------------------------------
+# golf eval's script check, as far as the legality corpus needed it
+
+
+def test_raw_lzma2_wrapper_is_unpacked_as_data(tmp_path):
+    import base64
+    import lzma
+
+    from golf.produce.eval.script_check import describe_script
+
+    inner = "import os\n\n\ndef main():\n    print('inner')\n"
+    packed = lzma.compress(inner.encode(), format=lzma.FORMAT_RAW, filters=[{"id": lzma.FILTER_LZMA2}])
+    text = base64.b85encode(packed).decode()
+    path = tmp_path / "train_gpt.py"
+    path.write_text(f'import lzma as L,base64 as B\nexec(L.decompress(B.b85decode("{text}"),format=L.FORMAT_RAW,'
+                    f'filters=[{{"id":L.FILTER_LZMA2}}]))\n')
+    info = describe_script(path)
+    assert info.wrapped and info.source == inner
+
+
+def test_top_level_raise_choosing_a_fallback_is_inert_unless_the_name_is_rebound(tmp_path):
+    from golf.produce.eval.script_check import describe_script
+
+    chooser = ("import os\ntry:\n    if os.environ.get('SMOKE', '0') == '1':\n        raise ImportError('fallback')\n"
+               "    from flash_attn_interface import flash_attn_func\nexcept ImportError:\n    flash_attn_func = None\n")
+    path = tmp_path / "train_gpt.py"
+    path.write_text(chooser)
+    assert describe_script(path).flash_attn
+    path.write_text("class ImportError(Exception):\n    pass\n\n\n" + chooser)
+    with pytest.raises(GolfError, match="rebinds"):
+        describe_script(path)
+    path.write_text("import os\nraise SystemExit(os.system('true'))\n")
+    with pytest.raises(GolfError, match="import time"):
+        describe_script(path)

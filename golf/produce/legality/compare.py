@@ -54,6 +54,7 @@ class Difference:
     elements: int        # elements before P whose loss differs
     compared: int        # elements before P in the call
     largest: float | None  # the largest finite absolute difference
+    changed: int = 0       # elements of the call whose target is after P (0: the call saw only earlier targets)
 
 
 @dataclass
@@ -100,12 +101,13 @@ def compare_runs(a: list[Call], b: list[Call], *, tolerance: float, special_ids=
             before &= ~np.isin(x.targets, special)
         compared = int(before.sum())
         result.compared_elements += compared
+        changed = int((~_same_targets(x.targets, y.targets)).sum())
         gap = np.abs(x.losses - y.losses)
         bad = before & ~(gap <= tolerance * (1.0 + np.abs(x.losses)))  # NaN in one run only counts too
         if bad.any():
             finite = gap[bad][np.isfinite(gap[bad])]
             largest = float(finite.max()) if finite.size else None  # None: NaN or infinity in one run
-            result.differences.append(Difference(index, x, int(bad.sum()), compared, largest))
+            result.differences.append(Difference(index, x, int(bad.sum()), compared, largest, changed))
     if result.diverged_at is None and len(a) != len(b):
         result.diverged_at = result.calls
         result.divergence = (f"the unchanged run computed {len(a)} losses, the changed one {len(b)}: "

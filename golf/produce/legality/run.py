@@ -277,8 +277,12 @@ def check_legality(record_dir, *, script: str = "train_gpt.py", tail_from: int |
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _via(call) -> str:
+    return " > ".join(f"{function}:{line}" for function, line in call.chain)
+
+
 def _call_entry(call, phase: str, **extra) -> dict:
-    via = " > ".join(f"{function}:{line}" for function, line in call.chain)
+    via = _via(call)
     return {"file": call.file, "line": call.line, "function": call.function, "phase": phase, "grad": call.grad,
             "via": via, **extra}
 
@@ -293,6 +297,13 @@ def _verdict(result: LegalityResult, comparison, calls, phase_of) -> None:
         if trained:
             result.reason += (f"; only training losses after the tail was scored moved "
                               f"(first at {trained[0].call.where()}), which score-first adaptation does")
+        again = next((d for d in trained if d.changed == 0), None)
+        if again is not None:
+            result.notes.append(
+                f"a loss computed under grad on targets all before position {result.tail_from} moved at "
+                f"{again.call.where()} (via {_via(again.call)}): legal when it is a further epoch of training on "
+                f"tokens already scored; a leak when that loss is itself counted in the score (a score computed "
+                f"under grad and repeated after training, as in multi-epoch LoRA TTT): review that line")
         return
     result.verdict = "leak"
     if comparison.differences:
@@ -304,7 +315,7 @@ def _verdict(result: LegalityResult, comparison, calls, phase_of) -> None:
             result.reason = (f"tokens after position {result.tail_from} changed the loss of {first.elements} "
                              f"earlier target(s) at {first.call.where()} ({phase})")
             if scored is not None and scored is not first:
-                result.reason += f"; the evaluation at {scored.call.where()} then scored them"
+                result.reason += f"; the evaluation at {scored.call.where()} ({_via(scored.call)}) then scored them"
             return
     call = calls[comparison.diverged_at] if comparison.diverged_at < len(calls) else calls[-1]
     phase = phase_of(call.chain, comparison.train_chain, comparison.score_chain)
