@@ -8,6 +8,7 @@ import FlashAttention 3. For the prefix-invariance test, a tiny model on the CPU
 - `torch.cuda` answers as one available device whose synchronisation, seeding, memory statistics,
   events and streams do nothing;
 - the attention-backend switches of torch.backends.cuda do nothing;
+- `torch.inference_mode` is `no_grad` (eager, a tensor cached under it may later meet autograd);
 - `torch.compile` returns what it is given (eager), and CUDA autocast becomes CPU autocast;
 - `dist.init_process_group` starts a one-process gloo group (world size 1);
 - `nvidia-smi` run through subprocess prints a line saying it is absent instead of failing;
@@ -143,12 +144,20 @@ def _quiet_nvidia_smi(original):
     return run
 
 
+def _inference_mode(mode=True):
+    # A tensor a record caches during an inference_mode evaluation (a rotary table) may later take part in
+    # training; eager, that raises "Inference tensors cannot be saved for backward", so no_grad stands in.
+    return torch.no_grad() if mode else contextlib.nullcontext()
+
+
 def install(flash_attn: bool) -> list[str]:
     """Put the stand-ins in place in this process; returns notes saying which."""
     import torch.distributed as dist
 
-    notes = ["CUDA calls answered on the CPU; torch.compile off (eager); CUDA autocast as CPU autocast"]
+    notes = ["CUDA calls answered on the CPU; torch.compile off (eager); CUDA autocast as CPU autocast; "
+             "inference_mode as no_grad"]
     _fake_cuda()
+    torch.inference_mode = _inference_mode
     torch.compile = _compile
     torch.autocast = _autocast
     torch.amp.autocast = _autocast

@@ -26,9 +26,10 @@ def _parse(argv):
     return parser.parse_args(argv)
 
 
-def _failure(stage: str, error: BaseException, calls: int) -> dict:
+def _failure(stage: str, error: BaseException, calls: int, root: Path) -> dict:
     frames = traceback.extract_tb(error.__traceback__)
-    last = frames[-1] if frames else None
+    own = [f for f in frames if f.filename.startswith(str(root) + "/")]  # the record's line, not golf's
+    last = own[-1] if own else (frames[-1] if frames else None)
     return {"stage": stage, "error_type": type(error).__name__, "error": str(error)[:2000],
             "error_where": f"{Path(last.filename).name}:{last.lineno}" if last else None,
             "missing_module": getattr(error, "name", None) if isinstance(error, ImportError) else None,
@@ -71,7 +72,7 @@ def run(args) -> dict:
         if isinstance(error, KeyboardInterrupt):
             raise
         traceback.print_exc(file=sys.stderr)
-        status.update(_failure(status["stage"], error, len(recorder.calls)))
+        status.update(_failure(status["stage"], error, len(recorder.calls), args.script.parent))
     save_calls(recorder.calls, args.out)
     status["calls"] = len(recorder.calls)
     return status
