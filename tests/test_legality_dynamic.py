@@ -234,3 +234,28 @@ def test_top_level_raise_choosing_a_fallback_is_inert_unless_the_name_is_rebound
     path.write_text("import os\nraise SystemExit(os.system('true'))\n")
     with pytest.raises(GolfError, match="import time"):
         describe_script(path)
+
+
+def test_verify_exit_follows_the_reading_that_decides(capsys):
+    from types import SimpleNamespace
+
+    from golf.cli.verify import _legality_exit
+    from golf.rules import load_ruleset
+
+    ruleset = load_ruleset("parameter_golf_2026")
+    g404 = SimpleNamespace(code="G404", severity="error", message="train_gpt.py: loop at line 9 trains first")
+    other = SimpleNamespace(code="G101", severity="error", message="missing file")
+
+    def exit_for(verdict, *findings):
+        report = SimpleNamespace(records=[SimpleNamespace(findings=list(findings))],
+                                 passed=not any(f.severity == "error" for f in findings))
+        result = SimpleNamespace(verdict=verdict, reason="why", first_leak=None)
+        return _legality_exit(SimpleNamespace(format="text"), report, result, ruleset)
+
+    assert exit_for("pass", g404) == 0            # the test ran and saw no leak: it overrides the reading
+    assert exit_for("pass", g404, other) == 1     # other errors still fail
+    assert exit_for("leak") == 1                  # a leak observed fails even without a static finding
+    assert exit_for("cannot-run", g404) == 1      # nothing observed: the static reading stands
+    assert exit_for("cannot-run") == 0
+    out = capsys.readouterr().out
+    assert "legality (static, G404): flags train_gpt.py: loop at line 9" in out and "legality (dynamic" in out
