@@ -6,7 +6,9 @@ loop and main()) with one evaluation pattern:
 - "prequant_ttt": AdamW epochs over the whole validation stream, then the score;
 - "slot": a per-window delta fitted on the window's own targets, then those targets scored;
 - "future_attention": an attention mask that lets each position see the next token;
-- "val_in_training": the training stream starts with the validation tokens.
+- "val_in_training": the training stream starts with the validation tokens;
+- "rescored_epochs": score with grad, accumulate without, train; in an epoch loop where only the last
+  epoch's sums count (multi-epoch LoRA TTT): legal with TTT_EPOCHS=1, a leak with more.
 `write_record(root, name)` writes one as a record folder and returns it; `LINES[name]` is the
 line (a marker comment) where the test expects the leak to be reported.
 """
@@ -226,6 +228,27 @@ def eval_val_slot(args, model, val_tokens, device):
 
     "future_attention": ('', PLAIN_BODY),
 
+    "rescored_epochs": ('''
+
+def eval_val_ttt_epochs(args, model, val_tokens, device):
+    """Score each sequence with grad, add it to the sums, train on it; only the last epoch's sums count."""
+    optimizer = torch.optim.SGD(model.parameters(), lr=args.ttt_lr)
+    for epoch in range(args.ttt_epochs):
+        loss_sum, count = torch.zeros((), dtype=torch.float64, device=device), 0
+        for x, y in sequences(val_tokens, 0, val_tokens.numel() - 1, args.eval_seq_len):
+            logits = model.forward_logits(x.to(device))
+            ptl = F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), y.to(device).reshape(-1),
+                                  reduction="none")  # RESCORE
+            with torch.no_grad():
+                loss_sum += ptl.double().sum()
+                count += ptl.numel()
+            ptl.mean().backward()
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+    return float(loss_sum) / count
+''', '''    model = train_model(args, train_tokens, device)
+    print(f"final_ttt_lora val_loss:{eval_val_ttt_epochs(args, model, val_tokens, device):.6f}")'''),
+
     "val_in_training": ('', '''    train_tokens = torch.cat([val_tokens, train_tokens])  # the validation set trains the model
     model = train_model(args, train_tokens, device)
     print(f"final val_loss:{eval_val(args, model, val_tokens, device):.6f}")'''),
@@ -238,10 +261,11 @@ EXPECTED = {
     "slot": ("leak", "during the score", "# SLOT"),
     "future_attention": ("leak", "during the score", "# LOSS"),
     "val_in_training": ("leak", "training", "# LOSS"),
+    "rescored_epochs": ("leak", "during the score", "# RESCORE"),
 }
 # the record frame the leak goes through (the function of the chain that says which loop it was)
 EXPECTED_VIA = {"prequant_ttt": "ttt_adapt_adamw", "slot": "eval_val_slot", "future_attention": "eval_val",
-                "val_in_training": "train_model"}
+                "val_in_training": "train_model", "rescored_epochs": "eval_val_ttt_epochs"}
 
 
 def source(name: str) -> str:

@@ -60,6 +60,12 @@ def test_legal_loop_trains_on_the_scored_chunk_and_still_passes(tmp_path, capsys
     assert data["differing_calls"] and all(c["grad"] and c["line"] == adapt for c in data["differing_calls"])
 
 
+def test_scores_computed_under_grad_count_once_and_only_once(tmp_path, capsys):
+    """One epoch of score-then-train with grad-mode scores is legal; a second epoch re-scores trained tokens."""
+    code, data = _legality(capsys, scripts.write_record(tmp_path, "rescored_epochs"), "--env", "TTT_EPOCHS=1")
+    assert (code, data["verdict"]) == (0, "pass"), data["reason"]
+
+
 def _write(tmp_path: Path, name: str, text: str) -> Path:
     folder = tmp_path / name
     folder.mkdir()
@@ -259,3 +265,20 @@ def test_verify_exit_follows_the_reading_that_decides(capsys):
     assert exit_for("cannot-run") == 0
     out = capsys.readouterr().out
     assert "legality (static, G404): flags train_gpt.py: loop at line 9" in out and "legality (dynamic" in out
+
+
+def test_varlen_flash_attention_standin_attends_within_each_sequence():
+    import torch
+
+    from golf.produce.eval.loaders import _standin_flash_attn_func, _standin_flash_attn_varlen_func
+
+    torch.manual_seed(0)
+    q, k, v = (torch.randn(7, 2, 8) for _ in range(3))
+    cu = torch.tensor([0, 3, 7])
+    packed = _standin_flash_attn_varlen_func(q, k, v, cu_seqlens_q=cu, cu_seqlens_k=cu, max_seqlen_q=4,
+                                             max_seqlen_k=4, causal=True, window_size=(-1, -1))
+    for s, e in ((0, 3), (3, 7)):
+        alone = _standin_flash_attn_func(q[None, s:e], k[None, s:e], v[None, s:e], causal=True)[0]
+        assert torch.allclose(packed[s:e], alone, atol=1e-6)
+    windowed = _standin_flash_attn_varlen_func(q, k, v, cu, cu, 4, 4, causal=True, window_size=(0, 0))
+    assert torch.allclose(windowed, v, atol=1e-6)  # a window of one: each position sees only itself

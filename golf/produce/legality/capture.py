@@ -8,6 +8,11 @@ of record frames that led there). The loss forms the challenge's scripts use:
 - `F.cross_entropy` (also what `nn.CrossEntropyLoss` calls), `F.nll_loss`;
 - `log_softmax(...)` followed by `.gather(-1, targets)` or `take_along_dim` (the value is -gathered).
 
+A loss computed under grad may still be a score: per-document LoRA TTT computes the per-token loss
+with grad, adds it to the score's sums under `no_grad`, then trains on it. So every tensor computed
+from a loss carries the loss's call number, and a call whose values are written into another tensor
+(an in-place add, `acc[i] = ...`) while grad is off is marked `scored`.
+
 The same mode moves every CUDA device argument to the CPU (see standins.py).
 """
 
@@ -26,6 +31,8 @@ _CROSS_ENTROPY = {F.cross_entropy}
 _NLL = {F.nll_loss}
 _LOG_SOFTMAX = {F.log_softmax, torch.log_softmax, torch.Tensor.log_softmax, torch.nn.functional.log_softmax}
 _GATHER = {torch.gather, torch.Tensor.gather, torch.take_along_dim, torch.Tensor.take_along_dim}
+_WRITES = {"__iadd__", "__isub__", "__setitem__"}
+_PRUNE_AT = 50_000
 
 
 @dataclass
@@ -37,6 +44,7 @@ class LossCall:
     losses: np.ndarray                  # float64 [n]
     targets: np.ndarray                 # int64 [n], or float32 [n, C] for probability targets
     ignored: np.ndarray                 # bool [n]: ignore_index targets
+    scored: bool = False                # its values were accumulated into another tensor without grad
 
 
 class LossRecorder(TorchFunctionMode):
@@ -49,6 +57,7 @@ class LossRecorder(TorchFunctionMode):
         self.to_cpu = to_cpu
         self.calls: list[LossCall] = []
         self._log_probs: dict[int, weakref.ref] = {}
+        self._taint: dict[int, tuple[weakref.ref, frozenset]] = {}
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = dict(kwargs or {})
@@ -59,14 +68,51 @@ class LossRecorder(TorchFunctionMode):
             if moved is None:
                 return args[0]  # .cuda() / .pin_memory(): already where it belongs
             args, kwargs = moved
-        if func in _CROSS_ENTROPY or func in _NLL:
-            self._record_loss(func, args, kwargs)
+        recorded = self._record_loss(func, args, kwargs) if func in _CROSS_ENTROPY or func in _NLL else None
         out = func(*args, **kwargs)
+        if self._taint:
+            self._follow(func, args, kwargs, out)
         if func in _LOG_SOFTMAX and isinstance(out, torch.Tensor):
             self._log_probs[id(out)] = weakref.ref(out)
         elif func in _GATHER and isinstance(out, torch.Tensor):
-            self._record_gather(args, kwargs, out)
+            recorded = self._record_gather(args, kwargs, out)
+        if recorded is not None and isinstance(out, torch.Tensor):
+            self._mark(out, frozenset((recorded,)))
         return out
+
+    # -- which losses reach a score ----------------------------------------------------------------
+
+    def _sources(self, values) -> frozenset:
+        found = frozenset()
+        for value in values:
+            items = value if isinstance(value, (list, tuple)) else (value,)
+            for item in items:
+                if isinstance(item, torch.Tensor):
+                    entry = self._taint.get(id(item))
+                    if entry is not None and entry[0]() is item:
+                        found |= entry[1]
+        return found
+
+    def _mark(self, out, calls: frozenset) -> None:
+        if len(self._taint) > _PRUNE_AT:
+            self._taint = {k: v for k, v in self._taint.items() if v[0]() is not None}
+            self._log_probs = {k: v for k, v in self._log_probs.items() if v() is not None}
+        for tensor in (out if isinstance(out, (list, tuple)) else (out,)):
+            if isinstance(tensor, torch.Tensor):
+                self._taint[id(tensor)] = (weakref.ref(tensor), calls)
+
+    def _follow(self, func, args, kwargs, out) -> None:
+        """Values computed from a loss carry its call number; written into another tensor without grad,
+        they mark the call scored."""
+        name = getattr(func, "__name__", "")
+        if name in _WRITES or (name.endswith("_") and not name.startswith("_")):
+            if not torch.is_grad_enabled():
+                for index in self._sources([*args[1:], *kwargs.values()]):
+                    self.calls[index].scored = True
+            return
+        calls = self._sources([*args, *kwargs.values()])
+        if calls:
+            self._mark(out, calls)
 
     # -- where -------------------------------------------------------------------------------------
 
@@ -85,10 +131,10 @@ class LossRecorder(TorchFunctionMode):
 
     # -- the two loss forms ------------------------------------------------------------------------
 
-    def _record_loss(self, func, args, kwargs) -> None:
+    def _record_loss(self, func, args, kwargs) -> int | None:
         where = self._where()
         if where is None:
-            return
+            return None
         names = ("input", "target", "weight", "size_average", "ignore_index", "reduce", "reduction")
         bound = dict(zip(names, args))
         bound.update(kwargs)
@@ -104,31 +150,32 @@ class LossRecorder(TorchFunctionMode):
             targets = target.detach().reshape(-1).long().cpu().numpy()
             ignored = targets == ignore
         kind = "cross_entropy" if func in _CROSS_ENTROPY else "nll_loss"
-        self._add(where, kind, grad=torch.is_grad_enabled() and logits.requires_grad, values=values,
+        return self._add(where, kind, grad=torch.is_grad_enabled() and logits.requires_grad, values=values,
                   targets=targets, ignored=ignored)
 
-    def _record_gather(self, args, kwargs, out) -> None:
+    def _record_gather(self, args, kwargs, out) -> int | None:
         source = args[0] if args else kwargs.get("input")
         ref = self._log_probs.get(id(source)) if isinstance(source, torch.Tensor) else None
         if ref is None or ref() is not source:
-            return
+            return None
         dim = args[1] if len(args) > 1 else kwargs.get("dim")
         if dim is None or dim not in (-1, source.ndim - 1):
-            return
+            return None
         index = args[2] if len(args) > 2 else kwargs.get("index", kwargs.get("indices"))
         where = self._where()
         if where is None or not isinstance(index, torch.Tensor):
-            return
+            return None
         targets = index.detach().reshape(-1).long().cpu().numpy()
-        self._add(where, "log_softmax+gather", grad=torch.is_grad_enabled() and out.requires_grad,
+        return self._add(where, "log_softmax+gather", grad=torch.is_grad_enabled() and out.requires_grad,
                   values=-out.detach(), targets=targets, ignored=np.zeros(targets.shape, dtype=bool))
 
-    def _add(self, where, kind, *, grad, values, targets, ignored) -> None:
+    def _add(self, where, kind, *, grad, values, targets, ignored) -> int | None:
         site, chain = where
         losses = values.detach().double().reshape(-1).cpu().numpy()
         if losses.shape[0] != targets.shape[0]:
-            return  # a shape this recorder does not understand: never compared, never guessed
+            return None  # a shape this recorder does not understand: never compared, never guessed
         self.calls.append(LossCall(site, chain, bool(grad), kind, losses, targets, ignored))
+        return len(self.calls) - 1
 
 
 def save_calls(calls: list[LossCall], out_dir) -> None:
@@ -140,7 +187,7 @@ def save_calls(calls: list[LossCall], out_dir) -> None:
     meta, arrays = [], {}
     for i, call in enumerate(calls):
         meta.append({"file": call.site[0], "line": call.site[1], "chain": [list(c) for c in call.chain],
-                     "grad": call.grad, "kind": call.kind})
+                     "grad": call.grad, "kind": call.kind, "scored": call.scored})
         arrays[f"l{i}"], arrays[f"t{i}"], arrays[f"i{i}"] = call.losses, call.targets, call.ignored
     np.savez(out_dir / "calls.npz", **arrays)
     (out_dir / "calls.json").write_text(json.dumps(meta))

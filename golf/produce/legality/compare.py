@@ -7,8 +7,9 @@ token differs; the tokenizer's control tokens, kept in place so document boundar
 they are, are left out of the comparison); its loss must be the same in both runs, to the
 tolerance. Where it is not, the tokens after P reached that loss.
 
-The verdict: a leak when such a difference reaches a loss computed without grad (an evaluation:
-the scores are computed there) or when the runs stop making the same calls; a pass otherwise.
+The verdict: a leak when such a difference reaches a loss that counts as a score (computed without
+grad, or computed with grad and accumulated without it, see capture.py) or when the runs stop making
+the same calls; a pass otherwise.
 Test-time training on tokens already scored changes later *training* losses of the chunk that
 holds P, which is legal and not a leak. The first differing call, grad or not, is named as the
 place the tail got in; its phase is read from where it sits against the training loop and the
@@ -38,6 +39,12 @@ class Call:
     losses: np.ndarray
     targets: np.ndarray
     ignored: np.ndarray
+    scored: bool = False   # computed under grad, but accumulated into the score's sums without grad
+
+    @property
+    def counts(self) -> bool:
+        """Whether the call's losses are scores: computed without grad, or accumulated without grad."""
+        return not self.grad or self.scored
 
     @property
     def function(self) -> str:
@@ -69,7 +76,7 @@ class Comparison:
 
     @property
     def leak(self) -> bool:
-        return self.diverged_at is not None or any(not d.call.grad for d in self.differences)
+        return self.diverged_at is not None or any(d.call.counts for d in self.differences)
 
 
 def load_calls(out_dir: Path) -> list[Call]:
@@ -77,7 +84,8 @@ def load_calls(out_dir: Path) -> list[Call]:
     meta = json.loads((out_dir / "calls.json").read_text())
     with np.load(out_dir / "calls.npz", allow_pickle=False) as arrays:
         return [Call(m["file"], int(m["line"]), tuple((str(f), int(n)) for f, n in m["chain"]), bool(m["grad"]),
-                     m["kind"], arrays[f"l{i}"], arrays[f"t{i}"], arrays[f"i{i}"]) for i, m in enumerate(meta)]
+                     m["kind"], arrays[f"l{i}"], arrays[f"t{i}"], arrays[f"i{i}"], bool(m.get("scored")))
+                for i, m in enumerate(meta)]
 
 
 def _same_targets(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -113,7 +121,7 @@ def compare_runs(a: list[Call], b: list[Call], *, tolerance: float, special_ids=
         result.divergence = (f"the unchanged run computed {len(a)} losses, the changed one {len(b)}: "
                              f"the script's control flow depends on the tokens after P")
     result.train_chain = next((c.chain for c in a if c.grad), None)
-    result.score_chain = next((c.chain for c in reversed(a) if not c.grad), None)
+    result.score_chain = next((c.chain for c in reversed(a) if c.counts), None)
     return result
 
 

@@ -109,10 +109,15 @@ def _data(tmp: Path, data_path, tokenizer_path) -> tuple[Path, Path]:
     return ensure_smoke(tmp / "smoke")
 
 
-def _stream_folder(folder: Path, source: Path, stream) -> Path:
+def _stream_folder(root: Path, source: Path, tokenizer: Path, stream, vocab: int) -> Path:
+    """root/ in the challenge's layout (DATA_DIR: datasets/fineweb10B_sp<V>/ with the training shards and this
+    run's validation stream, tokenizers/fineweb_<V>_bpe.model), for scripts that build paths from DATA_DIR."""
     from golf.data.shards import write_shard
 
+    folder = root / "datasets" / f"fineweb10B_sp{vocab}"
     folder.mkdir(parents=True)
+    (root / "tokenizers").mkdir()
+    os.symlink(tokenizer, root / "tokenizers" / f"fineweb_{vocab}_bpe.model")
     for shard in sorted(source.glob("fineweb_train_*.bin")):
         os.symlink(shard, folder / shard.name)
     write_shard(folder / "fineweb_val_000000.bin", stream, backup=False)
@@ -178,6 +183,10 @@ def _why_not(outcome: RunOutcome, timeout_s: float) -> tuple[str, str]:
         return "crashed", f"the {outcome.name} run ended (exit status {outcome.returncode}) before reporting: {last}"
     error = f"{status.get('error_type')}: {status.get('error')}".splitlines()[0][:300]
     where = f" at {status['error_where']}" if status.get("error_where") else ""
+    if status.get("missing_module") and status.get("missing_name"):
+        return "missing-dependency", f"missing dependency: the script imports {status['missing_name']!r} from " \
+                                     f"{status['missing_module']!r}, which neither an installed package nor " \
+                                     f"golf's CPU stand-in provides"
     if status.get("missing_module"):
         return "missing-dependency", f"missing dependency: the script imports {status['missing_module']!r}, " \
                                      f"which is not installed here and has no CPU stand-in"
@@ -242,9 +251,10 @@ def check_legality(record_dir, *, script: str = "train_gpt.py", tail_from: int |
         for name, tokens in (("unchanged", stream), ("changed", changed)):
             run_dir = tmp / name
             _copy_record(record_dir, run_dir)
-            folder = _stream_folder(tmp / f"data_{name}", data, tokens)
+            folder = _stream_folder(tmp / f"data_{name}", data, tokenizer, tokens, vocab)
             run_env = clean_environment()
-            run_env.update(merged, DATA_PATH=str(folder), OMP_NUM_THREADS="1", PYTHONHASHSEED="0",
+            run_env.update(merged, DATA_PATH=str(folder), DATA_DIR=f"{tmp / f'data_{name}'}/", OMP_NUM_THREADS="1",
+                           PYTHONHASHSEED="0",
                            PYTHONPATH=str(Path(__file__).resolve().parents[2]))
             outcome = _run_worker(name, run_dir, script, run_env, timeout_s)
             outcomes.append(outcome)
@@ -284,13 +294,14 @@ def _via(call) -> str:
 def _call_entry(call, phase: str, **extra) -> dict:
     via = _via(call)
     return {"file": call.file, "line": call.line, "function": call.function, "phase": phase, "grad": call.grad,
+            "scored": call.counts,
             "via": via, **extra}
 
 
 def _verdict(result: LegalityResult, comparison, calls, phase_of) -> None:
     if not comparison.leak:
         result.verdict = "pass"
-        trained = [d for d in comparison.differences if d.call.grad]
+        trained = [d for d in comparison.differences if not d.call.counts]
         result.reason = (f"every loss of a target before position {result.tail_from} was the same in both runs "
                          f"in the {comparison.calls} loss computations compared "
                          f"({comparison.compared_elements:,} elements)")
@@ -301,9 +312,9 @@ def _verdict(result: LegalityResult, comparison, calls, phase_of) -> None:
         if again is not None:
             result.notes.append(
                 f"a loss computed under grad on targets all before position {result.tail_from} moved at "
-                f"{again.call.where()} (via {_via(again.call)}): legal when it is a further epoch of training on "
-                f"tokens already scored; a leak when that loss is itself counted in the score (a score computed "
-                f"under grad and repeated after training, as in multi-epoch LoRA TTT): review that line")
+                f"{again.call.where()} (via {_via(again.call)}); golf saw none of its values reach a score, as in "
+                f"a further epoch of training on tokens already scored; if that loss does reach the reported "
+                f"score by a path golf does not follow (a Python float), it is a leak: review that line")
         return
     result.verdict = "leak"
     if comparison.differences:
@@ -311,7 +322,7 @@ def _verdict(result: LegalityResult, comparison, calls, phase_of) -> None:
         if comparison.diverged_at is None or first.index < comparison.diverged_at:
             phase = phase_of(first.call.chain, comparison.train_chain, comparison.score_chain)
             result.first_leak = _call_entry(first.call, phase, index=first.index + 1)
-            scored = next((d for d in comparison.differences if not d.call.grad), None)
+            scored = next((d for d in comparison.differences if d.call.counts), None)
             result.reason = (f"tokens after position {result.tail_from} changed the loss of {first.elements} "
                              f"earlier target(s) at {first.call.where()} ({phase})")
             if scored is not None and scored is not first:

@@ -26,6 +26,15 @@ def _parse(argv):
     return parser.parse_args(argv)
 
 
+def _imported_name(error: BaseException) -> str | None:
+    """The name of `from MODULE import NAME` that MODULE lacks (an ImportError that is not a missing module)."""
+    if isinstance(error, ImportError) and not isinstance(error, ModuleNotFoundError):
+        text = str(error)
+        if text.startswith("cannot import name "):
+            return text.split("'")[1] if "'" in text else None
+    return None
+
+
 def _failure(stage: str, error: BaseException, calls: int, root: Path) -> dict:
     frames = traceback.extract_tb(error.__traceback__)
     own = [f for f in frames if f.filename.startswith(str(root) + "/")]  # the record's line, not golf's
@@ -33,6 +42,7 @@ def _failure(stage: str, error: BaseException, calls: int, root: Path) -> dict:
     return {"stage": stage, "error_type": type(error).__name__, "error": str(error)[:2000],
             "error_where": f"{Path(last.filename).name}:{last.lineno}" if last else None,
             "missing_module": getattr(error, "name", None) if isinstance(error, ImportError) else None,
+            "missing_name": getattr(error, "name_from", None) or _imported_name(error),
             "calls_before_error": calls}
 
 
