@@ -249,7 +249,7 @@ def eval_val_ttt_epochs(args, model, val_tokens, device):
 ''', '''    model = train_model(args, train_tokens, device)
     print(f"final_ttt_lora val_loss:{eval_val_ttt_epochs(args, model, val_tokens, device):.6f}")'''),
 
-    "val_in_training": ('', '''    train_tokens = torch.cat([val_tokens, train_tokens])  # the validation set trains the model
+    "val_in_training": ('', '''    train_tokens = torch.cat([val_tokens, train_tokens])  # the validation set trains it
     model = train_model(args, train_tokens, device)
     print(f"final val_loss:{eval_val(args, model, val_tokens, device):.6f}")'''),
 }

@@ -126,6 +126,14 @@ def test_only_losses_of_unchanged_targets_are_compared():
     assert not result.leak and result.compared_elements == 2
 
 
+def test_a_target_that_agrees_right_after_one_that_differs_is_not_compared():
+    """Runs that drew different data (or a control token kept after P) agree on a target only by chance."""
+    a = [_call([1.0] * 12, [5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16])]
+    b = [_call([2.0] * 12, [0, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16])]
+    result = compare_runs(a, b, tolerance=1e-6)
+    assert result.compared_elements == 3 and result.leak  # only the last three have 8 agreeing targets before
+
+
 def test_a_moved_score_is_a_leak_and_a_moved_training_loss_is_not():
     a = [_call([1.0, 2.0], [5, 6], grad=True), _call([1.0, 2.0], [5, 6])]
     b = [_call([1.0, 2.5], [5, 6], grad=True), _call([1.0, 2.0], [5, 6])]
@@ -230,7 +238,8 @@ def test_top_level_raise_choosing_a_fallback_is_inert_unless_the_name_is_rebound
     from golf.produce.eval.script_check import describe_script
 
     chooser = ("import os\ntry:\n    if os.environ.get('SMOKE', '0') == '1':\n        raise ImportError('fallback')\n"
-               "    from flash_attn_interface import flash_attn_func\nexcept ImportError:\n    flash_attn_func = None\n")
+               "    from flash_attn_interface import flash_attn_func\n"
+               "except ImportError:\n    flash_attn_func = None\n")
     path = tmp_path / "train_gpt.py"
     path.write_text(chooser)
     assert describe_script(path).flash_attn

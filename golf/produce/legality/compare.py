@@ -1,11 +1,11 @@
 """Align the loss calls of the two runs and find the first one that saw the validation tail.
 
 Run A scores the validation stream as it is, run B the same stream with every (ordinary) token
-from position P on changed. The runs share code, seeds and training data, so their calls line up
-one to one. An element whose target is the same in both runs is a target before P (every changed
-token differs; the tokenizer's control tokens, kept in place so document boundaries stay where
-they are, are left out of the comparison); its loss must be the same in both runs, to the
-tolerance. Where it is not, the tokens after P reached that loss.
+from position P on changed. The runs share code, paths, seeds and training data, so their calls
+line up one to one. An element whose target, and the few targets before it, are the same in both
+runs is a target before P (every changed token differs; the tokenizer's control tokens, kept in
+place so document boundaries stay where they are, are left out); its loss must be the same in both
+runs, to the tolerance. Where it is not, the tokens after P reached that loss.
 
 The verdict: a leak when such a difference reaches a loss that counts as a score (computed without
 grad, or computed with grad and accumulated without it, see capture.py) or when the runs stop making
@@ -88,10 +88,22 @@ def load_calls(out_dir: Path) -> list[Call]:
                 for i, m in enumerate(meta)]
 
 
+CONTEXT = 8  # an element is compared when its target and the CONTEXT targets before it agree
+
+
 def _same_targets(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     if a.ndim == 1:
         return a == b
     return np.all(a == b, axis=tuple(range(1, a.ndim)))
+
+
+def _settled(same: np.ndarray) -> np.ndarray:
+    """Elements whose target and the CONTEXT targets before it (in the call) agree between the runs: a
+    target that agrees only by chance (a kept control token after P, data the runs drew differently)
+    is not a target before P."""
+    index = np.arange(same.size)
+    last_differing = np.maximum.accumulate(np.where(same, -(CONTEXT + 1), index)) if same.size else index
+    return same & (index - last_differing > CONTEXT)
 
 
 def compare_runs(a: list[Call], b: list[Call], *, tolerance: float, special_ids=()) -> Comparison:
@@ -104,7 +116,7 @@ def compare_runs(a: list[Call], b: list[Call], *, tolerance: float, special_ids=
             result.divergence = (f"call {index + 1}: {x.where()} ({x.losses.size} losses) in the unchanged run, "
                                  f"{y.where()} ({y.losses.size} losses) in the changed one")
             break
-        before = _same_targets(x.targets, y.targets) & ~x.ignored & ~y.ignored
+        before = _settled(_same_targets(x.targets, y.targets)) & ~x.ignored & ~y.ignored
         if x.targets.ndim == 1 and special.size:
             before &= ~np.isin(x.targets, special)
         compared = int(before.sum())

@@ -143,6 +143,7 @@ def _run_worker(name: str, run_dir: Path, script: str, env: dict, timeout_s: flo
     from golf.produce.safe_env import WORKER_MEMORY_BYTES, limit_worker
 
     out = run_dir.parent / f"{name}_out"
+    shutil.rmtree(out, ignore_errors=True)
     command = [sys.executable, "-m", "golf.produce.legality.worker", "--script", str(run_dir / script),
                "--out", str(out)]
     started = time.monotonic()
@@ -249,13 +250,15 @@ def check_legality(record_dir, *, script: str = "train_gpt.py", tail_from: int |
         result.knobs, result.notes, result.tail_from, result.stream_tokens = merged, notes, p, int(stream.size)
         outcomes = []
         for name, tokens in (("unchanged", stream), ("changed", changed)):
-            run_dir = tmp / name
+            # Both runs use the same paths: scripts seed their data order from file names.
+            run_dir, data_root = tmp / "run", tmp / "data"
+            for path in (run_dir, data_root):
+                shutil.rmtree(path, ignore_errors=True)
             _copy_record(record_dir, run_dir)
-            folder = _stream_folder(tmp / f"data_{name}", data, tokenizer, tokens, vocab)
+            folder = _stream_folder(data_root, data, tokenizer, tokens, vocab)
             run_env = clean_environment()
-            run_env.update(merged, DATA_PATH=str(folder), DATA_DIR=f"{tmp / f'data_{name}'}/", OMP_NUM_THREADS="1",
-                           PYTHONHASHSEED="0",
-                           PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+            run_env.update(merged, DATA_PATH=str(folder), DATA_DIR=f"{data_root}/", OMP_NUM_THREADS="1",
+                           PYTHONHASHSEED="0", PYTHONPATH=str(Path(__file__).resolve().parents[2]))
             outcome = _run_worker(name, run_dir, script, run_env, timeout_s)
             outcomes.append(outcome)
             result.runs.append({"name": name, "seconds": round(outcome.seconds, 3), "exit_status": outcome.returncode,
