@@ -31,7 +31,7 @@ class Hyperparameters:
     data_path = os.environ.get("DATA_PATH", "./data/datasets/fineweb10B_sp1024")
     seed = int(os.environ.get("SEED", 1337))
     vocab_size = int(os.environ.get("VOCAB_SIZE", 1024))
-    num_layers = int(os.environ.get("NUM_LAYERS", 9))
+    num_layers = int(os.environ.get("NUM_LAYERS", 3))
     model_dim = int(os.environ.get("MODEL_DIM", 512))
     num_heads = int(os.environ.get("NUM_HEADS", 8))
     iterations = int(os.environ.get("ITERATIONS", 20000))
@@ -236,9 +236,8 @@ def eval_val_ttt_epochs(args, model, val_tokens, device):
     for epoch in range(args.ttt_epochs):
         loss_sum, count = torch.zeros((), dtype=torch.float64, device=device), 0
         for x, y in sequences(val_tokens, 0, val_tokens.numel() - 1, args.eval_seq_len):
-            logits = model.forward_logits(x.to(device))
-            ptl = F.cross_entropy(logits.reshape(-1, logits.size(-1)).float(), y.to(device).reshape(-1),
-                                  reduction="none")  # RESCORE
+            logits = model.forward_logits(x.to(device)).float()
+            ptl = F.cross_entropy(logits.flatten(0, 1), y.to(device).flatten(), reduction="none")  # RESCORE
             with torch.no_grad():
                 loss_sum += ptl.double().sum()
                 count += ptl.numel()

@@ -180,7 +180,8 @@ def test_tiny_knobs_shrink_the_shape_and_keep_evaluation_settings():
     defaults = {"NUM_LAYERS": "11", "TTT_EPOCHS": "3", "TTT_CHUNK_TOKENS": "32768", "EVAL_STRIDE": "64",
                 "NUM_HEADS": "8", "NUM_KV_HEADS": "4"}
     knobs = tiny_knobs(names, defaults, 4097)
-    assert knobs["NUM_LAYERS"] == "2" and knobs["MODEL_DIM"] == "64" and knobs["TTT_CHUNK_TOKENS"] == "512"
+    assert knobs["MODEL_DIM"] == "64" and knobs["TTT_CHUNK_TOKENS"] == "512"
+    assert "NUM_LAYERS" not in knobs  # layer-index knobs keep their meaning
     assert "TTT_EPOCHS" not in knobs and "TTT_LR" not in knobs and "EVAL_STRIDE" not in knobs
     assert (knobs["NUM_HEADS"], knobs["NUM_KV_HEADS"]) == ("4", "2")
     assert "ITERATIONS" not in knobs  # only what the script reads

@@ -14,8 +14,8 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "legality", help="prove evaluation legality by running the record's script (prefix invariance)",
         description=(
-            "Run RECORD_DIR's own script twice at a tiny shape on the CPU (2 layers, width 64, a few training "
-            "steps, a validation stream of 4,097 tokens of the smoke data; the record's test-time-training and "
+            "Run RECORD_DIR's own script twice at a tiny shape on the CPU (width 64, the record's depth, a "
+            "few training steps, a validation stream of 4,097 tokens of the smoke data; the record's test-time-training and "
             "evaluation settings kept), with the same training data and seeds and two validation streams that "
             "differ only from position P on. Every loss the script computes is recorded per token; every loss of "
             "a target before P must be the same in both runs. pass: it was; leak: the tail reached an earlier "

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-# The shape: 2 layers of width 64 over 128-token sequences, 6 steps of 8 sequences.
+# The shape: width 64 over 128-token sequences, 6 steps of 8 sequences. The depth stays the record's:
+# knobs name layers by index (XSA_LAST_N, VE_LAYERS, RECUR_LAYERS ...), and at width 64 depth is cheap.
 TINY_KNOBS = {
-    "NUM_LAYERS": "2", "MODEL_DIM": "64", "NUM_HEADS": "4", "MLP_MULT": "2",
+    "MODEL_DIM": "64", "NUM_HEADS": "4", "MLP_MULT": "2",
     "ITERATIONS": "6", "WARMUP_STEPS": "0", "WARMDOWN_ITERS": "0", "VAL_LOSS_EVERY": "0", "TRAIN_LOG_EVERY": "1",
     "MAX_WALLCLOCK_SECONDS": "0", "TRAIN_SEQ_LEN": "128", "EVAL_SEQ_LEN": "128", "TRAIN_BATCH_TOKENS": "1024",
     "VAL_BATCH_SIZE": "1024", "VOCAB_SIZE": "1024", "COMPILE": "0", "SEED": "1337",
