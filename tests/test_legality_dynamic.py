@@ -277,6 +277,31 @@ def test_verify_exit_follows_the_reading_that_decides(capsys):
     assert "legality (static, G404): flags train_gpt.py: loop at line 9" in out and "legality (dynamic" in out
 
 
+def test_recorder_marks_only_the_elements_added_to_the_sums():
+    """A window's loss computed with grad: only the part added to the sums without grad is a score."""
+    import torch
+    import torch.nn.functional as F
+
+    from golf.produce.legality.capture import LossRecorder
+
+    recorder = LossRecorder(str(Path(__file__).resolve().parent), to_cpu=False)
+    logits = torch.randn(2, 6, 5, requires_grad=True)
+    targets = torch.randint(0, 5, (2, 6))
+    total = torch.zeros((), dtype=torch.float64)
+    with recorder:
+        ptl = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), reduction="none").view(2, 6)
+        with torch.no_grad():
+            total += ptl[1, 4:].to(torch.float64).sum()
+        ptl.mean().backward()
+        log_probs = F.log_softmax(logits.detach(), dim=-1)
+        nll = -log_probs.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+    first, second = recorder.calls
+    assert first.grad and list(np.flatnonzero(first.scored)) == [10, 11]
+    assert first.site[0] == Path(__file__).name and np.allclose(first.losses, ptl.detach().flatten().numpy())
+    assert second.kind == "log_softmax+gather" and not second.grad
+    assert np.allclose(second.losses, nll.flatten().numpy(), atol=1e-6)
+
+
 def test_varlen_flash_attention_standin_attends_within_each_sequence():
     import torch
 

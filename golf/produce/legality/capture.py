@@ -9,9 +9,10 @@ of record frames that led there). The loss forms the challenge's scripts use:
 - `log_softmax(...)` followed by `.gather(-1, targets)` or `take_along_dim` (the value is -gathered).
 
 A loss computed under grad may still be a score: per-document LoRA TTT computes the per-token loss
-with grad, adds it to the score's sums under `no_grad`, then trains on it. So every tensor computed
-from a loss carries the loss's call number, and a call whose values are written into another tensor
-(an in-place add, `acc[i] = ...`) while grad is off is marked `scored`.
+of a window with grad, adds the chunk's part of it to the score's sums under `no_grad`, then trains
+on it. So every tensor computed from a loss carries which of the call's elements it holds, and the
+elements written into another tensor (an in-place add, `acc[i] = ...`) while grad is off are marked
+`scored` (see `_follow`).
 
 The same mode moves every CUDA device argument to the CPU (see standins.py).
 """
@@ -32,6 +33,9 @@ _NLL = {F.nll_loss}
 _LOG_SOFTMAX = {F.log_softmax, torch.log_softmax, torch.Tensor.log_softmax, torch.nn.functional.log_softmax}
 _GATHER = {torch.gather, torch.Tensor.gather, torch.take_along_dim, torch.Tensor.take_along_dim}
 _WRITES = {"__iadd__", "__isub__", "__setitem__"}
+_SHAPE_OPS = {"__getitem__", "reshape", "view", "flatten", "squeeze", "unsqueeze", "narrow", "select", "transpose",
+              "permute", "t", "split", "chunk", "unbind", "movedim", "view_as", "reshape_as", "index_select",
+              "masked_select", "take", "expand", "expand_as", "contiguous", "clone", "detach"}
 _PRUNE_AT = 50_000
 
 
@@ -44,7 +48,7 @@ class LossCall:
     losses: np.ndarray                  # float64 [n]
     targets: np.ndarray                 # int64 [n], or float32 [n, C] for probability targets
     ignored: np.ndarray                 # bool [n]: ignore_index targets
-    scored: bool = False                # its values were accumulated into another tensor without grad
+    scored: np.ndarray | None = None    # bool [n]: elements accumulated into another tensor without grad
 
 
 class LossRecorder(TorchFunctionMode):
@@ -57,7 +61,7 @@ class LossRecorder(TorchFunctionMode):
         self.to_cpu = to_cpu
         self.calls: list[LossCall] = []
         self._log_probs: dict[int, weakref.ref] = {}
-        self._taint: dict[int, tuple[weakref.ref, frozenset]] = {}
+        self._taint: dict[int, tuple[weakref.ref, dict]] = {}
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = dict(kwargs or {})
@@ -77,42 +81,94 @@ class LossRecorder(TorchFunctionMode):
         elif func in _GATHER and isinstance(out, torch.Tensor):
             recorded = self._record_gather(args, kwargs, out)
         if recorded is not None and isinstance(out, torch.Tensor):
-            self._mark(out, frozenset((recorded,)))
+            n = self.calls[recorded].losses.shape[0]
+            held = torch.arange(n).reshape(out.shape) if out.numel() == n else np.ones(n, dtype=bool)
+            self._mark(out, {recorded: held})
         return out
 
-    # -- which losses reach a score ----------------------------------------------------------------
+    # -- which loss values reach a score -----------------------------------------------------------
+    #
+    # A tensor computed from a loss carries, per call, which of the call's elements it holds: a tensor
+    # of positions shaped like it (through slicing, reshaping, dtype moves and same-shaped elementwise
+    # ops), or a mask of the call's elements once values were combined (a sum). Written into another
+    # tensor without grad (`acc += x`, `acc[i] = x`), those elements are marked scored.
 
-    def _sources(self, values) -> frozenset:
-        found = frozenset()
+    def _sources(self, values) -> list[tuple[torch.Tensor, dict]]:
+        found = []
         for value in values:
             items = value if isinstance(value, (list, tuple)) else (value,)
             for item in items:
                 if isinstance(item, torch.Tensor):
                     entry = self._taint.get(id(item))
                     if entry is not None and entry[0]() is item:
-                        found |= entry[1]
+                        found.append((item, entry[1]))
         return found
 
-    def _mark(self, out, calls: frozenset) -> None:
+    def _mark(self, out, taint: dict) -> None:
         if len(self._taint) > _PRUNE_AT:
             self._taint = {k: v for k, v in self._taint.items() if v[0]() is not None}
             self._log_probs = {k: v for k, v in self._log_probs.items() if v() is not None}
-        for tensor in (out if isinstance(out, (list, tuple)) else (out,)):
-            if isinstance(tensor, torch.Tensor):
-                self._taint[id(tensor)] = (weakref.ref(tensor), calls)
+        if isinstance(out, torch.Tensor) and taint:
+            self._taint[id(out)] = (weakref.ref(out), taint)
+
+    def _mask(self, call: int, held) -> np.ndarray:
+        if isinstance(held, np.ndarray):
+            return held
+        mask = np.zeros(self.calls[call].losses.shape[0], dtype=bool)
+        mask[held.reshape(-1).numpy()] = True
+        return mask
 
     def _follow(self, func, args, kwargs, out) -> None:
-        """Values computed from a loss carry its call number; written into another tensor without grad,
-        they mark the call scored."""
         name = getattr(func, "__name__", "")
         if name in _WRITES or (name.endswith("_") and not name.startswith("_")):
             if not torch.is_grad_enabled():
-                for index in self._sources([*args[1:], *kwargs.values()]):
-                    self.calls[index].scored = True
+                for _, taint in self._sources([*args[1:], *kwargs.values()]):
+                    for call, held in taint.items():
+                        self.calls[call].scored |= self._mask(call, held)
             return
-        calls = self._sources([*args, *kwargs.values()])
-        if calls:
-            self._mark(out, calls)
+        sources = self._sources([*args, *kwargs.values()])
+        if not sources:
+            return
+        if len(sources) == 1 and sources[0][0] is (args[0] if args else None):
+            first, taint = sources[0]
+            moved = self._moved_positions(func, name, first, taint, args, kwargs, out)
+            if moved is not None:
+                for tensor, held in moved:
+                    self._mark(tensor, held)
+                return
+        combined: dict = {}
+        for _, taint in sources:
+            for call, held in taint.items():
+                combined[call] = combined.get(call, False) | self._mask(call, held)
+        for tensor in (out if isinstance(out, (list, tuple)) else (out,)):
+            self._mark(tensor, dict(combined))
+
+    def _moved_positions(self, func, name, first, taint, args, kwargs, out):
+        """[(output tensor, taint)] when the op keeps track of which elements are where; else None."""
+        outs = out if isinstance(out, (list, tuple)) else (out,)
+        if not all(isinstance(t, torch.Tensor) for t in outs):
+            return None
+        result = []
+        for index, tensor in enumerate(outs):
+            held_out = {}
+            for call, held in taint.items():
+                if isinstance(held, np.ndarray):
+                    held_out[call] = held
+                elif name in _SHAPE_OPS:
+                    try:
+                        moved = func(held, *args[1:], **kwargs)
+                    except Exception:  # noqa: BLE001 - an op positions cannot follow: fall back to a mask
+                        return None
+                    moved = moved[index] if isinstance(moved, (list, tuple)) else moved
+                    if not isinstance(moved, torch.Tensor) or moved.shape != tensor.shape:
+                        return None
+                    held_out[call] = moved
+                elif tensor.shape == first.shape:
+                    held_out[call] = held  # a dtype move or an elementwise op: every element stays in place
+                else:
+                    return None
+            result.append((tensor, held_out))
+        return result
 
     # -- where -------------------------------------------------------------------------------------
 
@@ -174,7 +230,8 @@ class LossRecorder(TorchFunctionMode):
         losses = values.detach().double().reshape(-1).cpu().numpy()
         if losses.shape[0] != targets.shape[0]:
             return None  # a shape this recorder does not understand: never compared, never guessed
-        self.calls.append(LossCall(site, chain, bool(grad), kind, losses, targets, ignored))
+        self.calls.append(LossCall(site, chain, bool(grad), kind, losses, targets, ignored,
+                                   np.zeros(losses.shape[0], dtype=bool)))
         return len(self.calls) - 1
 
 
@@ -187,7 +244,8 @@ def save_calls(calls: list[LossCall], out_dir) -> None:
     meta, arrays = [], {}
     for i, call in enumerate(calls):
         meta.append({"file": call.site[0], "line": call.site[1], "chain": [list(c) for c in call.chain],
-                     "grad": call.grad, "kind": call.kind, "scored": call.scored})
+                     "grad": call.grad, "kind": call.kind})
         arrays[f"l{i}"], arrays[f"t{i}"], arrays[f"i{i}"] = call.losses, call.targets, call.ignored
+        arrays[f"s{i}"] = call.scored
     np.savez(out_dir / "calls.npz", **arrays)
     (out_dir / "calls.json").write_text(json.dumps(meta))

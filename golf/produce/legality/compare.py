@@ -39,12 +39,18 @@ class Call:
     losses: np.ndarray
     targets: np.ndarray
     ignored: np.ndarray
-    scored: bool = False   # computed under grad, but accumulated into the score's sums without grad
+    scored: np.ndarray | None = None   # bool [n]: elements golf saw added to other tensors without grad
+
+    def counting(self) -> np.ndarray:
+        """The elements that are scores: those added to the score's sums without grad when golf saw any
+        (a window scores only its new targets); else all of a call without grad, none of a call with it."""
+        if self.scored is not None and self.scored.any():
+            return self.scored
+        return np.full(self.losses.shape[0], not self.grad)
 
     @property
     def counts(self) -> bool:
-        """Whether the call's losses are scores: computed without grad, or accumulated without grad."""
-        return not self.grad or self.scored
+        return bool(self.counting().any())
 
     @property
     def function(self) -> str:
@@ -62,6 +68,11 @@ class Difference:
     compared: int        # elements before P in the call
     largest: float | None  # the largest finite absolute difference
     changed: int = 0       # elements of the call whose target is after P (0: the call saw only earlier targets)
+    scores: int = 0        # differing elements that are scores (see Call.counting)
+
+    @property
+    def counts(self) -> bool:
+        return self.scores > 0
 
 
 @dataclass
@@ -76,7 +87,7 @@ class Comparison:
 
     @property
     def leak(self) -> bool:
-        return self.diverged_at is not None or any(d.call.counts for d in self.differences)
+        return self.diverged_at is not None or any(d.counts for d in self.differences)
 
 
 def load_calls(out_dir: Path) -> list[Call]:
@@ -84,7 +95,8 @@ def load_calls(out_dir: Path) -> list[Call]:
     meta = json.loads((out_dir / "calls.json").read_text())
     with np.load(out_dir / "calls.npz", allow_pickle=False) as arrays:
         return [Call(m["file"], int(m["line"]), tuple((str(f), int(n)) for f, n in m["chain"]), bool(m["grad"]),
-                     m["kind"], arrays[f"l{i}"], arrays[f"t{i}"], arrays[f"i{i}"], bool(m.get("scored")))
+                     m["kind"], arrays[f"l{i}"], arrays[f"t{i}"], arrays[f"i{i}"],
+                     arrays[f"s{i}"] if f"s{i}" in arrays else None)
                 for i, m in enumerate(meta)]
 
 
@@ -127,7 +139,8 @@ def compare_runs(a: list[Call], b: list[Call], *, tolerance: float, special_ids=
         if bad.any():
             finite = gap[bad][np.isfinite(gap[bad])]
             largest = float(finite.max()) if finite.size else None  # None: NaN or infinity in one run
-            result.differences.append(Difference(index, x, int(bad.sum()), compared, largest, changed))
+            scores = int((bad & x.counting() & y.counting()).sum())
+            result.differences.append(Difference(index, x, int(bad.sum()), compared, largest, changed, scores))
     if result.diverged_at is None and len(a) != len(b):
         result.diverged_at = result.calls
         result.divergence = (f"the unchanged run computed {len(a)} losses, the changed one {len(b)}: "

@@ -297,20 +297,20 @@ def _via(call) -> str:
 def _call_entry(call, phase: str, **extra) -> dict:
     via = _via(call)
     return {"file": call.file, "line": call.line, "function": call.function, "phase": phase, "grad": call.grad,
-            "scored": call.counts,
+            "scored": call.counts,  # the call holds scores
             "via": via, **extra}
 
 
 def _verdict(result: LegalityResult, comparison, calls, phase_of) -> None:
     if not comparison.leak:
         result.verdict = "pass"
-        trained = [d for d in comparison.differences if not d.call.counts]
+        trained = [d for d in comparison.differences if not d.counts]
         result.reason = (f"every loss of a target before position {result.tail_from} was the same in both runs "
                          f"in the {comparison.calls} loss computations compared "
                          f"({comparison.compared_elements:,} elements)")
         if trained:
-            result.reason += (f"; only training losses after the tail was scored moved "
-                              f"(first at {trained[0].call.where()}), which score-first adaptation does")
+            result.reason += (f"; only losses that are not scores moved (first at {trained[0].call.where()}): "
+                              f"training on tokens already scored, or unscored context, as score-first TTT does")
         again = next((d for d in trained if d.changed == 0), None)
         if again is not None:
             result.notes.append(
@@ -325,7 +325,7 @@ def _verdict(result: LegalityResult, comparison, calls, phase_of) -> None:
         if comparison.diverged_at is None or first.index < comparison.diverged_at:
             phase = phase_of(first.call.chain, comparison.train_chain, comparison.score_chain)
             result.first_leak = _call_entry(first.call, phase, index=first.index + 1)
-            scored = next((d for d in comparison.differences if d.call.counts), None)
+            scored = next((d for d in comparison.differences if d.counts), None)
             result.reason = (f"tokens after position {result.tail_from} changed the loss of {first.elements} "
                              f"earlier target(s) at {first.call.where()} ({phase})")
             if scored is not None and scored is not first:
