@@ -4,5 +4,5 @@ A legal evaluation scores every validation token before anything learns from it,
 model's loss on a token depends only on the tokens before it. So the record's own script is run
 twice at a tiny shape on the CPU (run.py, worker.py, standins.py), with validation streams that
 differ only from position P on; every loss computation is recorded per token in the child
-(capture.py), and every loss of a target before P must be the same in both runs (compare.py).
+(capture.py), and every score of a target before P must be the same in both runs (compare.py).
 """

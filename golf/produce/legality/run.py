@@ -281,7 +281,7 @@ def check_legality(record_dir, *, script: str = "train_gpt.py", tail_from: int |
             result.differing_calls.append(_call_entry(d.call, phase_of(d.call.chain, comparison.train_chain,
                                                                         comparison.score_chain),
                                                       index=d.index + 1, elements=d.elements, compared=d.compared,
-                                                      largest=d.largest))
+                                                      scores=d.scores, largest=d.largest))
         _verdict(result, comparison, a, phase_of)
         return result
     finally:
@@ -305,9 +305,8 @@ def _verdict(result: LegalityResult, comparison, calls, phase_of) -> None:
     if not comparison.leak:
         result.verdict = "pass"
         trained = [d for d in comparison.differences if not d.counts]
-        result.reason = (f"every loss of a target before position {result.tail_from} was the same in both runs "
-                         f"in the {comparison.calls} loss computations compared "
-                         f"({comparison.compared_elements:,} elements)")
+        result.reason = (f"no score of a target before position {result.tail_from} moved in the "
+                         f"{comparison.calls} loss computations compared ({comparison.compared_elements:,} elements)")
         if trained:
             result.reason += (f"; only losses that are not scores moved (first at {trained[0].call.where()}): "
                               f"training on tokens already scored, or unscored context, as score-first TTT does")
