@@ -317,3 +317,17 @@ def test_varlen_flash_attention_standin_attends_within_each_sequence():
         assert torch.allclose(packed[s:e], alone, atol=1e-6)
     windowed = _standin_flash_attn_varlen_func(q, k, v, cu, cu, 4, 4, causal=True, window_size=(0, 0))
     assert torch.allclose(windowed, v, atol=1e-6)  # a window of one: each position sees only itself
+
+
+def test_runs_get_the_knobs_the_record_ran_with(tmp_path):
+    """The log's printed configuration, then the record's own command; only names the script reads."""
+    from golf.produce.legality.run import _record_env
+
+    folder = scripts.write_record(tmp_path, "legal_chunked")
+    (folder / "train_seed7.log").write_text("ttt_epochs:1 ttt_lr:0.02 unrelated_knob:5\nseed:7\n"
+                                            "load_checkpoint_path:/elsewhere/final_model.pt\n"
+                                            "final_int6_roundtrip_exact val_loss:2.00000000 val_bpb:1.20000000\n")
+    (folder / "README.md").write_text("```bash\nTTT_LR=0.5 torchrun --standalone --nproc_per_node=8 train_gpt.py\n```\n")
+    knobs, notes = _record_env(folder, ["TTT_EPOCHS", "TTT_LR", "SEED", "LOAD_CHECKPOINT_PATH"])
+    assert knobs == {"TTT_EPOCHS": "1", "TTT_LR": "0.5"}
+    assert any("train_seed7.log" in note for note in notes) and any("README.md" in note for note in notes)

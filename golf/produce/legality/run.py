@@ -22,6 +22,7 @@ from pathlib import Path
 from golf.errors import GolfError
 
 VERDICTS = ("pass", "leak", "cannot-run")
+PATH_SUFFIXES = ("_PATH", "_DIR", "_FILE", "_FILES", "_PATTERN")
 STDERR_TAIL_LINES = 8
 
 
@@ -79,19 +80,37 @@ def _vocabulary(tokenizer: Path) -> tuple[int, set[int]]:
     return n, {i for i in range(n) if sp.is_control(i) or sp.is_unknown(i) or sp.is_unused(i)}
 
 
-def _record_env(record_dir: Path) -> tuple[dict[str, str], list[str]]:
-    """The knobs of the record's own command (submission.json run block or README torchrun line)."""
+def _record_env(record_dir: Path, env_names: list[str]) -> tuple[dict[str, str], list[str]]:
+    """The knobs the record ran with, as golf eval reads them: its log's printed configuration (names the script
+    reads), then its own command (submission.json run block or README torchrun line)."""
+    from golf.produce.eval.compare import log_knobs
     from golf.produce.rerun import launch_spec
     from golf.produce.safe_env import split_record_env
     from golf.read.records import load_record
 
     try:
-        spec = launch_spec(load_record(record_dir))
+        record = load_record(record_dir)
     except GolfError:
         return {}, []
-    kept, refused = split_record_env(spec.env)
-    notes = [f"the record's command sets {', '.join(sorted(kept))} ({spec.source})"] if kept else []
-    return kept, notes + [f"not passed on: {problem}" for problem in refused]
+    knobs, notes = {}, []
+    log = next((log for log in record.logs if getattr(log, "run", None) is not None), None)
+    if log is not None:
+        # Paths in a log are the original machine's (a checkpoint, a data folder): never passed on.
+        printed = {k: v for k, v in log_knobs(log.run, env_names).items() if not k.endswith(PATH_SUFFIXES)}
+        logged, _ = split_record_env(printed)
+        knobs.update(logged)
+        if logged:
+            notes.append(f"{log.path} shows {', '.join(sorted(logged))}")
+    try:
+        spec = launch_spec(record)
+    except GolfError:
+        spec = None
+    if spec is not None:
+        kept, refused = split_record_env(spec.env)
+        knobs.update(kept)
+        notes += [f"the record's command sets {', '.join(sorted(kept))} ({spec.source})"] if kept else []
+        notes += [f"not passed on: {problem}" for problem in refused]
+    return knobs, notes
 
 
 def _data(tmp: Path, data_path, tokenizer_path) -> tuple[Path, Path]:
@@ -241,8 +260,8 @@ def check_legality(record_dir, *, script: str = "train_gpt.py", tail_from: int |
         if not 0 < p < stream.size - 1:
             raise GolfError(f"--tail-from {p}: must lie inside the validation stream of {stream.size} tokens")
         changed = shape.changed_tail(stream, p, vocab, kept)
-        knobs = shape.tiny_knobs(info.env_names, script_defaults(info.source), int(stream.size))
-        record_knobs, notes = _record_env(record_dir)
+        record_knobs, notes = _record_env(record_dir, info.env_names)
+        knobs = shape.tiny_knobs(info.env_names, {**script_defaults(info.source), **record_knobs}, int(stream.size))
         merged = {**record_knobs, **knobs, **(env or {})}
         merged.update(TOKENIZER_PATH=str(tokenizer))
         if "VOCAB_SIZE" in info.env_names:
