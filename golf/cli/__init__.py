@@ -29,6 +29,7 @@ COMMANDS = {
     "rules": "golf.cli.verify",
     "ci": "golf.cli.ci",
     "leaderboard": "golf.cli.leaderboard",
+    "legality": "golf.cli.legality",
     "new": "golf.cli.train",
     "train": "golf.cli.train",
 }

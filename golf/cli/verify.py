@@ -55,6 +55,9 @@ def register(subparsers) -> None:
     rerun.add_argument("--dry-run", action="store_true",
                        help="print every command of the rerun (with --launcher slurm, every sbatch script) and stop")
     options.add_launcher(rerun)
+    rerun.add_argument("--legality", action="store_true",
+                       help="also run golf legality (the prefix-invariance test) on the record and show it beside "
+                            "the static reading (G404/G405); the ruleset's [legality] precedence says which decides")
     for flag, text in TORCHRUN_OPTIONS:
         rerun.add_argument(flag, metavar="VALUE", help=f"torchrun {flag}: {text}")
     parser.set_defaults(handler=run_verify)
@@ -90,6 +93,8 @@ def _check_options(args: argparse.Namespace) -> None:
     given = [flag for flag, value in rerun_only.items() if value is not None]
     if args.eval and not args.rerun:
         given.append("--eval")
+    if getattr(args, "legality", False) and not args.rerun:
+        given.append("--legality")
     if given and not args.rerun:
         raise GolfError(f"{', '.join(given)} only apply with --rerun")
     slurm_given = [flag for flag, value in slurm_only.items() if value is not None]
@@ -117,7 +122,7 @@ def _verify(args: argparse.Namespace) -> int:
     _check_options(args)
     judging = options.judging_from(args)
     curves = draws_pictures(args.format)
-    rescored = batch = None
+    rescored = batch = legality = None
     if args.rerun and len(_rerun_records(args.paths)) > 1:
         batch = _rerun_batch(args, judging.verifier(curves=curves))
         if batch is None:
@@ -132,6 +137,7 @@ def _verify(args: argparse.Namespace) -> int:
             return 0
         report = verifier.new_report([verifier.verify(record_dir, shown=args.paths[0], reruns=results)])
         rescored = _rescore(args, results, ruleset) if args.eval else None
+        legality = _legality(args, record_dir, ruleset) if args.legality else None
         if args.write_submission and not _rescore_failed(rescored):
             _write_submission(record_dir, results, verifier, report)
     else:
@@ -147,7 +153,32 @@ def _verify(args: argparse.Namespace) -> int:
             return 1
     for message in bad_inputs(report):  # also on stderr, whatever the format: a path given was not a record
         print(f"golf: error: {message}", file=sys.stderr)
+    if legality is not None:
+        return _legality_exit(args, report, legality, ruleset)
     return exit_status(report)
+
+
+def _legality(args, record_dir, ruleset):
+    from golf.cli.legality import legality_for
+
+    return legality_for(record_dir, ruleset, script=ruleset.code_bytes_policy.script,
+                        data_path=args.data_path, tokenizer_path=args.tokenizer_path)
+
+
+def _legality_exit(args, report, result, ruleset) -> int:
+    """Show the static and dynamic readings together; the exit status follows the one that decides."""
+    from golf.produce.legality import STATIC_CODES
+    from golf.render.formats import show
+    from golf.render.legality import combined
+
+    findings = [f for record in report.records for f in record.findings]
+    static = [f for f in findings if f.code in STATIC_CODES]
+    decided, lines = combined(result, static, ruleset.legality.precedence)
+    show("legality-combined", args.format, lines)
+    if decided == "static":
+        return 0 if report.passed else 1
+    others_fail = any(f.severity == "error" and f.code not in STATIC_CODES for f in findings)
+    return 1 if others_fail or decided == "leak" else 0
 
 
 def _rescore_failed(rescored) -> bool:
@@ -221,7 +252,7 @@ def _rerun_batch(args: argparse.Namespace, verifier):
     from golf.produce.rerun import rerun_records
 
     for flag, given in (("--write-submission", args.write_submission), ("--eval", args.eval),
-                        ("--pool-runs", args.pool_runs)):
+                        ("--legality", args.legality), ("--pool-runs", args.pool_runs)):
         if given:
             raise GolfError(f"{flag} takes one record folder, not a batch of reruns")
     dirs = _rerun_records(args.paths)

@@ -87,6 +87,18 @@ class Tolerances:
 
 
 @dataclass(frozen=True)
+class LegalityPolicy:
+    """golf legality (the prefix-invariance test) and how it stands beside the static reading (G404)."""
+
+    loss_tolerance: float = 1e-6      # relative: |a - b| <= tol * (1 + |a|) counts as the same loss
+    run_time_limit_s: float = 300.0   # each of the two runs of the script
+    precedence: str = "dynamic"       # "dynamic": a pass or leak observed overrides G404; "static": G404 stands
+
+
+LEGALITY_PRECEDENCE = ("dynamic", "static")
+
+
+@dataclass(frozen=True)
 class Ruleset:
     name: str
     version: str
@@ -113,6 +125,7 @@ class Ruleset:
     # record, and the decimals the leaderboard shows a score with (a claim off below them is paperwork)
     paperwork: tuple[str, ...] = ()
     shown_decimals: int | None = None
+    legality: LegalityPolicy = field(default_factory=LegalityPolicy)
 
     @property
     def label(self) -> str:
@@ -212,6 +225,7 @@ def _parse(data: bytes, where: str) -> Ruleset:
         significance=_significance(_Reader(reader.table("significance"), f"{where} [significance]")),
         reruns=_reruns(_Reader(reader.table("reruns"), f"{where} [reruns]")),
         tolerances=_tolerances(_Reader(reader.table("tolerances"), f"{where} [tolerances]")),
+        legality=_legality(_Reader(reader.table_or_empty("legality"), f"{where} [legality]")),
         path=where,
         paperwork=tuple(verdict.texts("paperwork", [])),
         shown_decimals=verdict.integer("shown_decimals", None),
@@ -278,6 +292,18 @@ def _preset(table: dict, where: str) -> dict[str, str]:
 def _tolerances(table: "_Reader") -> Tolerances:
     return Tolerances(val_tokens_relative=table.number("val_tokens_relative"),
                       eval_score_bpb=table.number("eval_score_bpb", 1e-5))
+
+
+def _legality(table: "_Reader") -> LegalityPolicy:
+    default = LegalityPolicy()
+    policy = LegalityPolicy(
+        loss_tolerance=table.number("loss_tolerance", default.loss_tolerance),
+        run_time_limit_s=table.number("run_time_limit_s", default.run_time_limit_s),
+        precedence=_one_of(table.text("precedence", default.precedence), LEGALITY_PRECEDENCE,
+                           f"{table.where} precedence"))
+    if policy.loss_tolerance < 0 or policy.run_time_limit_s <= 0:
+        raise GolfError(f"{table.where}: loss_tolerance must not be negative and run_time_limit_s must be positive")
+    return policy
 
 
 def _reruns(table: "_Reader") -> RerunPolicy:
@@ -423,5 +449,5 @@ class _Reader:
         return self._get(key, {}, (dict,), "a table")
 
 __all__ = ["CodeBytesPolicy", "DEFAULT_RULESET", "DataExport", "RerunPolicy", "Ruleset", "SignificancePolicy",
-           "Tolerances", "Track", "ruleset_for_date",
+           "LegalityPolicy", "Tolerances", "Track", "ruleset_for_date",
            "list_rulesets", "load_ruleset"]

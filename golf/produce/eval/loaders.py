@@ -28,27 +28,53 @@ from golf.produce.eval.script_check import ScriptInfo
 
 MODULE_NAME = "golf_record_script"
 SHAPE_KNOBS = ("vocab_size", "num_layers", "model_dim", "num_heads", "num_kv_heads", "mlp_mult", "tie_embeddings")
-FLASH_STANDIN_NOTE = ("flash_attn_interface: CPU stand-in (golf's flash_attn_func on "
-                      "torch scaled_dot_product_attention, same call signature)")
+FLASH_STANDIN_NOTE = ("flash_attn_interface: CPU stand-in (golf's flash_attn_func and flash_attn_varlen_func on "
+                      "torch scaled_dot_product_attention, same call signatures)")
 
 
 # ---------------------------------------------------------------------------
 # Importing the script
 # ---------------------------------------------------------------------------
 
-def _standin_flash_attn_func(q, k, v, softmax_scale=None, causal=False, *args, **kwargs):
+def _standin_flash_attn_func(q, k, v, softmax_scale=None, causal=False, *args, attn_mask=None, **kwargs):
     """FlashAttention 3's flash_attn_func on [B, T, H, D] tensors, computed with SDPA."""
     import torch.nn.functional as F
 
     q_, k_, v_ = (t.transpose(1, 2) for t in (q, k, v))
-    out = F.scaled_dot_product_attention(q_, k_, v_, is_causal=bool(causal), scale=softmax_scale,
-                                         enable_gqa=k_.shape[1] != q_.shape[1])
+    out = F.scaled_dot_product_attention(q_, k_, v_, attn_mask=attn_mask, is_causal=bool(causal) and attn_mask is None,
+                                         scale=softmax_scale, enable_gqa=k_.shape[1] != q_.shape[1])
     return out.transpose(1, 2)
+
+
+def _standin_flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q=None, max_seqlen_k=None,
+                                    softmax_scale=None, causal=False, *args, window_size=(-1, -1), **kwargs):
+    """FlashAttention 3's flash_attn_varlen_func on packed [total, H, D] tensors: SDPA per sequence."""
+    import torch
+
+    outs = []
+    for i in range(len(cu_seqlens_q) - 1):
+        sq, eq = int(cu_seqlens_q[i]), int(cu_seqlens_q[i + 1])
+        sk, ek = int(cu_seqlens_k[i]), int(cu_seqlens_k[i + 1])
+        mask = None
+        left, right = window_size if window_size is not None else (-1, -1)
+        if left >= 0 or right >= 0:
+            rows = torch.arange(eq - sq, device=q.device)[:, None] + (ek - sk) - (eq - sq)
+            cols = torch.arange(ek - sk, device=q.device)[None, :]
+            mask = torch.ones(eq - sq, ek - sk, dtype=torch.bool, device=q.device)
+            if left >= 0:
+                mask &= cols >= rows - left
+            if right >= 0 or causal:
+                mask &= cols <= rows + (0 if causal else right)
+        out = _standin_flash_attn_func(q[sq:eq].unsqueeze(0), k[sk:ek].unsqueeze(0), v[sk:ek].unsqueeze(0),
+                                       softmax_scale, causal and mask is None, attn_mask=mask)
+        outs.append(out.squeeze(0))
+    return torch.cat(outs, dim=0)
 
 
 def install_flash_attn_standin() -> str:
     module = types.ModuleType("flash_attn_interface")
     module.flash_attn_func = _standin_flash_attn_func
+    module.flash_attn_varlen_func = _standin_flash_attn_varlen_func
     module.__golf_standin__ = True
     sys.modules["flash_attn_interface"] = module
     return FLASH_STANDIN_NOTE

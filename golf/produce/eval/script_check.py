@@ -28,13 +28,16 @@ FLASH_ATTN_MODULES = ("flash_attn_interface",)
 _SAFE_CALLS = {"int", "float", "bool", "str", "tuple", "list", "dict", "set", "frozenset", "len", "max", "min",
                "abs", "round", "sorted", "range", "enumerate", "zip", "getenv", "get", "Path", "uuid4", "isinstance",
                "getattr", "hasattr", "sqrt", "log", "log2", "exp", "pow", "ceil", "floor", "dtype", "device",
-               "compile", "is_available", "device_count", "cpu_count"}  # re.compile; torch.compile decorators; queries
+               "compile", "is_available", "device_count", "cpu_count", "get_device_capability", "get_device_name",
+               "is_bf16_supported",  # re.compile; torch.compile decorators; device queries
+               "ThreadPoolExecutor",  # starts no thread until work is submitted
+               "now"}  # datetime.now() in a default run id
 # Decorator factories that only wrap what they decorate.
 _SAFE_DECORATORS = {"no_grad", "inference_mode", "enable_grad", "compile", "lru_cache", "cache", "dataclass", "jit",
                     "script", "autocast", "wraps", "custom_op", "register_fake", "dynamo_disable", "disable"}
 _SAFE_METHODS = {"split", "strip", "lstrip", "rstrip", "lower", "upper", "replace", "startswith", "endswith",
                  "encode", "decode", "format", "join", "partition", "rpartition", "items", "keys", "values",
-                 "hex", "removeprefix", "removesuffix"}
+                 "hex", "removeprefix", "removesuffix", "strftime"}
 
 
 @dataclass
@@ -68,7 +71,7 @@ def read_source(path: Path) -> tuple[str, bool]:
     payload = _wrapper_payload(tree)
     if payload is None:
         return text, False
-    return _unpack(payload, path), True
+    return _unpack(*payload, path), True
 
 
 def _parse(text: str, path: Path, what: str = "the script") -> ast.Module:
@@ -80,8 +83,9 @@ def _parse(text: str, path: Path, what: str = "the script") -> ast.Module:
         raise GolfError(f"{path}: cannot evaluate: {what} does not parse ({error})") from None
 
 
-def _wrapper_payload(tree: ast.Module) -> str | None:
-    """The base85 text of `exec(<lzma>.decompress(<base64>.b85decode("...")))`, when that is the script."""
+def _wrapper_payload(tree: ast.Module) -> tuple[str, bool] | None:
+    """The base85 text of `exec(<lzma>.decompress(<base64>.b85decode("...")))`, when that is the script, and
+    whether the call asks for a raw LZMA2 stream (`format=<lzma>.FORMAT_RAW, filters=[{"id": <lzma>.FILTER_LZMA2}]`)."""
     lzma_names, b64_names, calls = set(), set(), []
     for node in tree.body:
         if isinstance(node, ast.Import):
@@ -104,10 +108,14 @@ def _wrapper_payload(tree: ast.Module) -> str | None:
     if not (_is_call_to(inner, lzma_names, "decompress") and inner.args
             and _is_call_to(inner.args[0], b64_names, "b85decode") and inner.args[0].args):
         return None
+    keywords = {k.arg: ast.unparse(k.value) for k in inner.keywords}
+    raw = keywords.get("format", "").endswith(".FORMAT_RAW")
+    if set(keywords) - {"format", "filters"} or (raw and "FILTER_LZMA2" not in keywords.get("filters", "")):
+        return None
     literal = inner.args[0].args[0]
     if isinstance(literal, ast.Constant) and isinstance(literal.value, (str, bytes)):
         value = literal.value
-        return value.decode("ascii", "replace") if isinstance(value, bytes) else value
+        return (value.decode("ascii", "replace") if isinstance(value, bytes) else value), raw
     return None
 
 
@@ -116,12 +124,13 @@ def _is_call_to(node, modules: set[str], attr: str) -> bool:
             and isinstance(node.func.value, ast.Name) and node.func.value.id in modules)
 
 
-def _unpack(payload: str, path: Path) -> str:
+def _unpack(payload: str, raw: bool, path: Path) -> str:
     try:
         packed = base64.b85decode(payload)
     except ValueError as error:
         raise GolfError(f"{path}: the self-extracting wrapper's base85 text does not decode ({error})") from None
-    decompressor = lzma.LZMADecompressor()
+    decompressor = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=[{"id": lzma.FILTER_LZMA2}]) if raw \
+        else lzma.LZMADecompressor()
     try:
         data = decompressor.decompress(packed, max_length=MAX_UNPACKED_SOURCE_BYTES + 1)
     except lzma.LZMAError as error:
@@ -242,6 +251,8 @@ def _problem(node: ast.stmt, *, in_class: bool = False) -> tuple[ast.AST, str] |
             if found is not None:
                 return found
         return None
+    if isinstance(node, ast.Raise) and _inert_raise(node):
+        return None
     if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
         return node, "a call"
     if isinstance(node, (ast.For, ast.AsyncFor, ast.While)):
@@ -251,8 +262,46 @@ def _problem(node: ast.stmt, *, in_class: bool = False) -> tuple[ast.AST, str] |
     return node, f"a {type(node).__name__} statement"
 
 
+# `raise ImportError("...")` in a top-level try (to choose an attention fallback) stops the import and runs
+# nothing, as long as the name is Python's own exception (check_import_safety refuses a script rebinding it).
+_INERT_EXCEPTIONS = {"ImportError", "ModuleNotFoundError", "RuntimeError"}
+
+
+def _inert_raise(node: ast.Raise) -> bool:
+    exc = node.exc
+    return (isinstance(exc, ast.Call) and isinstance(exc.func, ast.Name) and exc.func.id in _INERT_EXCEPTIONS
+            and not exc.keywords and all(isinstance(a, ast.Constant) for a in exc.args) and node.cause is None)
+
+
+def _module_level(nodes):
+    """Every node outside function bodies (the code that runs at import)."""
+    for node in nodes:
+        yield node
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            continue
+        yield from _module_level(ast.iter_child_nodes(node))
+
+
+def _rebinds_exception(tree: ast.Module) -> ast.AST | None:
+    for node in _module_level(tree.body):
+        names = []
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            names = [node.name]
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names = [node.id]
+        elif isinstance(node, ast.alias):
+            names = [node.asname or node.name]
+        if any(name in _INERT_EXCEPTIONS for name in names):
+            return node
+    return None
+
+
 def check_import_safety(tree: ast.Module, path: Path) -> None:
     """Refuse a script that does work when imported, naming the line. Nothing is run."""
+    rebound = _rebinds_exception(tree)
+    if rebound is not None:
+        raise GolfError(f"{path}: refusing to evaluate: line {getattr(rebound, 'lineno', '?')} rebinds one of "
+                        f"{', '.join(sorted(_INERT_EXCEPTIONS))}, which a top-level raise may use. Nothing was run.")
     for node in tree.body:
         found = _problem(node)
         if found is None:

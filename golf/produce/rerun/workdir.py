@@ -32,7 +32,7 @@ def say(console, text: str) -> None:
 def record_hash(record_dir: Path) -> str:
     """sha256 over the relative path and content of every file a rerun copies."""
     digest = hashlib.sha256()
-    for rel, source in _copied_files(record_dir):
+    for rel, source in copied_files(record_dir):
         digest.update(f"{rel}\0{sha256_file(source)}\n".encode())
     return digest.hexdigest()
 
@@ -43,7 +43,7 @@ def _is_output(rel: Path) -> bool:
             or "__pycache__" in rel.parts or ".git" in rel.parts)
 
 
-def _copied_files(record_dir: Path) -> list[tuple[str, Path]]:
+def copied_files(record_dir: Path) -> list[tuple[str, Path]]:
     """(relative path, file) for what goes into a fresh copy: not previous outputs, no link leaving the folder."""
     files = []
     for dirpath, dirnames, filenames in os.walk(record_dir):
@@ -79,7 +79,7 @@ def _fresh_copy(record_dir: Path, seed_dir: Path) -> None:
         shutil.rmtree(seed_dir)
     seed_dir.mkdir(parents=True)
     (seed_dir / MARKER_NAME).write_text("made by golf verify --rerun; replaced on the next rerun\n")
-    for rel, source in _copied_files(record_dir):
+    for rel, source in copied_files(record_dir):
         target = seed_dir / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
