@@ -29,7 +29,7 @@ def test_an_extension_changes_only_what_it_writes(tmp_path):
     assert ruleset.name == "stricter" and ruleset.track("10min_16mb").byte_cap == 15_000_000
     assert ruleset.significance.alpha == 0.001 and ruleset.significance.delta == written.significance.delta
     assert ruleset.track("10min_16mb").train_time_limit_ms == written.track("10min_16mb").train_time_limit_ms
-    assert ruleset.label_precedence == written.label_precedence
+    assert ruleset.label_classes == written.label_classes and ruleset.label_modes == written.label_modes
     # a file may extend another file beside it
     grandchild = tmp_path / "grand.toml"
     grandchild.write_text('extends = "stricter.toml"\nname = "grand"\n')
