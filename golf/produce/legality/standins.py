@@ -12,7 +12,7 @@ import FlashAttention 3. For the prefix-invariance test, a tiny model on the CPU
 - `torch.compile` returns what it is given (eager), and CUDA autocast becomes CPU autocast;
 - `dist.init_process_group` starts a one-process gloo group (world size 1);
 - `nvidia-smi` run through subprocess prints a line saying it is absent instead of failing;
-- `flash_attn_interface` is golf eval's stand-in on scaled_dot_product_attention.
+- `flash_attn_interface` is golf eval's stand-in (flash_attn_func, flash_attn_varlen_func) on SDPA.
 What cannot be stood in for (Triton kernels, FP8 matmuls, ...) fails, and the test says so.
 """
 
