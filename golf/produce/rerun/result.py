@@ -39,6 +39,22 @@ def completed_earlier(plan: RecordPlan, seed: SeedPlan) -> RerunResult | None:
                        command=list(done.get("command", [])), resumed=True, job_id=done.get("job_id"))
 
 
+def seeds_to_run(plans: list[RecordPlan], console, done: dict):
+    """(plan, seed, label) of every seed still to run, in order; a seed an earlier run completed is put in
+    done[record_dir, seed] instead, and said so. The label names the record when the batch has several."""
+    for plan in plans:
+        for i, seed in enumerate(plan.seeds, 1):
+            label = f"seed {i}/{len(plan.seeds)} ({seed.seed})"
+            if len(plans) > 1:
+                label = f"{plan.record_dir.name} {label}"
+            earlier = completed_earlier(plan, seed)
+            if earlier is not None:
+                done[plan.record_dir, seed.seed] = earlier
+                say(console, f"{label}: already completed in an earlier run, skipped")
+                continue
+            yield plan, seed, label
+
+
 def finish_seed(plan: RecordPlan, seed: SeedPlan, *, returncode, timed_out: bool, elapsed_s: float,
                 job_id: str | None = None, why: str | None = None) -> tuple[RerunResult, bool]:
     """The result of a seed whose processes are over; a completed seed is written into the state file."""

@@ -31,7 +31,7 @@ from golf.errors import GolfError
 from golf.io import atomic_write_text, dumps_json
 from golf.produce.rerun.plan import RecordPlan, SeedPlan
 from golf.produce.rerun.process import last_step
-from golf.produce.rerun.result import RerunResult, completed_earlier, finish_seed, report_seed
+from golf.produce.rerun.result import RerunResult, finish_seed, report_seed, seeds_to_run
 from golf.produce.rerun.workdir import RERUN_LOG, _fresh_copy, say
 
 POLL_S = 5.0              # between two squeue calls
@@ -266,21 +266,12 @@ def run_slurm(plans: list[RecordPlan], results: dict, *, options: SlurmOptions, 
         raise SlurmError("squeue does not answer: is this a machine of the SLURM cluster?")
     waiting: list[_Job] = []
     try:
-        for plan in plans:
+        for plan, seed, label in seeds_to_run(plans, console, found):
             jobs = jobs_of[plan.record_dir]
-            for i, seed in enumerate(plan.seeds, 1):
-                label = f"seed {i}/{len(plan.seeds)} ({seed.seed})"
-                if len(plans) > 1:
-                    label = f"{plan.record_dir.name} {label}"
-                earlier = completed_earlier(plan, seed)
-                if earlier is not None:
-                    found[plan.record_dir, seed.seed] = earlier
-                    say(console, f"{label}: already completed in an earlier run, skipped")
-                    continue
-                job = _attach(plan, seed, label, jobs, known, console)
-                if job is None:
-                    job = _submit(plan, seed, label, jobs, options, timeout_per_seed, console)
-                waiting.append(job)
+            job = _attach(plan, seed, label, jobs, known, console)
+            if job is None:
+                job = _submit(plan, seed, label, jobs, options, timeout_per_seed, console)
+            waiting.append(job)
         _wait(waiting, timeout_per_seed, console)
     except KeyboardInterrupt:
         _cancel(waiting, jobs_of, plans, console)
