@@ -205,7 +205,7 @@ def _write_tree(repo: Path, entries: list, outside: Path) -> bytes:
 @fuzz_settings("git")
 @given(fz.git_trees())
 def test_fuzz_ci_extraction_stays_inside(entries):
-    from golf.judge.ci import extract_tree
+    from golf.read.git import extract_tree
 
     with tempfile.TemporaryDirectory() as tmp:
         top = Path(tmp)

@@ -225,8 +225,6 @@ SEEDS = (1337, 42, 2025)
 def _record_with(tmp_path, name, extra_lines, claimed):
     """The verify kit's 3-seed record (roundtrip scores 1.1000, 1.1010, 1.0990), each log given its extra
     lines, its submission.json claiming the per-seed values `claimed` (and their mean)."""
-    import json
-
     from fixtures.verify.kit import default_submission, make_record
 
     root = make_record(tmp_path, name, seeds=SEEDS, submission=default_submission(SEEDS, claimed))

@@ -14,10 +14,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from golf.errors import GolfError
-# git plumbing lives in golf.read.git; its names stay importable from here
-from golf.read.git import (Change, _exists_at, check_repo, config_at, diff_changes,  # noqa: F401
-                           extract_tree, git, merge_base, resolve_commit)
+from golf.read.git import (Change, _exists_at, check_repo, config_at, diff_changes, extract_tree, merge_base,
+                           resolve_commit)
 
 RECORDS = "records"
 

@@ -68,7 +68,7 @@ def source_not_embedded(ctx):
 
 def _legality(ctx):
     """The legality findings of the record's script, read once per record for the three rules below."""
-    from golf.judge.legality import SOURCE_LIMIT, analyse
+    from golf.judge.legality import SOURCE_LIMIT
 
     if ctx.script_text is None or ctx.script_name is None or len(ctx.script_text) > SOURCE_LIMIT:
         return []

@@ -1,7 +1,7 @@
 """What golf learns about a record's script by reading it, before any of it runs (no torch here).
 
 - A self-extracting wrapper (`import lzma as L,base64 as B` + `exec(L.decompress(B.b85decode("...")))`)
-  is unpacked as data: base85, then lzma with a bound on the output; the inner source is what is checked
+  is unpacked as data by golf.read.packed.unpack (bounded output); the inner source is what is checked
   and what the worker imports. Nothing is `exec`-ed to unpack it.
 - `check_import_safety` refuses a script whose top level does work at import time: only imports,
   definitions, constant assignments, environment reads and the `if __name__ == "__main__":` guard may
@@ -14,14 +14,11 @@
 from __future__ import annotations
 
 import ast
-import base64
-import lzma
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from golf.errors import GolfError
 
-MAX_UNPACKED_SOURCE_BYTES = 16 * 1024 * 1024
 FLASH_ATTN_MODULES = ("flash_attn_interface",)
 
 # Calls allowed where the top level runs: pure conversions and environment reads.
@@ -67,11 +64,14 @@ def read_source(path: Path) -> tuple[str, bool]:
         raise GolfError(f"{path}: cannot read the script ({error.strerror or error})") from None
     except UnicodeDecodeError:
         raise GolfError(f"{path}: the script is not UTF-8 text") from None
-    tree = _parse(text, path)
-    payload = _wrapper_payload(tree)
-    if payload is None:
+    if not _is_wrapper_module(_parse(text, path)):
         return text, False
-    return _unpack(*payload, path), True
+    from golf.read.packed import unpack
+
+    unpacked = unpack(text)
+    if unpacked.text is None:
+        raise GolfError(f"{path}: the self-extracting wrapper cannot be unpacked: {unpacked.problem}")
+    return unpacked.text, True
 
 
 def _parse(text: str, path: Path, what: str = "the script") -> ast.Module:
@@ -83,65 +83,19 @@ def _parse(text: str, path: Path, what: str = "the script") -> ast.Module:
         raise GolfError(f"{path}: cannot evaluate: {what} does not parse ({error})") from None
 
 
-def _wrapper_payload(tree: ast.Module) -> tuple[str, bool] | None:
-    """The base85 text of `exec(<lzma>.decompress(<base64>.b85decode("...")))`, when that is the script, and
-    whether the call asks for a raw LZMA2 stream (`format=<lzma>.FORMAT_RAW, filters=[{"id": <lzma>.FILTER_LZMA2}]`)."""
-    lzma_names, b64_names, calls = set(), set(), []
+def _is_wrapper_module(tree: ast.Module) -> bool:
+    """The script is only a self-extracting wrapper: imports, constants and one `exec(<lzma>.decompress(...))`.
+    (golf.read.packed.unpack decodes it; anything else beside the exec makes it an ordinary script.)"""
+    calls = []
     for node in tree.body:
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.name == "lzma":
-                    lzma_names.add(alias.asname or "lzma")
-                elif alias.name == "base64":
-                    b64_names.add(alias.asname or "base64")
-        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
             calls.append(node.value)
-        elif not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)) \
-                and not isinstance(node, ast.Assign):
-            return None
-    if len(calls) != 1:
-        return None
-    call = calls[0]
-    if not (isinstance(call.func, ast.Name) and call.func.id == "exec" and len(call.args) == 1):
-        return None
-    inner = call.args[0]
-    if not (_is_call_to(inner, lzma_names, "decompress") and inner.args
-            and _is_call_to(inner.args[0], b64_names, "b85decode") and inner.args[0].args):
-        return None
-    keywords = {k.arg: ast.unparse(k.value) for k in inner.keywords}
-    raw = keywords.get("format", "").endswith(".FORMAT_RAW")
-    if set(keywords) - {"format", "filters"} or (raw and "FILTER_LZMA2" not in keywords.get("filters", "")):
-        return None
-    literal = inner.args[0].args[0]
-    if isinstance(literal, ast.Constant) and isinstance(literal.value, (str, bytes)):
-        value = literal.value
-        return (value.decode("ascii", "replace") if isinstance(value, bytes) else value), raw
-    return None
-
-
-def _is_call_to(node, modules: set[str], attr: str) -> bool:
-    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == attr
-            and isinstance(node.func.value, ast.Name) and node.func.value.id in modules)
-
-
-def _unpack(payload: str, raw: bool, path: Path) -> str:
-    try:
-        packed = base64.b85decode(payload)
-    except ValueError as error:
-        raise GolfError(f"{path}: the self-extracting wrapper's base85 text does not decode ({error})") from None
-    decompressor = lzma.LZMADecompressor(lzma.FORMAT_RAW, filters=[{"id": lzma.FILTER_LZMA2}]) if raw \
-        else lzma.LZMADecompressor()
-    try:
-        data = decompressor.decompress(packed, max_length=MAX_UNPACKED_SOURCE_BYTES + 1)
-    except lzma.LZMAError as error:
-        raise GolfError(f"{path}: the self-extracting wrapper's payload is not lzma data ({error})") from None
-    if len(data) > MAX_UNPACKED_SOURCE_BYTES:
-        raise GolfError(f"{path}: the self-extracting wrapper unpacks to more than "
-                        f"{MAX_UNPACKED_SOURCE_BYTES:,} bytes; refusing it")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise GolfError(f"{path}: the self-extracting wrapper's payload is not UTF-8 source") from None
+        elif not isinstance(node, (ast.Import, ast.Assign)) \
+                and not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):
+            return False
+    return (len(calls) == 1 and isinstance(calls[0].func, ast.Name) and calls[0].func.id == "exec"
+            and len(calls[0].args) == 1 and isinstance(calls[0].args[0], ast.Call)
+            and isinstance(calls[0].args[0].func, ast.Attribute) and calls[0].args[0].func.attr == "decompress")
 
 
 # ---------------------------------------------------------------------------
