@@ -197,16 +197,10 @@ def files_used(source: str, folder: Path, script: str) -> list[str]:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError):
         return []
-    present = {p.name for p in folder.iterdir() if p.is_file() and p.name != script} if folder.is_dir() else set()
-    used: set[str] = set()
+    present = _other_files(folder, script)
+    used = _named_in_calls(tree, present, _FILE_CALLS)
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and _call_name(node.func) in _FILE_CALLS:
-            for arg in ast.walk(node):
-                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                    name = _folder_file(arg.value)
-                    if name in present:
-                        used.add(name)
-        elif isinstance(node, ast.Import):
+        if isinstance(node, ast.Import):
             used.update(f"{a.name}.py" for a in node.names if f"{a.name}.py" in present)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             if f"{node.module}.py" in present:
@@ -228,16 +222,24 @@ def exec_files(source: str, folder: Path, script: str, tree: ast.Module | None =
             tree = ast.parse(source)
         except (SyntaxError, ValueError, RecursionError):
             return []
-    present = {p.name for p in folder.iterdir() if p.is_file() and p.name != script} if folder.is_dir() else set()
-    run: set[str] = set()
+    return sorted(_named_in_calls(tree, _other_files(folder, script), _EXEC_CALLS))
+
+
+def _other_files(folder: Path, script: str) -> set[str]:
+    return {p.name for p in folder.iterdir() if p.is_file() and p.name != script} if folder.is_dir() else set()
+
+
+def _named_in_calls(tree: ast.Module, present: set[str], calls: set[str]) -> set[str]:
+    """The files of `present` a string literal names anywhere inside a call of one of `calls`."""
+    named: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and _call_name(node.func) in _EXEC_CALLS:
+        if isinstance(node, ast.Call) and _call_name(node.func) in calls:
             for arg in ast.walk(node):
                 if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                     name = _folder_file(arg.value)
                     if name in present:
-                        run.add(name)
-    return sorted(run)
+                        named.add(name)
+    return named
 
 
 def _folder_file(literal: str) -> str:
