@@ -204,15 +204,17 @@ def test_ruleset_says_how_the_two_readings_stand(tmp_path):
 def test_dynamic_result_decides_over_the_static_finding_only_when_it_ran():
     from types import SimpleNamespace
 
+    from golf.produce.legality import deciding
     from golf.render.legality import combined
 
     static = [SimpleNamespace(code="G404", message="train_gpt.py: loop at line 9 trains before it scores")]
     passed = SimpleNamespace(verdict="pass", reason="same losses", first_leak=None)
     unknown = SimpleNamespace(verdict="cannot-run", reason="missing dependency: triton", first_leak=None)
-    decided, lines = combined(passed, static, "dynamic")
-    assert decided == "pass" and any("line 9" in line for line in lines) and any("same losses" in l for l in lines)
-    assert combined(unknown, static, "dynamic")[0] == "static"
-    assert combined(passed, static, "static")[0] == "static"
+    assert deciding(passed, "dynamic") == "pass"
+    lines = combined(passed, static, "pass")
+    assert any("line 9" in line for line in lines) and any("same losses" in line for line in lines)
+    assert deciding(unknown, "dynamic") == "static" and deciding(passed, "static") == "static"
+    assert "the test could not run" in combined(unknown, static, "static")[-1]
 
 
 # ---------------------------------------------------------------------------------------------

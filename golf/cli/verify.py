@@ -167,14 +167,14 @@ def _legality(args, record_dir, ruleset):
 
 def _legality_exit(args, report, result, ruleset) -> int:
     """Show the static and dynamic readings together; the exit status follows the one that decides."""
-    from golf.produce.legality import STATIC_CODES
+    from golf.produce.legality import STATIC_CODES, deciding
     from golf.render.formats import show
     from golf.render.legality import combined
 
     findings = [f for record in report.records for f in record.findings]
     static = [f for f in findings if f.code in STATIC_CODES]
-    decided, lines = combined(result, static, ruleset.legality.precedence)
-    show("legality-combined", args.format, lines)
+    decided = deciding(result, ruleset.legality.precedence)
+    show("legality-combined", args.format, combined(result, static, decided))
     if decided == "static":
         return 0 if report.passed else 1
     others_fail = any(f.severity == "error" and f.code not in STATIC_CODES for f in findings)

@@ -27,11 +27,10 @@ def text_lines(result) -> list[str]:
     return lines
 
 
-def combined(result, static_findings, precedence: str) -> tuple[str, list[str]]:
-    """(the legality verdict that counts: "pass", "leak" or "static", and lines showing both readings).
-
-    "static" means the static findings (STATIC_CODES) decide (the test could not run, or the ruleset says static)."""
+def combined(result, static_findings, decided: str) -> list[str]:
+    """Lines showing both readings and which one decides (golf.produce.legality.deciding)."""
     from golf.produce.legality import STATIC_CODES
+
     static = "flags " + "; ".join(f.message for f in static_findings) if static_findings else "no finding"
     lines = [f"legality (static, {'/'.join(STATIC_CODES)}): {static}",
              f"legality (dynamic, golf legality): {result.verdict}: {result.reason}"]
@@ -39,14 +38,12 @@ def combined(result, static_findings, precedence: str) -> tuple[str, list[str]]:
         leak = result.first_leak
         lines.append(f"legality (dynamic): first leak at {leak['file']}:{leak['line']} ({leak['phase']}), "
                      f"via {leak['via']}")
-    if precedence == "dynamic" and result.verdict in ("pass", "leak"):
-        decided = result.verdict
+    if decided != "static":
         lines.append(f"legality: the dynamic result decides ({decided}; ruleset [legality] precedence = dynamic)")
     else:
-        decided = "static"
         why = "the test could not run" if result.verdict == "cannot-run" else "ruleset precedence = static"
         lines.append(f"legality: the static reading stands ({why})")
-    return decided, lines
+    return lines
 
 
 def legality_text(result, **_options) -> str:

@@ -10,3 +10,9 @@ differ only from position P on; every loss computation is recorded per token in 
 # The static reading's findings (golf.judge.checks.source): trained before scored, trained before the
 # evaluation, and code it could not follow. The dynamic result stands beside them in `golf verify --legality`.
 STATIC_CODES = ("G404", "G405", "G406")
+
+
+def deciding(result, precedence: str) -> str:
+    """Which legality reading counts: the dynamic verdict ("pass" or "leak") where the test ran and the
+    ruleset's [legality] precedence is "dynamic", else "static" (the findings of STATIC_CODES)."""
+    return result.verdict if precedence == "dynamic" and result.verdict in ("pass", "leak") else "static"
