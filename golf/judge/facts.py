@@ -164,6 +164,7 @@ class RecordContext:
     reruns: list[Any] | None = None
     pooled: list[PooledRun] = field(default_factory=list)  # reproductions: listed in submission.json or given
     witness: Any = None             # golf.judge.labels.Witness: the claim chose the score family
+    legality: list | None = None    # golf.judge.legality findings, read once for the rules G404-G406
     set_aside: list[RunFacts] = field(default_factory=list)  # logs that are not runs of the record, with why
     groups: list[RunGroup] = field(default_factory=list)     # the groups submission.json declares, if any
 

@@ -72,11 +72,9 @@ def _legality(ctx):
 
     if ctx.script_text is None or ctx.script_name is None or len(ctx.script_text) > SOURCE_LIMIT:
         return []
-    logs = [log.path for log in ctx.record.logs]
-    key = (id(ctx), str(ctx.root), ctx.script_sha256, tuple((log.path, log.sha256) for log in ctx.record.logs))
-    if _LEGALITY_CACHE.get("key") != key:
-        _LEGALITY_CACHE.update(key=key, findings=_analysed(ctx, logs))
-    return _LEGALITY_CACHE["findings"]
+    if ctx.legality is None:
+        ctx.legality = _analysed(ctx, [log.path for log in ctx.record.logs])
+    return ctx.legality
 
 
 def _analysed(ctx, logs: list[str]):
@@ -100,9 +98,6 @@ def _analysed(ctx, logs: list[str]):
     rows = cached("legality", key, lambda: [asdict(f) for f in analyse(ctx.script_name, ctx.script_text, root, logs)])
     return [Finding(**{**row, "train_lines": tuple(row["train_lines"]), "score_lines": tuple(row["score_lines"])})
             for row in rows]
-
-
-_LEGALITY_CACHE: dict = {}
 
 
 def _legality_hits(ctx, kinds: set[str]):
