@@ -14,7 +14,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from golf.read.git import (Change, _exists_at, check_repo, config_at, diff_changes, extract_tree, merge_base,
+from golf.read.git import (Change, exists_at, check_repo, config_at, diff_changes, extract_tree, merge_base,
                            resolve_commit)
 
 RECORDS = "records"
@@ -135,7 +135,7 @@ def classify(changes: list[Change], repo: Path, merge_base_commit: str, ruleset)
         if ruleset is not None and ruleset.find_track(track) is None:
             problems.append(Problem.of(f"`{RECORDS}/{track}/` is not a track of ruleset {ruleset.name} "
                                        f"(tracks: {', '.join(sorted(ruleset.tracks))})", f"{RECORDS}/{track}/"))
-        if _exists_at(repo, merge_base_commit, folder):
+        if exists_at(repo, merge_base_commit, folder):
             problems.append(Problem.of(f"adds files to the existing record folder `{folder}` (a record folder is "
                                        "added once, in one pull request, and never changed)", folder))
         else:

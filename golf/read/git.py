@@ -86,7 +86,7 @@ def diff_changes(repo: Path, base: str, head: str) -> list[Change]:
     return changes
 
 
-def _exists_at(repo: Path, commit: str, path: str) -> bool:
+def exists_at(repo: Path, commit: str, path: str) -> bool:
     return bool(git(repo, "ls-tree", "--name-only", commit, "--", path).strip())
 
 
@@ -204,7 +204,7 @@ def config_at(repo: Path, commit: str) -> tuple[str, str] | None:
     request cannot waive its own findings (and changing the file is a change-set problem anyway).
     """
     for name in CONFIG_FILES:
-        if not _exists_at(repo, commit, name):
+        if not exists_at(repo, commit, name):
             continue
         size = int(_text(git(repo, "cat-file", "-s", f"{commit}:{name}")).strip() or 0)
         if size > CONFIG_READ_LIMIT:
@@ -216,5 +216,5 @@ def config_at(repo: Path, commit: str) -> tuple[str, str] | None:
     return None
 
 
-__all__ = ["CONFIG_FILES", "Change", "check_repo", "config_at", "diff_changes", "extract_tree", "git",
+__all__ = ["CONFIG_FILES", "Change", "check_repo", "config_at", "diff_changes", "exists_at", "extract_tree", "git",
            "merge_base", "resolve_commit"]
