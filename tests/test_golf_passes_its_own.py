@@ -34,12 +34,6 @@ def codes(record: dict) -> set[str]:
 
 # ---- a rerun's own work directory is never a records tree to copy from -----------------------
 
-def test_the_rerun_constants_are_the_ones_the_rerun_writes():
-    from golf.produce import rerun
-
-    assert (rerun.WORKDIR_NAME, rerun.MARKER_NAME) == (WORKDIR_NAME, MARKER_NAME)
-
-
 def test_a_rerun_of_a_copy_elsewhere_reproduces_it_and_is_no_copy(tmp_path, monkeypatch, capsys):
     # The record's shipped log is what its script prints for the seed, as in a real record.
     made = make_fake_record(tmp_path / "made", name="2026-11-01_Fake")

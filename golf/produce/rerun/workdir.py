@@ -16,12 +16,11 @@ from pathlib import Path
 
 from golf.errors import GolfError
 from golf.io import atomic_write_text, dumps_json, sha256_file
+from golf.read.workdirs import MARKER_NAME, WORKDIR_NAME  # the readers that skip rerun copies know them too
 
 STATE_NAME = "rerun_state.json"
-MARKER_NAME = ".golf-rerun-seed"
 RERUN_LOG = "rerun.log"
 ARTIFACT_NAME = "final_model.int8.ptz"
-WORKDIR_NAME = ".golf-rerun"
 
 
 def say(console, text: str) -> None:
