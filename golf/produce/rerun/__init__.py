@@ -68,9 +68,9 @@ def rerun_records(record_dirs, *, seeds=None, nproc=None, data_path=None, tokeni
     if timeout_per_seed is not None and timeout_per_seed <= 0:
         raise GolfError(f"--timeout-per-seed must be positive (got {timeout_per_seed})")
     if ruleset is None:
-        from golf.rules import load_ruleset
+        from golf.judge.judging import ruleset_named
 
-        ruleset = load_ruleset(None)
+        ruleset = ruleset_named(None)
     record_dirs = [Path(d).resolve() for d in record_dirs]
     if not record_dirs:
         raise GolfError("no record folder to rerun")
