@@ -1,8 +1,8 @@
 """Rerun record folders: each seed in a fresh copy, launched with torchrun, on this machine or on SLURM.
 
-The parts, in the order a rerun uses them:
+The record's command (submission.json `run` block, else the README's torchrun line) is read by
+golf.read.commands. The parts, in the order a rerun uses them:
 
-    command.py   the record's command (submission.json `run` block, else the README's torchrun line)
     plan.py      seeds, the clean environment, the torchrun command of each seed, the work directory
     workdir.py   fresh per-seed copies and rerun_state.json (what lets a rerun resume)
     process.py   one seed on this machine: a process group, a timeout, Ctrl-C kills every rank
@@ -24,7 +24,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from golf.errors import GolfError
-from golf.produce.rerun.command import LaunchSpec, launch_spec, parse_command_line, readme_commands
+from golf.read.commands import LaunchSpec, launch_spec, parse_command_line, readme_commands
 from golf.produce.rerun.plan import (RecordPlan, SeedPlan, _absolute_paths, _check_inputs, clean_environment,
                                      default_nproc, default_seeds, format_command, launcher_options, make_plan,
                                      run_id, seal)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from golf.errors import GolfError
-from golf.produce.rerun.command import LaunchSpec, _expand, launch_spec
+from golf.read.commands import LaunchSpec, expand, launch_spec
 from golf.produce.rerun.workdir import STATE_NAME, record_hash, resolve_workdir, say
 from golf.produce.safe_env import split_record_env
 
@@ -163,7 +163,7 @@ def make_plan(record_dir: Path, *, seeds=None, nproc=None, data_path=None, token
                       workdir=workdir, env_base=env_base, ruleset=ruleset)
     for seed in seeds:
         env = {**env_base, "SEED": str(seed), "RUN_ID": run_id(seed)}
-        args = [_expand(a, env) for a in spec.script_args]
+        args = [expand(a, env) for a in spec.script_args]
         command = [sys.executable, "-m", "torch.distributed.run", *options, spec.script, *args]
         plan.seeds.append(SeedPlan(seed=seed, seed_dir=workdir / f"seed{seed}", command=command, env=env))
     plan.fingerprint = {"record_sha256": None, "nproc": nproc, "script": spec.script,

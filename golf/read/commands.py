@@ -61,7 +61,7 @@ def _split(line: str) -> list[str] | None:
         return None
 
 
-def _expand(word: str, variables: dict[str, str]) -> str:
+def expand(word: str, variables: dict[str, str]) -> str:
     return VARIABLE.sub(lambda m: variables.get(m.group(1) or m.group(2), m.group(0)), word)
 
 
@@ -84,7 +84,7 @@ def parse_command_line(line: str, variables: dict[str, str] | None = None) -> La
     env: dict[str, str] = {}
     i = 0
     while i < len(words) and (m := ASSIGNMENT.match(words[i])):
-        env[m.group(1)] = _expand(m.group(2), {**variables, **env})
+        env[m.group(1)] = expand(m.group(2), {**variables, **env})
         i += 1
     start = _is_launcher(words, i) if i < len(words) else None
     if start is None:
@@ -107,7 +107,7 @@ def parse_command_line(line: str, variables: dict[str, str] | None = None) -> La
     for word in words[i + 1:]:
         if word and set(word) <= set("();<>|&"):
             break  # a redirection or a pipe ends the command
-        args.append(_expand(word, {**variables, **env}))
+        args.append(expand(word, {**variables, **env}))
     return LaunchSpec(script=script, script_args=args, env=env, nproc=nproc)
 
 
@@ -142,12 +142,12 @@ def readme_commands(text: str) -> list[LaunchSpec]:
             if words and words[0] == "export":
                 for word in words[1:]:
                     if m := ASSIGNMENT.match(word):
-                        exported[m.group(1)] = _expand(m.group(2), {**variables, **exported})
+                        exported[m.group(1)] = expand(m.group(2), {**variables, **exported})
                 continue
             if words and all(ASSIGNMENT.match(w) for w in words):
                 for word in words:
                     m = ASSIGNMENT.match(word)
-                    variables[m.group(1)] = _expand(m.group(2), {**variables, **exported})
+                    variables[m.group(1)] = expand(m.group(2), {**variables, **exported})
                 continue
             spec = parse_command_line(stripped, {**variables, **exported})
             if spec is not None:
