@@ -272,6 +272,64 @@ def test_training_attention_keeps_no_score_matrix_for_backward(trainer, sdpa_fla
     assert saved and max(saved) < T * T, sorted(saved)[-3:]
 
 
+def test_bf16_training_attention_on_cpu_keeps_no_score_matrix_for_backward(trainer):
+    attn = trainer.CausalSelfAttention(trainer.GPTConfig(model_dim=64, num_heads=4, num_kv_heads=2))
+    B, T = 2, 256
+    saved = []
+
+    def pack(t):
+        saved.append(t.numel())
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), torch.autocast("cpu", dtype=torch.bfloat16):
+        y = attn(torch.randn(B, T, 64))
+    y.float().sum().backward()
+    assert saved and max(saved) < T * T, sorted(saved)[-3:]
+
+
+def attention_inputs(B, H, KV, T, D, dtype):
+    generator = torch.Generator().manual_seed(T)
+    q = F.rms_norm(torch.randn(B, H, T, D, generator=generator), (D,)) * 1.5  # as the model feeds it
+    k = F.rms_norm(torch.randn(B, KV, T, D, generator=generator), (D,))
+    v = torch.randn(B, KV, T, D, generator=generator)
+    grad = torch.randn(B, H, T, D, generator=generator)
+    return [t.to(dtype).requires_grad_() for t in (q, k, v)], grad.to(dtype)
+
+
+def relative_error(a, b):
+    return ((a.float() - b.float()).abs().max() / b.float().abs().max()).item()
+
+
+@pytest.mark.parametrize("B, H, KV, T, D", [(2, 4, 2, 80, 16), (3, 4, 1, 33, 8), (1, 2, 2, 16, 32)])
+def test_bf16_cpu_attention_is_causal_attention(trainer, monkeypatch, B, H, KV, T, D):
+    """golf's blocked bf16 attention gives SDPA's causal attention and gradients, up to bf16 rounding, for grouped
+    queries and a T that is no multiple of the block: checked against float32 SDPA, with small blocks and chunks
+    so that every boundary is crossed."""
+    monkeypatch.setattr(trainer, "ATTENTION_QUERY_BLOCK", 16)
+    monkeypatch.setattr(trainer, "ATTENTION_BATCH_CHUNK", 2)
+    (q, k, v), grad = attention_inputs(B, H, KV, T, D, torch.bfloat16)
+    exact = [t.detach().float().requires_grad_() for t in (q, k, v)]
+    y = trainer.causal_attention(q, k, v)
+    y.backward(grad)
+    y_exact = F.scaled_dot_product_attention(*exact, is_causal=True, enable_gqa=KV != H)
+    y_exact.backward(grad.float())
+    assert y.dtype == torch.bfloat16 and q.grad.dtype == k.grad.dtype == torch.bfloat16
+    for name, got, want in [("y", y, y_exact), ("dq", q.grad, exact[0].grad), ("dk", k.grad, exact[1].grad),
+                            ("dv", v.grad, exact[2].grad)]:
+        assert relative_error(got, want) < 2e-2, name
+    # a query sees no later key: changing the last token's key and value leaves every earlier output alone
+    k2, v2 = k.detach().clone(), v.detach().clone()
+    k2[:, :, -1], v2[:, :, -1] = 5.0, -5.0
+    y2 = trainer.causal_attention(q.detach(), k2, v2)
+    assert torch.equal(y2[:, :, :-1], y.detach()[:, :, :-1]) and not torch.equal(y2[:, :, -1], y.detach()[:, :, -1])
+
+
+def test_float32_attention_is_sdpa_bit_for_bit(trainer):
+    (q, k, v), _ = attention_inputs(2, 4, 2, 40, 16, torch.float32)
+    expected = F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=True)
+    assert torch.equal(trainer.causal_attention(q, k, v), expected)
+
+
 def test_compute_dtype_follows_the_setting_and_the_cpu(trainer, monkeypatch):
     cpu = torch.device("cpu")
     assert trainer.compute_dtype("float32", cpu) == torch.float32
@@ -335,6 +393,33 @@ def test_two_gloo_processes_train_like_one(tmp_path, dataset, single_process_run
     assert exact_val_loss(two) == pytest.approx(exact_val_loss(single_process_run), abs=1e-5)
     # the two steps really trained: the final loss differs from the untrained model's (~ln V)
     assert abs(exact_val_loss(two) - math.log(dataset.vocab_size)) > 1e-3
+
+
+def test_micro_batches_run_in_pieces_train_like_whole_ones(tmp_path, dataset, single_process_run):
+    """MICRO_BATCH_TOKENS=64 runs each 2-sequence micro-batch of the tiny shape as two passes of one sequence:
+    the same steps up to float rounding, and no limit (MICRO_BATCH_TOKENS=0) is the baseline's one pass."""
+    halves = th.run_trainer(tmp_path / "halves", dataset, {"RUN_ID": "halves", "ITERATIONS": "2",
+                                                           "WARMDOWN_ITERS": "0", "MICRO_BATCH_TOKENS": "64"})
+    whole = th.run_trainer(tmp_path / "whole", dataset, {"RUN_ID": "whole", "ITERATIONS": "2",
+                                                         "WARMDOWN_ITERS": "0", "MICRO_BATCH_TOKENS": "0"})
+    assert "micro_batch_pieces:2 seqs_per_piece:1" in halves.body
+    assert "micro_batch_pieces" not in single_process_run.body + whole.body
+    assert train_losses(whole) == train_losses(single_process_run)
+    for step, loss in train_losses(single_process_run).items():
+        assert train_losses(halves)[step] == pytest.approx(loss, abs=1e-5)
+    assert exact_val_loss(halves) == pytest.approx(exact_val_loss(single_process_run), abs=1e-5)
+
+
+@pytest.mark.parametrize("seqs, seq_len, max_tokens, pieces", [
+    (4, 1024, 2048, 2),  # the baseline shape on CPU: two passes of two sequences
+    (4, 1024, 0, 1),  # no limit
+    (4, 1024, 4096, 1),
+    (3, 1024, 2048, 3),  # pieces are equal: 3 sequences cannot be halved
+    (4, 1024, 512, 4),  # one sequence is over the limit: one sequence per pass
+    (6, 128, 256, 3),
+])
+def test_micro_batch_pieces(trainer, seqs, seq_len, max_tokens, pieces):
+    assert trainer.micro_batch_pieces(seqs, seq_len, max_tokens) == pieces
 
 
 def test_priming_steps_are_rolled_back(tmp_path, dataset, single_process_run):

@@ -3,9 +3,9 @@ Reference trainer for the Parameter Golf challenge: the baseline GPT, Muon + Ada
 
 Run with `torchrun --standalone --nproc_per_node=N train_gpt.py` (N divides 8) or `python train_gpt.py`.
 Everything is configured through environment variables (see Hyperparameters). On CUDA it uses NCCL, flash SDPA,
-bf16 autocast and torch.compile. On CPU it uses gloo and eager mode, the fastest SDPA kernel for the inputs, and
-bf16 autocast only where the CPU computes bf16 natively (AMX or AVX-512 BF16); DTYPE=float32 forces float32
-everywhere (bit-for-bit reproducible runs), DTYPE=bfloat16 forces bf16 autocast.
+bf16 autocast and torch.compile. On CPU it uses gloo and eager mode, and bf16 autocast only where the CPU computes
+bf16 natively (AMX or AVX-512 BF16), with its own blocked attention (causal_attention); DTYPE=float32 forces float32
+and SDPA everywhere (bit-for-bit reproducible runs), DTYPE=bfloat16 forces bf16 autocast.
 
 Sections, in reading order: config, model, optimizer, data, training loop, evaluation, artifact.
 Importing this file does nothing but read the environment into Hyperparameters; the trusted evaluator uses
@@ -59,6 +59,10 @@ class Hyperparameters:
     warmup_steps = int(os.environ.get("WARMUP_STEPS", 20))
     train_batch_tokens = int(os.environ.get("TRAIN_BATCH_TOKENS", 524_288))
     train_seq_len = int(os.environ.get("TRAIN_SEQ_LEN", 1024))
+    # The most tokens one forward/backward pass takes: a larger micro-batch runs in equal pieces whose gradients
+    # add up to the same step, with a fraction of the activation memory. 0: no limit (the baseline). The CPU
+    # default, 2 sequences of 1024, trains about as fast as the baseline's 4 per pass with half the memory.
+    micro_batch_tokens = int(os.environ.get("MICRO_BATCH_TOKENS", "0" if torch.cuda.is_available() else "2048"))
     max_wallclock_seconds = float(os.environ.get("MAX_WALLCLOCK_SECONDS", 600.0))
 
     # evaluation (EVAL_STRIDE 0 = no sliding-window evaluation)
@@ -148,11 +152,40 @@ class GPTConfig:
         return cls(**{name: getattr(args, name) for name in cls.__dataclass_fields__})
 
 
+def rms_norm(x: Tensor) -> Tensor:
+    """RMS normalisation over the last dimension, without a weight: F.rms_norm, or for bf16 on CPU the same
+    forward computed by CPURMSNorm, which keeps less for the backward pass."""
+    if x.device.type == "cpu" and x.dtype == torch.bfloat16:
+        return CPURMSNorm.apply(x)
+    return F.rms_norm(x, (x.size(-1),))
+
+
+class CPURMSNorm(torch.autograd.Function):
+    """F.rms_norm of a bf16 tensor as torch's CPU kernel computes it (in fp32, epsilon of fp32; bit for bit the
+    same output). Autograd through that kernel keeps the fp32 copy of the input for the backward pass: a third of
+    everything a bf16 training step keeps at the baseline shape. This keeps the bf16 input and upcasts it again."""
+
+    @staticmethod
+    def forward(ctx, x: Tensor) -> Tensor:
+        xf = x.float()
+        rstd = torch.rsqrt(xf.pow(2).mean(-1, keepdim=True).add_(torch.finfo(torch.float32).eps))
+        ctx.save_for_backward(x, rstd)
+        return xf.mul_(rstd).to(x.dtype)
+
+    @staticmethod
+    def backward(ctx, dy: Tensor) -> Tensor:
+        x, rstd = ctx.saved_tensors
+        x_hat = x.float().mul_(rstd)
+        dy = dy.float()
+        dx = torch.addcmul(dy, x_hat, (dy * x_hat).mean(-1, keepdim=True), value=-1).mul_(rstd)
+        return dx.to(x.dtype)  # rstd * (dy - x_hat * mean(dy * x_hat))
+
+
 class RMSNorm(nn.Module):
     """RMSNorm without a learnable weight."""
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.rms_norm(x, (x.size(-1),))
+        return rms_norm(x)
 
 
 class CastedLinear(nn.Linear):
@@ -188,6 +221,88 @@ def apply_rotary(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
     return torch.cat((x1 * cos + x2 * sin, x2 * cos - x1 * sin), dim=-1)
 
 
+# Causal attention for bf16 on CPU. torch's CPU flash kernel takes half of a bf16 training step at the baseline
+# shape (1024 tokens, head_dim 64): its exp/softmax work runs at a fraction of the speed of its matmuls. This
+# computes the same attention from large bf16 batched matmuls instead, one block of query rows at a time so that
+# the masked upper triangle is skipped and each block's scores stay in cache, with torch's fused softmax and
+# softmax-backward kernels; like the flash kernel it keeps only q, k and v for the backward pass and recomputes
+# the probabilities there. Scores are rounded to bf16 before the softmax (the flash kernel keeps them in fp32),
+# as in torch's math SDPA kernel; probabilities are bf16 in both. float32 and CUDA keep SDPA.
+ATTENTION_QUERY_BLOCK = 128  # query rows per block: blocks of 128 skip 44 % of the T x T scores at T=1024
+ATTENTION_BATCH_CHUNK = 4  # (batch, kv head) pairs per block: 4 x 256 x 1024 bf16 scores, 2 MiB
+
+
+def causal_attention(q: Tensor, k: Tensor, v: Tensor) -> Tensor:
+    """softmax(q k^T / sqrt(D)) v under a causal mask; q (B, H, T, D), k and v (B, KV, T, D) with KV dividing H."""
+    if q.device.type == "cpu" and q.dtype == torch.bfloat16 == k.dtype == v.dtype:
+        return BlockedCausalAttention.apply(q, k, v)
+    return F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=k.size(1) != q.size(1))
+
+
+_causal_masks: dict[int, Tensor] = {}
+
+
+def causal_block_probs(q: Tensor, k: Tensor, start: int, groups: int) -> Tensor:
+    """Softmax probabilities (N, groups * L, start + L) of the query rows start..start+L-1 of each head group,
+    q (N, groups * L, D) already scaled, k (N, T, D)."""
+    length = q.size(1) // groups
+    scores = torch.bmm(q, k[:, : start + length].transpose(1, 2))
+    mask = _causal_masks.get(length)
+    if mask is None:
+        mask = _causal_masks[length] = torch.ones(length, length, dtype=torch.bool).triu_(1)
+    scores.view(scores.size(0), groups, length, -1)[..., start:].masked_fill_(mask, float("-inf"))
+    return torch.softmax(scores, dim=-1)
+
+
+def attention_blocks(n: int, t: int):
+    """(chunk of (batch, kv head) pairs, first query row) of every block."""
+    for c in range(0, n, ATTENTION_BATCH_CHUNK):
+        for start in range(0, t, ATTENTION_QUERY_BLOCK):
+            yield slice(c, c + ATTENTION_BATCH_CHUNK), start
+
+
+class BlockedCausalAttention(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, q: Tensor, k: Tensor, v: Tensor) -> Tensor:
+        B, H, T, D = q.shape
+        KV = k.size(1)
+        G, N = H // KV, B * KV  # query heads per kv head; the query heads of one kv head share its blocks
+        scale = D**-0.5
+        q = (q * scale).reshape(N, G, T, D)
+        k, v = k.reshape(N, T, D), v.reshape(N, T, D)
+        y = torch.empty_like(q)
+        for c, start in attention_blocks(N, T):
+            end = min(start + ATTENTION_QUERY_BLOCK, T)
+            qb = q[c, :, start:end].reshape(-1, G * (end - start), D)
+            p = causal_block_probs(qb, k[c], start, G)
+            y[c, :, start:end] = torch.bmm(p, v[c, :end]).view(-1, G, end - start, D)
+        ctx.save_for_backward(q, k, v)
+        ctx.shape, ctx.scale = (B, H, KV, T, D), scale
+        return y.view(B, H, T, D)
+
+    @staticmethod
+    def backward(ctx, dy: Tensor):
+        q, k, v = ctx.saved_tensors
+        B, H, KV, T, D = ctx.shape
+        N, G = q.size(0), q.size(1)
+        dy = dy.reshape(N, G, T, D)
+        dq = torch.empty_like(q)
+        dk = torch.zeros(N, T, D, dtype=torch.float32)
+        dv = torch.zeros(N, T, D, dtype=torch.float32)
+        for c, start in attention_blocks(N, T):
+            end = min(start + ATTENTION_QUERY_BLOCK, T)
+            qb = q[c, :, start:end].reshape(-1, G * (end - start), D)
+            dyb = dy[c, :, start:end].reshape(-1, G * (end - start), D)
+            p = causal_block_probs(qb, k[c], start, G)
+            dv[c, :end] += torch.bmm(p.transpose(1, 2), dyb)
+            dp = torch.bmm(dyb, v[c, :end].transpose(1, 2))
+            ds = torch._softmax_backward_data(dp, p, -1, p.dtype)  # p * (dp - rowsum(dp * p))
+            dq[c, :, start:end] = torch.bmm(ds, k[c, :end]).view(-1, G, end - start, D)
+            dk[c, :end] += torch.bmm(ds.transpose(1, 2), qb)
+        dq = (dq * ctx.scale).view(B, H, T, D)
+        return dq, dk.view(B, KV, T, D).to(k.dtype), dv.view(B, KV, T, D).to(v.dtype)
+
+
 class CausalSelfAttention(nn.Module):
     """Grouped-query attention: H query heads share KV (key/value) heads in groups of H // KV."""
 
@@ -218,13 +333,13 @@ class CausalSelfAttention(nn.Module):
         q = self.c_q(x).reshape(B, T, H, D).transpose(1, 2)  # (B, H, T, D)
         k = self.c_k(x).reshape(B, T, KV, D).transpose(1, 2)  # (B, KV, T, D)
         v = self.c_v(x).reshape(B, T, KV, D).transpose(1, 2)  # (B, KV, T, D)
-        q = F.rms_norm(q, (D,))
-        k = F.rms_norm(k, (D,))
+        q = rms_norm(q)
+        k = rms_norm(k)
         cos, sin = self.rotary(T, x.device, q.dtype)  # (1, 1, T, D/2)
         q = apply_rotary(q, cos, sin)
         k = apply_rotary(k, cos, sin)
         q = q * self.q_gain.to(q.dtype)[None, :, None, None]
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=KV != H)  # (B, H, T, D)
+        y = causal_attention(q, k, v)  # (B, H, T, D)
         y = y.transpose(1, 2).contiguous().reshape(B, T, C)  # (B, T, H, D) -> (B, T, C)
         return self.proj(y)
 
@@ -291,7 +406,7 @@ class GPT(nn.Module):
 
     def forward_logits(self, input_ids: Tensor) -> Tensor:
         """Softcapped logits (B, T, V) in float32: exactly what the training loss is computed from."""
-        x = F.rms_norm(self.tok_emb(input_ids), (self.tok_emb.embedding_dim,))  # (B, T, C)
+        x = rms_norm(self.tok_emb(input_ids))  # (B, T, C)
         x0 = x
         skips = []
         for i in range(self.num_encoder_layers):
@@ -537,6 +652,14 @@ class DistributedTokenLoader:
 # Training loop
 
 
+def micro_batch_pieces(seqs: int, seq_len: int, max_tokens: int) -> int:
+    """How many equal pieces a micro-batch of `seqs` sequences runs in so that none has over max_tokens tokens
+    (one sequence each where even that is over); 1 when max_tokens is 0."""
+    if max_tokens <= 0:
+        return 1
+    return next((n for n in range(1, seqs + 1) if seqs % n == 0 and seqs // n * seq_len <= max_tokens), seqs)
+
+
 def compute_dtype(setting: str, device: torch.device) -> torch.dtype:
     """The autocast dtype: bf16 on CUDA; on CPU only where bf16 matmuls run natively (AMX or AVX-512 BF16),
     since elsewhere they are emulated and slower than fp32. DTYPE=float32 or bfloat16 overrides."""
@@ -598,7 +721,6 @@ def main() -> None:
         raise ValueError(f"WORLD_SIZE={world_size} must divide 8")
     # 8 micro-batches per step whatever the world size, so any N that divides 8 trains the same model.
     grad_accum_steps = 8 // world_size
-    grad_scale = 1.0 / grad_accum_steps
     use_cuda = torch.cuda.is_available()
     if use_cuda:
         device = torch.device("cuda", local_rank)
@@ -656,6 +778,9 @@ def main() -> None:
         )
     if args.eval_stride < 0 or args.eval_stride > args.eval_seq_len:
         raise ValueError(f"EVAL_STRIDE={args.eval_stride} must be in [0, EVAL_SEQ_LEN={args.eval_seq_len}]")
+    micro_batch_seqs = args.train_batch_tokens // (world_size * grad_accum_steps * args.train_seq_len)
+    pieces = micro_batch_pieces(micro_batch_seqs, args.train_seq_len, args.micro_batch_tokens)
+    grad_scale = 1.0 / (grad_accum_steps * pieces)
     dataset_dir = Path(args.data_path).resolve()
     actual_train_files = len(glob.glob(args.train_files))
     val_tokens = load_validation_tokens(args.val_files, args.eval_seq_len)
@@ -681,6 +806,8 @@ def main() -> None:
     n_params = sum(p.numel() for p in base_model.parameters())
     log0(f"model_params:{n_params}")
     log0(f"world_size:{world_size} grad_accum_steps:{grad_accum_steps}")
+    if pieces > 1:
+        log0(f"micro_batch_pieces:{pieces} seqs_per_piece:{micro_batch_seqs // pieces}")
     log0(
         f"sdp_backends:cudnn={torch.backends.cuda.cudnn_sdp_enabled()} flash={torch.backends.cuda.flash_sdp_enabled()} "
         f"mem_efficient={torch.backends.cuda.mem_efficient_sdp_enabled()} math={torch.backends.cuda.math_sdp_enabled()}"
@@ -707,17 +834,19 @@ def main() -> None:
     max_wallclock_ms = 1000.0 * args.max_wallclock_seconds if args.max_wallclock_seconds > 0 else None
 
     def train_step(step: int, lr_mul: float) -> Tensor:
-        """One optimizer step over grad_accum_steps micro-batches; returns this rank's mean micro-batch loss."""
+        """One optimizer step over grad_accum_steps micro-batches (each in `pieces` equal passes); returns this
+        rank's mean micro-batch loss."""
         train_loss = torch.zeros((), device=device)
         for micro_step in range(grad_accum_steps):
-            if distributed:  # all-reduce gradients only once, after the last micro-batch
-                model.require_backward_grad_sync = micro_step == grad_accum_steps - 1
             x, y = train_loader.next_batch(args.train_batch_tokens, args.train_seq_len, grad_accum_steps)
-            with autocast_context(device, dtype):
-                loss = model(x, y)
-            train_loss += loss.detach()
-            (loss * grad_scale).backward()
-        train_loss /= grad_accum_steps
+            for piece, (xp, yp) in enumerate(zip(x.chunk(pieces), y.chunk(pieces))):
+                if distributed:  # all-reduce gradients only once, after the last pass
+                    model.require_backward_grad_sync = micro_step == grad_accum_steps - 1 and piece == pieces - 1
+                with autocast_context(device, dtype):
+                    loss = model(xp, yp)
+                train_loss += loss.detach()
+                (loss * grad_scale).backward()
+        train_loss /= grad_accum_steps * pieces
         momentum = muon_momentum_at(step, args)
         for opt in optimizers:
             for group in opt.param_groups:
