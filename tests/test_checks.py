@@ -623,6 +623,34 @@ def test_packed_wrapper_size_equals_the_size_the_log_prints(tmp_path):
     assert "size-over-cap" in written and "code-size-mismatch" in written
 
 
+def test_a_frontier_row_is_packed_only_when_its_verdict_needs_it(tmp_path, monkeypatch):
+    """Packing an earlier record's script (seconds, on a real one) can only lift size-over-cap: a row another
+    error already rules out is not packed, and its reason does not name the undecided size."""
+    import golf.cache
+    import golf.read.packed
+    from golf.judge.frontier import build_frontier
+    from golf.judge.verify import Verifier
+    from golf.rules import load_ruleset
+
+    fits = packed_record(tmp_path, "2026-04-11_FitsPacked", pyminify_wrapper_size(READABLE))  # over unpacked
+    other = packed_record(tmp_path, "2026-04-12_OtherCode", pyminify_wrapper_size(READABLE))
+    other_script = READABLE + "# a revision the logs do not embed\n"
+    (other / "train_gpt.py").write_text(other_script, encoding="utf-8")
+    new = make_record(tmp_path, "2026-04-13_New", bpbs=(1.0500, 1.0510, 1.0490))
+    packed = []
+    pack = golf.read.packed.pack
+    monkeypatch.setattr(golf.read.packed, "pack", lambda source: packed.append(source) or pack(source))
+    monkeypatch.setattr(golf.cache, "_memo", {})  # nothing packed by earlier tests is remembered
+    monkeypatch.setitem(golf.cache._state, "enabled", False)
+    report = verify(new)
+    assert report.stats["sota"]["path"] == str(fits)
+    assert READABLE in packed and other_script not in packed
+    frontier = build_frontier(Verifier(), tmp_path / "track_10min_16mb", load_ruleset(PRACTICE), verdict_only=True)
+    reason = {r.name: r.reason for r in frontier.excluded}[other.name]
+    assert "G401" in reason and "size-over-cap" not in reason  # unpacked it is over the cap; packed it is not
+    assert other_script not in packed
+
+
 def test_packed_size_mismatch_when_the_log_counts_something_else(tmp_path):
     real = pyminify_wrapper_size(READABLE)
     root = packed_record(tmp_path, "2026-04-12_Packed", real - 500)
@@ -638,6 +666,19 @@ def test_a_shipped_wrapper_is_counted_as_shipped(tmp_path):
     report = verify(root)
     assert report.stats["code_bytes"]["already_packed"] and report.stats["code_bytes"]["counted"] == len(wrapper)
     assert "script-syntax-error" not in names(report)
+
+
+def test_files_a_script_uses_are_those_it_opens_or_imports(tmp_path):
+    from golf.read.packed import files_used
+
+    for name in ("helper.py", "table.json", "notes.md", "unused.py", "train_gpt.py"):
+        (tmp_path / name).write_text("x = 1\n")
+    source = ("import helper\n"
+              "data = open('./table.json').read()\n"
+              "# notes.md says how this was made\n")
+    assert files_used(source, tmp_path, "train_gpt.py") == ["helper.py", "table.json"]
+    assert files_used("print('no other file')\n", tmp_path, "train_gpt.py") == []
+    assert files_used("import helper(\n", tmp_path, "train_gpt.py") == []  # unparseable: nothing is claimed
 
 
 def test_exec_stub_is_counted_with_the_file_it_runs_packed_like_the_script(tmp_path):

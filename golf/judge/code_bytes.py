@@ -48,11 +48,12 @@ def needs_packing(ctx) -> bool:
     return any(s.kind == "code_compressed" for log in ctx.record.logs if log.run is not None for s in log.run.sizes)
 
 
-def count_code(ctx, verdict_only: bool = False) -> CodeCount | None:
+def count_code(ctx, verdict_only: bool = False, pack: bool = True) -> CodeCount | None:
     """Measure the shipped script's packed form (never runs it). `verdict_only`: leave it unpacked when the
-    shipped bytes already fit the cap in every log (packing can only lower the count, not the verdict)."""
+    shipped bytes already fit the cap in every log (packing can only lower the count, not the verdict);
+    `pack=False`: leave it unpacked (the count is then the shipped bytes)."""
     from golf.cache import cached
-    from golf.read.packed import exec_files, is_wrapper, pack
+    from golf.read.packed import exec_files, is_wrapper, pack as packed_form
 
     if ctx.script_size is None or ctx.script_text is None:
         return None
@@ -67,13 +68,13 @@ def count_code(ctx, verdict_only: bool = False) -> CodeCount | None:
             count.extra_files[name] = (root / name).stat().st_size
         except OSError:
             continue
-    if ctx.ruleset.code_bytes_policy.policy == "packed":
+    if pack and ctx.ruleset.code_bytes_policy.policy == "packed":
         for name in exec_files(ctx.script_text, root, ctx.script_name or ""):
             packed = _packed_file(root / name, count.extra_files.get(name))
             if packed is not None:
                 count.extra_packed[name] = packed
-    if not count.already_packed and needs_packing(ctx) and not (verdict_only and _fits_unpacked(ctx, count)):
-        packed = cached(f"packed-{minifier_version()}", data, lambda: _packed(pack(ctx.script_text)))
+    if pack and not count.already_packed and needs_packing(ctx) and not (verdict_only and _fits_unpacked(ctx, count)):
+        packed = cached(f"packed-{minifier_version()}", data, lambda: _packed(packed_form(ctx.script_text)))
         count.packed, count.packed_problem = packed["bytes"], packed["problem"]
     return count
 

@@ -435,7 +435,8 @@ def witness_claim(ctx: "RecordContext") -> None:
 
 
 def build_context(root: Path, ruleset, *, shown: str | None = None, reruns=None, submission=None,
-                  choose_ruleset=None, pool_dirs=(), verdict_only: bool = False, record=None) -> RecordContext:
+                  choose_ruleset=None, pool_dirs=(), verdict_only: bool = False, pack: bool = True,
+                  record=None) -> RecordContext:
     """Every fact of the record folder at `root` (and of its rerun results, when given).
 
     `submission` replaces the folder's submission.json (golf submit judges the file it is about to write).
@@ -443,7 +444,7 @@ def build_context(root: Path, ruleset, *, shown: str | None = None, reruns=None,
     (golf.judge.verify: the one given, or the one in force on the record's date).
     `pool_dirs` are folders of reproduction logs given on the command line (--pool-runs).
     `verdict_only` (a record looked at for its verdict and scores only) skips packing a script whose
-    shipped bytes already fit the cap (golf.judge.code_bytes.count_code).
+    shipped bytes already fit the cap (golf.judge.code_bytes.count_code); `pack=False` packs none.
     `record` is the folder already read (golf.read.records.load_record), when the caller has it.
     """
     from golf.judge.code_bytes import count_code
@@ -460,7 +461,7 @@ def build_context(root: Path, ruleset, *, shown: str | None = None, reruns=None,
                         ruleset_reason=reason)
     resolve_track(ctx)
     read_script(ctx)
-    ctx.code_count = count_code(ctx, verdict_only=verdict_only)
+    ctx.code_count = count_code(ctx, verdict_only=verdict_only, pack=pack)
     read_claim_text(ctx)
     ctx.runs, ctx.set_aside, ctx.groups = select_runs(ctx, static_runs(ctx))
     witness_claim(ctx)  # after the selection: the witness family must be printed by every counted run

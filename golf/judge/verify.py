@@ -223,8 +223,7 @@ class Verifier:
         if reruns is None and submission is None:
             # Remember this folder's scores: a later record of the same track may take it as SOTA.
             errors = blocking(findings, allow=("significance",))
-            reason = ", ".join(sorted({f"{f.code} {f.name}" for f in errors})) or None
-            self._scores.setdefault(root.resolve(), _known(ctx, not errors, reason, errors))
+            self._scores.setdefault(root.resolve(), _known(ctx, errors))
         report = RecordReport(path=shown, track=ctx.track.name if ctx.track else None,
                               date=record_date(ctx.record, ctx.root),
                               runs=[_row(r) for r in ctx.runs], summary=_summary(ctx),
@@ -243,13 +242,13 @@ class Verifier:
         return kept, waived
 
     def context(self, root: Path, shown: str, *, reruns=None, submission=None, pool_dirs=(),
-                verdict_only: bool = False) -> RecordContext:
+                verdict_only: bool = False, pack: bool = True) -> RecordContext:
         pool_dirs = (*pool_dirs, *self.judging.reproductions_for(root))   # named in the configuration, too
         # A submission standing in for submission.json changes the record read: that one is read afresh.
         record = self.load(root) if submission is None else None
         return build_context(root, self.ruleset, shown=shown, reruns=reruns, submission=submission,
                              choose_ruleset=self.choose_ruleset, pool_dirs=pool_dirs, verdict_only=verdict_only,
-                             record=record)
+                             pack=pack, record=record)
 
     # ---- significance -----------------------------------------------------
 
@@ -404,24 +403,38 @@ class Verifier:
         """What a SOTA lookup needs of another record: static verdict (significance aside), scores, tokenizers.
 
         `verdict_only` (the frontier's rows) spares what cannot change whether the record is valid: its
-        script is not packed when the shipped bytes already fit the cap, so a claim about the packed size
-        may be read differently; such a reading is kept apart from the full one."""
+        script is packed only when another error does not already settle that it is not, and the shipped
+        bytes do not fit the cap; so a claim about the packed size may be read differently, and such a
+        reading is kept apart from the full one."""
         key = root.resolve()
         if key in self._scores:
             return self._scores[key]
         remembered = self._verdicts if verdict_only else self._scores
         if key not in remembered:
             try:
-                ctx = self.context(root, str(root), verdict_only=verdict_only)
-                rules = [r for r in self.rules if r.group != "significance"]
-                findings, _ = self.apply_waivers(root, run_rules(ctx, rules))
-                findings, _ = set_paperwork_aside(findings, ctx.ruleset)
-                errors = [f for f in findings if f.severity == "error"]
-                reason = ", ".join(sorted({f"{f.code} {f.name}" for f in errors})) or None
-                remembered[key] = _known(ctx, not errors, reason, errors)
+                remembered[key] = self._scores_of(root, verdict_only)
             except GolfError as error:
                 remembered[key] = Known(False, [], set(), None, {}, str(error))
         return remembered[key]
+
+    def _scores_of(self, root: Path, verdict_only: bool) -> "Known":
+        if verdict_only:
+            # Packing a script costs a second or two and can only lift G301 (size-over-cap): a record with another
+            # error is settled without it, and named without the undecided G301.
+            ctx, errors = self._errors(root, verdict_only=True, pack=False)
+            settled = [f for f in errors if f.code != "G301"]
+            if settled or not errors:
+                return _known(ctx, settled)
+        ctx, errors = self._errors(root, verdict_only=verdict_only)
+        return _known(ctx, errors)
+
+    def _errors(self, root: Path, *, verdict_only: bool, pack: bool = True) -> tuple[RecordContext, list]:
+        """The record's context and the error findings that decide its verdict, significance aside."""
+        ctx = self.context(root, str(root), verdict_only=verdict_only, pack=pack)
+        rules = [r for r in self.rules if r.group != "significance"]
+        findings, _ = self.apply_waivers(root, run_rules(ctx, rules))
+        findings, _ = set_paperwork_aside(findings, ctx.ruleset)
+        return ctx, [f for f in findings if f.severity == "error"]
 
 
 @dataclass(frozen=True)
@@ -438,10 +451,12 @@ class Known:
     pooled: tuple = ()              # val_bpb of the reproductions its significance test pools
 
 
-def _known(ctx: RecordContext, passing: bool, reason: str | None = None, errors=()) -> Known:
+def _known(ctx: RecordContext, errors: list) -> Known:
+    """What a SOTA lookup keeps of a judged record: it passes when no error blocks it."""
     from golf.judge.facts import SOURCE_OMITTED
 
-    return Known(passing, [r.val_bpb for r in ctx.counted], tokenizers_of(ctx.counted),
+    reason = ", ".join(sorted({f"{f.code} {f.name}" for f in errors})) or None
+    return Known(not errors, [r.val_bpb for r in ctx.counted], tokenizers_of(ctx.counted),
                  ctx.track.name if ctx.track else None, val_tokens_by_tokenizer(ctx.counted), reason,
                  tuple((f.code, f.group) for f in errors), (ctx.root / SOURCE_OMITTED).is_file(),
                  tuple(r.val_loss for r in ctx.counted), tuple(r.val_bpb for r in pooled_in_test(ctx)))

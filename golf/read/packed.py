@@ -193,11 +193,15 @@ def files_used(source: str, folder: Path, script: str) -> list[str]:
     Counted: string literals naming a file of the folder when passed to open/exec/Path/runpy/
     importlib-style calls, and `import X` / `from X import` of a module X.py in the folder.
     """
+    # A file the script names appears in its text: most scripts name none, and need no parsing.
+    present = {name for name in _other_files(folder, script)
+               if name in source or (name.endswith(".py") and name[:-3] in source)}
+    if not present:
+        return []
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError):
         return []
-    present = _other_files(folder, script)
     used = _named_in_calls(tree, present, _FILE_CALLS)
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
