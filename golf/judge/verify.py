@@ -403,8 +403,8 @@ class Verifier:
         """What a SOTA lookup needs of another record: static verdict (significance aside), scores, tokenizers.
 
         `verdict_only` (the frontier's rows) spares what cannot change whether the record is valid: its
-        script is packed only when another error does not already settle that it is not, and the shipped
-        bytes do not fit the cap; so a claim about the packed size may be read differently, and such a
+        script is packed only where that can change the verdict (no other error rules the record out, and the
+        shipped bytes do not fit the cap), so a claim about the packed size may be read differently; such a
         reading is kept apart from the full one."""
         key = root.resolve()
         if key in self._scores:
