@@ -402,12 +402,17 @@ def test_micro_batches_run_in_pieces_train_like_whole_ones(tmp_path, dataset, si
                                                            "WARMDOWN_ITERS": "0", "MICRO_BATCH_TOKENS": "64"})
     whole = th.run_trainer(tmp_path / "whole", dataset, {"RUN_ID": "whole", "ITERATIONS": "2",
                                                          "WARMDOWN_ITERS": "0", "MICRO_BATCH_TOKENS": "0"})
-    assert "micro_batch_pieces:2 seqs_per_piece:1" in halves.body
+    # two gloo processes: gradients are all-reduced once, after each rank's last pass
+    two = th.run_trainer(tmp_path / "two", dataset, {"RUN_ID": "two", "ITERATIONS": "2", "WARMDOWN_ITERS": "0",
+                                                     "MICRO_BATCH_TOKENS": "64"}, nproc=2)
+    assert "micro_batch_pieces:2 seqs_per_piece:1" in halves.body and "micro_batch_pieces:2" in two.body
     assert "micro_batch_pieces" not in single_process_run.body + whole.body
     assert train_losses(whole) == train_losses(single_process_run)
     for step, loss in train_losses(single_process_run).items():
         assert train_losses(halves)[step] == pytest.approx(loss, abs=1e-5)
+        assert train_losses(two)[step] == pytest.approx(loss, abs=2e-4)  # the rank-0 loss, as in the test above
     assert exact_val_loss(halves) == pytest.approx(exact_val_loss(single_process_run), abs=1e-5)
+    assert exact_val_loss(two) == pytest.approx(exact_val_loss(single_process_run), abs=1e-5)
 
 
 @pytest.mark.parametrize("seqs, seq_len, max_tokens, pieces", [
