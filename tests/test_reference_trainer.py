@@ -254,9 +254,11 @@ def sdpa_flags():
         enable(value)
 
 
-def test_training_attention_keeps_no_score_matrix_for_backward(trainer, sdpa_flags):
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_training_attention_keeps_no_score_matrix_for_backward(trainer, sdpa_flags, dtype):
     """The math SDPA kernel saves the (B, H, T, T) scores for backward: gigabytes at the baseline's T=1024.
-    With the backends the script configures on CPU, nothing of T x T size is kept."""
+    With the backends the script configures on CPU (float32), and with its own blocked attention (bf16),
+    nothing of T x T size is kept."""
     trainer.configure_backends(use_cuda=False)
     attn = trainer.CausalSelfAttention(trainer.GPTConfig(model_dim=64, num_heads=4, num_kv_heads=2))
     B, T = 2, 256
@@ -266,22 +268,8 @@ def test_training_attention_keeps_no_score_matrix_for_backward(trainer, sdpa_fla
         saved.append(t.numel())
         return t
 
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        y = attn(torch.randn(B, T, 64))
-    y.sum().backward()
-    assert saved and max(saved) < T * T, sorted(saved)[-3:]
-
-
-def test_bf16_training_attention_on_cpu_keeps_no_score_matrix_for_backward(trainer):
-    attn = trainer.CausalSelfAttention(trainer.GPTConfig(model_dim=64, num_heads=4, num_kv_heads=2))
-    B, T = 2, 256
-    saved = []
-
-    def pack(t):
-        saved.append(t.numel())
-        return t
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), torch.autocast("cpu", dtype=torch.bfloat16):
+    autocast = torch.autocast("cpu", dtype=dtype, enabled=dtype != torch.float32)
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), autocast:
         y = attn(torch.randn(B, T, 64))
     y.float().sum().backward()
     assert saved and max(saved) < T * T, sorted(saved)[-3:]
